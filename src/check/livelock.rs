@@ -1,0 +1,95 @@
+//! W101: possible livelock. A goal's repair can change variable `v` if it
+//! writes `v` or sends (directly or through a chain of handlers) a message
+//! whose handler writes `v`. Two goals of equal priority that can each change
+//! what the other reads may fight forever; neither yields to the other.
+
+use std::collections::BTreeSet;
+
+use crate::codes::Code;
+use crate::diag::Diagnostic;
+use crate::ir::{HandlerId, Program, VarId};
+
+/// What each body writes and sends, gathered while checking.
+#[derive(Default)]
+pub struct Bodies {
+    /// Per handler, in `HandlerId` order.
+    pub handlers: Vec<(BTreeSet<VarId>, BTreeSet<HandlerId>)>,
+    /// Per repair: (goal index, writes, sends).
+    pub repairs: Vec<(usize, BTreeSet<VarId>, BTreeSet<HandlerId>)>,
+}
+
+/// Every variable a handler can change, through the messages it sends too.
+fn handler_effects(bodies: &Bodies) -> Vec<BTreeSet<VarId>> {
+    let mut eff: Vec<BTreeSet<VarId>> = bodies.handlers.iter().map(|(w, _)| w.clone()).collect();
+    loop {
+        let mut changed = false;
+        for (h, (_, sends)) in bodies.handlers.iter().enumerate() {
+            for &s in sends {
+                let add: Vec<VarId> = eff
+                    .get(s as usize)
+                    .map(|e| e.iter().copied().collect())
+                    .unwrap_or_default();
+                for v in add {
+                    changed |= eff[h].insert(v);
+                }
+            }
+        }
+        if !changed {
+            return eff;
+        }
+    }
+}
+
+pub fn check(program: &Program, bodies: &Bodies) -> Vec<Diagnostic> {
+    let heff = handler_effects(bodies);
+    let mut changes: Vec<BTreeSet<VarId>> = vec![BTreeSet::new(); program.goals.len()];
+    for (g, writes, sends) in &bodies.repairs {
+        let mut set = writes.clone();
+        for &s in sends {
+            if let Some(e) = heff.get(s as usize) {
+                set.extend(e.iter().copied());
+            }
+        }
+        changes[*g] = set;
+    }
+    let mut out = Vec::new();
+    for (i, gi) in program.goals.iter().enumerate() {
+        for (j, gj) in program.goals.iter().enumerate().skip(i + 1) {
+            let pi = program.domains[gi.domain as usize].priority;
+            let pj = program.domains[gj.domain as usize].priority;
+            if pi != pj {
+                continue;
+            }
+            let reads_i: BTreeSet<VarId> = gi.reads.iter().copied().collect();
+            let reads_j: BTreeSet<VarId> = gj.reads.iter().copied().collect();
+            let i_on_j = changes[i].intersection(&reads_j).next().copied();
+            let j_on_i = changes[j].intersection(&reads_i).next().copied();
+            let (Some(a), Some(b)) = (i_on_j, j_on_i) else {
+                continue;
+            };
+            let va = &program.vars[a as usize].qualified;
+            let vb = &program.vars[b as usize].qualified;
+            let vars = if a == b {
+                format!("`{va}`")
+            } else {
+                format!("`{va}` and `{vb}`")
+            };
+            out.push(
+                Diagnostic::new(
+                    Code::W101,
+                    gi.span,
+                    format!(
+                        "possible livelock: goals `{}` and `{}` (both priority {}) can change what each other reads: {vars}",
+                        gi.qualified,
+                        gj.qualified,
+                        pi.name()
+                    ),
+                )
+                .with_label(format!("its repair can change `{vb}`... "))
+                .with_secondary(gj.span, format!("...and this goal's repair can change `{va}`"))
+                .with_help("give one goal a higher priority, so the other yields to it, or make the goals agree"),
+            );
+        }
+    }
+    out
+}

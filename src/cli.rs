@@ -1,0 +1,76 @@
+//! Command-line front end. Parses flags with clap and runs the subcommand on a
+//! thread with a large stack, so deep (but legal) input can never overflow it.
+
+mod check;
+mod explain;
+mod source;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit codes, documented in the README.
+pub mod exit {
+    /// The program checked (or ran) cleanly.
+    pub const OK: i32 = 0;
+    /// The checker rejected the program.
+    pub const REJECTED: i32 = 1;
+    /// A run aborted (E005, E006, E007, E008).
+    #[allow(dead_code)]
+    pub const ABORTED: i32 = 2;
+    /// Usage or I/O error.
+    pub const USAGE: i32 = 3;
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "lexum", version, about = "A deterministic control-plane language")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Parse and check programs; report every problem found.
+    Check(check::Args),
+    /// Print the long explanation of a diagnostic code (E001 ... W101).
+    Explain(explain::Args),
+}
+
+const STACK_SIZE: usize = 512 * 1024 * 1024;
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let worker = std::thread::Builder::new()
+        .name("lexum".into())
+        .stack_size(STACK_SIZE)
+        .spawn(move || match cli.command {
+            Command::Check(args) => check::run(args),
+            Command::Explain(args) => explain::run(args),
+        });
+    match worker.map(|h| h.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("error: internal error (this is a bug in lexum; please report it)");
+            exit::USAGE
+        }
+    }
+}

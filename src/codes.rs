@@ -1,0 +1,106 @@
+//! Every stable code Lexum reports, with its one-line title and long explanation.
+//! Codes never change meaning; `lexum explain CODE` prints the long text, which
+//! lives in `docs/codes/CODE.md` so the reference and the binary say the same.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// A stable diagnostic code. The variant name is the code users see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Code {
+    E001,
+    E002,
+    E003,
+    E004,
+    E005,
+    E006,
+    E007,
+    E008,
+    W101,
+    L001,
+    L002,
+}
+
+impl Code {
+    pub const ALL: [Code; 11] = [
+        Code::E001,
+        Code::E002,
+        Code::E003,
+        Code::E004,
+        Code::E005,
+        Code::E006,
+        Code::E007,
+        Code::E008,
+        Code::W101,
+        Code::L001,
+        Code::L002,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::E001 => "E001",
+            Code::E002 => "E002",
+            Code::E003 => "E003",
+            Code::E004 => "E004",
+            Code::E005 => "E005",
+            Code::E006 => "E006",
+            Code::E007 => "E007",
+            Code::E008 => "E008",
+            Code::W101 => "W101",
+            Code::L001 => "L001",
+            Code::L002 => "L002",
+        }
+    }
+
+    /// Warnings do not reject a program (unless `--deny-warnings`).
+    pub fn is_warning(self) -> bool {
+        matches!(self, Code::W101)
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Code::E001 => "syntax error",
+            Code::E002 => "unknown name, wrong arity or wrong type",
+            Code::E003 => "impure goal or invariant",
+            Code::E004 => "write to state another domain owns",
+            Code::E005 => "oscillation: the run provably loops forever",
+            Code::E006 => "stuck or out of budget",
+            Code::E007 => "retries exhausted",
+            Code::E008 => "the initial state breaks an invariant",
+            Code::W101 => "possible livelock between equal-priority goals",
+            Code::L001 => "cannot read an input file",
+            Code::L002 => "invalid command-line usage",
+        }
+    }
+
+    /// The long explanation, with a wrong and a right example.
+    pub fn explain(self) -> &'static str {
+        match self {
+            Code::E001 => include_str!("../docs/codes/E001.md"),
+            Code::E002 => include_str!("../docs/codes/E002.md"),
+            Code::E003 => include_str!("../docs/codes/E003.md"),
+            Code::E004 => include_str!("../docs/codes/E004.md"),
+            Code::E005 => include_str!("../docs/codes/E005.md"),
+            Code::E006 => include_str!("../docs/codes/E006.md"),
+            Code::E007 => include_str!("../docs/codes/E007.md"),
+            Code::E008 => include_str!("../docs/codes/E008.md"),
+            Code::W101 => include_str!("../docs/codes/W101.md"),
+            Code::L001 => include_str!("../docs/codes/L001.md"),
+            Code::L002 => include_str!("../docs/codes/L002.md"),
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Code {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Code, ()> {
+        let up = s.trim().to_ascii_uppercase();
+        Code::ALL.into_iter().find(|c| c.as_str() == up).ok_or(())
+    }
+}
