@@ -44,8 +44,26 @@ impl Checked {
     }
 }
 
-/// Parses and checks a source file in one go.
+/// Stack for the front end's thread: recursion over a deep (but accepted) tree,
+/// and dropping it, must never overflow. Only the pages touched are committed.
+const FRONT_END_STACK: usize = 256 * 1024 * 1024;
+
+/// Parses and checks a source file in one go, on a thread with a large stack,
+/// so no input can overflow the caller's stack.
 pub fn check_source(src: &str) -> Checked {
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("lexum-check".into())
+            .stack_size(FRONT_END_STACK)
+            .spawn_scoped(scope, || check_source_here(src))
+            .ok()
+            .and_then(|h| h.join().ok())
+    })
+    .unwrap_or_else(|| check_source_here(src))
+}
+
+/// [`check_source`] on the current thread.
+pub fn check_source_here(src: &str) -> Checked {
     let (ast, mut diagnostics) = crate::syntax::parse(src);
     let parse_failed = !diagnostics.is_empty();
     let mut program = None;
@@ -118,9 +136,13 @@ impl Checker {
             "Map" => 2,
             _ => {
                 self.error(
-                    Diagnostic::new(Code::E002, t.node.name.span, format!("unknown type `{name}`"))
-                        .with_label("not a type")
-                        .with_help("the types are Int, Bool, Str, List<T>, Set<T> and Map<K, V>"),
+                    Diagnostic::new(
+                        Code::E002,
+                        t.node.name.span,
+                        format!("unknown type `{name}`"),
+                    )
+                    .with_label("not a type")
+                    .with_help("the types are Int, Bool, Str, List<T>, Set<T> and Map<K, V>"),
                 );
                 return Type::Unknown;
             }
@@ -177,7 +199,8 @@ impl Checker {
                 continue;
             }
             effect_spans.insert(name.clone(), e.name.span);
-            self.effect_index.insert(name, self.effects.len() as EffectId);
+            self.effect_index
+                .insert(name, self.effects.len() as EffectId);
             self.effects.push(EffectSig { params, ret });
         }
         let mut domain_spans: BTreeMap<String, Span> = BTreeMap::new();
@@ -200,7 +223,9 @@ impl Checker {
                             format!("unknown priority `{}`", p.node),
                         )
                         .with_label("not a priority")
-                        .with_help("priorities, highest first: critical, high, normal, low, background"),
+                        .with_help(
+                            "priorities, highest first: critical, high, normal, low, background",
+                        ),
                     );
                     Priority::Normal
                 }),
@@ -274,9 +299,13 @@ impl Checker {
             None => DEFAULT_RETRY,
             Some(r) => r.node.replace('_', "").parse::<u32>().unwrap_or_else(|_| {
                 self.error(
-                    Diagnostic::new(Code::E002, r.span, format!("retry count `{}` is too large", r.node))
-                        .with_label("must fit in 32 bits")
-                        .with_help("a retry limit is a small number, such as `retry 5`"),
+                    Diagnostic::new(
+                        Code::E002,
+                        r.span,
+                        format!("retry count `{}` is too large", r.node),
+                    )
+                    .with_label("must fit in 32 bits")
+                    .with_help("a retry limit is a small number, such as `retry 5`"),
                 );
                 DEFAULT_RETRY
             }),
@@ -289,7 +318,7 @@ impl Checker {
         match &stmt.node {
             ast::StmtKind::Expr(e) => {
                 let (ex, ty) = self.expr(ctx, e, Some(&Type::Bool));
-                self.expect_type(&ty, &Type::Bool, e.span, &format!("a {what} condition"));
+                self.expect_type(&ty, &Type::Bool, e.span, format_args!("a {what} condition"));
                 ex
             }
             other => {
@@ -312,7 +341,7 @@ impl Checker {
                     Diagnostic::new(
                         Code::E003,
                         stmt.span,
-                        format!("impure {what}: violates Pure Logic (a {what} may not mutate anything)"),
+                        format!("impure {what}: violates Pure Logic (goals and invariants may not mutate anything)"),
                     )
                     .with_label(label)
                     .with_help(help),
@@ -325,7 +354,13 @@ impl Checker {
         }
     }
 
-    pub(crate) fn expect_type(&mut self, found: &Type, want: &Type, span: Span, what: &str) {
+    pub(crate) fn expect_type(
+        &mut self,
+        found: &Type,
+        want: &Type,
+        span: Span,
+        what: impl std::fmt::Display,
+    ) {
         if !found.fits(want) {
             self.error(
                 Diagnostic::new(
@@ -405,7 +440,12 @@ pub fn check(prog: &ast::Program) -> Checked {
                     let mut ctx = BodyCtx::new(di, Mode::Init);
                     let want = c.vars[var_cursor as usize].ty.clone();
                     let (init, ty) = c.expr(&mut ctx, &s.init, Some(&want));
-                    c.expect_type(&ty, &want, s.init.span, &format!("the initial value of `{}`", s.name.node));
+                    c.expect_type(
+                        &ty,
+                        &want,
+                        s.init.span,
+                        format_args!("the initial value of `{}`", s.name.node),
+                    );
                     c.vars[var_cursor as usize].init = init;
                     var_cursor += 1;
                 }

@@ -21,7 +21,11 @@ pub mod exit {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "lexum", version, about = "A deterministic control-plane language")]
+#[command(
+    name = "lexum",
+    version,
+    about = "A deterministic control-plane language"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -48,13 +52,29 @@ enum Command {
     Explain(explain::Args),
 }
 
+/// Writes to stdout, ignoring a closed pipe (`lexum ... | head` must not panic).
+pub fn out(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
+/// Writes to stderr, ignoring a closed pipe.
+pub fn err(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
 const STACK_SIZE: usize = 512 * 1024 * 1024;
 
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return code;
         }

@@ -23,9 +23,7 @@ pub const MAX_NESTING: usize = 256;
 /// Parses a whole source file. Returns the tree (when the parser could recover
 /// one) and every syntax error found, in source order.
 pub fn parse(src: &str) -> (Option<ast::Program>, Vec<Diagnostic>) {
-    let (tokens, lex_errs) = lexer::lexer().parse(src).into_output_errors();
-    let mut diags: Vec<Diagnostic> = lex_errs.into_iter().map(rich_to_diag).collect();
-    let tokens = tokens.unwrap_or_default();
+    let (tokens, mut diags) = lexer::lex(src);
     if let Some(d) = nesting_guard(&tokens) {
         diags.push(d);
         return (None, diags);
@@ -86,10 +84,7 @@ fn pattern_text<T: Display>(p: &RichPattern<'_, T>) -> String {
 /// saying what was expected and what was found.
 fn rich_to_diag<T: Display>(e: Rich<'_, T, Span>) -> Diagnostic {
     let span = *e.span();
-    let contexts: Vec<(String, Span)> = e
-        .contexts()
-        .map(|(p, s)| (pattern_text(p), *s))
-        .collect();
+    let contexts: Vec<(String, Span)> = e.contexts().map(|(p, s)| (pattern_text(p), *s)).collect();
     let mut d = match e.reason() {
         RichReason::Custom(msg) => Diagnostic::new(Code::E001, span, msg.to_string()),
         RichReason::ExpectedFound { expected, found } => {
@@ -97,7 +92,11 @@ fn rich_to_diag<T: Display>(e: Rich<'_, T, Span>) -> Diagnostic {
                 Some(t) => format!("`{}`", &**t),
                 None => "end of input".to_string(),
             };
-            let mut exp: Vec<String> = expected.iter().map(pattern_text).collect();
+            let mut exp: Vec<String> = expected
+                .iter()
+                .filter(|p| !matches!(p, RichPattern::SomethingElse | RichPattern::Any))
+                .map(pattern_text)
+                .collect();
             exp.sort();
             exp.dedup();
             let expected = match exp.len() {

@@ -17,12 +17,18 @@ pub fn signature(b: Builtin) -> &'static str {
         Builtin::Min => "min(a: Int, b: Int) -> Int",
         Builtin::Max => "max(a: Int, b: Int) -> Int",
         Builtin::Abs => "abs(a: Int) -> Int",
-        Builtin::Get => "get(m: Map<K, V>, k: K, default: V) -> V  or  get(l: List<T>, i: Int, default: T) -> T",
+        Builtin::Get => {
+            "get(m: Map<K, V>, k: K, default: V) -> V  or  get(l: List<T>, i: Int, default: T) -> T"
+        }
         Builtin::Keys => "keys(m: Map<K, V>) -> List<K>",
         Builtin::Values => "values(m: Map<K, V>) -> List<V>",
         Builtin::Push => "push(l: List<T>, x: T) -> List<T>",
-        Builtin::Insert => "insert(s: Set<T>, x: T) -> Set<T>  or  insert(m: Map<K, V>, k: K, v: V) -> Map<K, V>",
-        Builtin::Remove => "remove(s: Set<T>, x: T) -> Set<T>  or  remove(m: Map<K, V>, k: K) -> Map<K, V>",
+        Builtin::Insert => {
+            "insert(s: Set<T>, x: T) -> Set<T>  or  insert(m: Map<K, V>, k: K, v: V) -> Map<K, V>"
+        }
+        Builtin::Remove => {
+            "remove(s: Set<T>, x: T) -> Set<T>  or  remove(m: Map<K, V>, k: K) -> Map<K, V>"
+        }
         Builtin::Sum => "sum(l: List<Int> | Set<Int>) -> Int",
         Builtin::ToStr => "str(x: any) -> Str",
     }
@@ -31,9 +37,13 @@ pub fn signature(b: Builtin) -> &'static str {
 impl Checker {
     fn builtin_misuse(&mut self, b: Builtin, span: Span, what: String) -> Type {
         self.error(
-            Diagnostic::new(Code::E002, span, format!("wrong call of `{}`: {what}", b.name()))
-                .with_label(what)
-                .with_help(format!("the signature is {}", signature(b))),
+            Diagnostic::new(
+                Code::E002,
+                span,
+                format!("wrong call of `{}`: {what}", b.name()),
+            )
+            .with_label(what)
+            .with_help(format!("the signature is {}", signature(b))),
         );
         Type::Unknown
     }
@@ -46,8 +56,15 @@ impl Checker {
         span: Span,
     ) -> Type {
         let arity: &[usize] = match b {
-            Builtin::Len | Builtin::Abs | Builtin::Keys | Builtin::Values | Builtin::Sum | Builtin::ToStr => &[1],
-            Builtin::Contains | Builtin::Min | Builtin::Max | Builtin::Push | Builtin::Remove => &[2],
+            Builtin::Len
+            | Builtin::Abs
+            | Builtin::Keys
+            | Builtin::Values
+            | Builtin::Sum
+            | Builtin::ToStr => &[1],
+            Builtin::Contains | Builtin::Min | Builtin::Max | Builtin::Push | Builtin::Remove => {
+                &[2]
+            }
             Builtin::Get => &[3],
             Builtin::Insert => &[2, 3],
         };
@@ -56,14 +73,20 @@ impl Checker {
             return self.builtin_misuse(
                 b,
                 span,
-                format!("it takes {n} argument{}, found {}", if n == 1 { "" } else { "s" }, types.len()),
+                format!(
+                    "it takes {n} argument{}, found {}",
+                    if n == 1 { "" } else { "s" },
+                    types.len()
+                ),
             );
         }
         let arg_span = |i: usize| args.get(i).map(|a| a.span).unwrap_or(span);
         let t0 = &types[0];
         match (b, t0) {
             (_, Type::Unknown) => match b {
-                Builtin::Len | Builtin::Min | Builtin::Max | Builtin::Abs | Builtin::Sum => Type::Int,
+                Builtin::Len | Builtin::Min | Builtin::Max | Builtin::Abs | Builtin::Sum => {
+                    Type::Int
+                }
                 Builtin::Contains => Type::Bool,
                 Builtin::ToStr => Type::Str,
                 _ => Type::Unknown,

@@ -220,13 +220,33 @@ impl Checker {
         let sym = op.symbol();
         let result = match op {
             BinOp::And | BinOp::Or => {
-                self.expect_type(&at, &Type::Bool, a.span, &format!("the left operand of `{sym}`"));
-                self.expect_type(&bt, &Type::Bool, b.span, &format!("the right operand of `{sym}`"));
+                self.expect_type(
+                    &at,
+                    &Type::Bool,
+                    a.span,
+                    format_args!("the left operand of `{sym}`"),
+                );
+                self.expect_type(
+                    &bt,
+                    &Type::Bool,
+                    b.span,
+                    format_args!("the right operand of `{sym}`"),
+                );
                 Type::Bool
             }
             BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => {
-                self.expect_type(&at, &Type::Int, a.span, &format!("the left operand of `{sym}`"));
-                self.expect_type(&bt, &Type::Int, b.span, &format!("the right operand of `{sym}`"));
+                self.expect_type(
+                    &at,
+                    &Type::Int,
+                    a.span,
+                    format_args!("the left operand of `{sym}`"),
+                );
+                self.expect_type(
+                    &bt,
+                    &Type::Int,
+                    b.span,
+                    format_args!("the right operand of `{sym}`"),
+                );
                 Type::Int
             }
             BinOp::Add => match (&at, &bt) {
@@ -247,26 +267,27 @@ impl Checker {
             BinOp::Eq | BinOp::Ne => {
                 if !bt.fits(&at) {
                     self.error(
-                        Diagnostic::new(
-                            Code::E002,
-                            span,
-                            format!("cannot compare {at} with {bt}"),
-                        )
-                        .with_label("different types")
-                        .with_help("both sides of `==` and `!=` must have the same type"),
+                        Diagnostic::new(Code::E002, span, format!("cannot compare {at} with {bt}"))
+                            .with_label("different types")
+                            .with_help("both sides of `==` and `!=` must have the same type"),
                     );
                 }
                 Type::Bool
             }
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
                 match at {
-                    Type::Int | Type::Str | Type::Unknown => {
-                        self.expect_type(&bt, &at, b.span, &format!("the right operand of `{sym}`"))
-                    }
+                    Type::Int | Type::Str | Type::Unknown => self.expect_type(
+                        &bt,
+                        &at,
+                        b.span,
+                        format_args!("the right operand of `{sym}`"),
+                    ),
                     _ => self.error(
                         Diagnostic::new(Code::E002, a.span, format!("`{sym}` does not order {at}"))
                             .with_label(format!("this is {at}"))
-                            .with_help("only Int and Str values are ordered with `<`, `<=`, `>`, `>=`"),
+                            .with_help(
+                                "only Int and Str values are ordered with `<`, `<=`, `>`, `>=`",
+                            ),
                     ),
                 }
                 Type::Bool
@@ -335,9 +356,13 @@ impl Checker {
             let mut d = Diagnostic::new(Code::E002, span, format!("unknown name `{first}`"))
                 .with_label("not a local, a parameter or a state variable of this domain");
             if let Some(owner) = owner {
-                d = d.with_help(format!("to read another domain's state, qualify it: `{owner}.{first}`"));
+                d = d.with_help(format!(
+                    "to read another domain's state, qualify it: `{owner}.{first}`"
+                ));
             } else if Builtin::from_name(first).is_some() {
-                d = d.with_help(format!("`{first}` is a builtin function: call it, `{first}(...)`"));
+                d = d.with_help(format!(
+                    "`{first}` is a builtin function: call it, `{first}(...)`"
+                ));
             }
             self.error(d);
             return error_expr(span);
@@ -368,8 +393,12 @@ impl Checker {
             );
         } else {
             self.error(
-                Diagnostic::new(Code::E002, path[0].span, format!("unknown domain `{first}`"))
-                    .with_label("no domain of this name"),
+                Diagnostic::new(
+                    Code::E002,
+                    path[0].span,
+                    format!("unknown domain `{first}`"),
+                )
+                .with_label("no domain of this name"),
             );
         }
         error_expr(span)
@@ -403,10 +432,16 @@ impl Checker {
                 return error_expr(span);
             }
         }
-        let mut d = Diagnostic::new(Code::E002, path_span(path), format!("unknown function `{name}`"))
-            .with_label("not a builtin or a declared effect");
+        let mut d = Diagnostic::new(
+            Code::E002,
+            path_span(path),
+            format!("unknown function `{name}`"),
+        )
+        .with_label("not a builtin or a declared effect");
         if path.len() == 2 && self.domain_index.contains_key(&path[0].node) {
-            d = d.with_help(format!("to deliver a message, write `send {name}(...)` as a statement"));
+            d = d.with_help(format!(
+                "to deliver a message, write `send {name}(...)` as a statement"
+            ));
         } else {
             d = d.with_help("declare effects with `effect name(params) -> Type`; builtins are len, contains, min, max, abs, get, keys, values, push, insert, remove, sum, str");
         }
@@ -434,18 +469,31 @@ impl Checker {
                     format!("impure {what}: violates No Effects (it calls the effect `{name}`)"),
                 )
                 .with_label("an effect call")
-                .with_help(format!("call effects in a repair or a handler; a {what} only reads state")),
+                .with_help(format!(
+                    "call effects in a repair or a handler; a {what} only reads state"
+                )),
             ),
             Mode::Init => self.error(
-                Diagnostic::new(Code::E002, span, format!("an initial value cannot call the effect `{name}`"))
-                    .with_label("not a constant")
-                    .with_help("call effects in a handler or a repair and store the result"),
+                Diagnostic::new(
+                    Code::E002,
+                    span,
+                    format!("an initial value cannot call the effect `{name}`"),
+                )
+                .with_label("not a constant")
+                .with_help("call effects in a handler or a repair and store the result"),
             ),
             Mode::Action => {}
         }
         let params = self.effects[eid as usize].params.clone();
         let ret = self.effects[eid as usize].ret.clone();
-        let checked = self.arguments(ctx, &params, args, span, &format!("effect `{name}`"), path_span(path));
+        let checked = self.arguments(
+            ctx,
+            &params,
+            args,
+            span,
+            format_args!("effect `{name}`"),
+            path_span(path),
+        );
         (mk(K::Effect(eid, checked), span), ret)
     }
 
@@ -456,7 +504,7 @@ impl Checker {
         params: &[(String, Type)],
         args: &[ast::Expr],
         span: Span,
-        what: &str,
+        what: impl std::fmt::Display,
         name_span: Span,
     ) -> Vec<ir::Expr> {
         if params.len() != args.len() {
@@ -472,10 +520,17 @@ impl Checker {
                     ),
                 )
                 .with_label("wrong number of arguments")
-                .with_secondary(name_span, format!(
-                    "expects ({})",
-                    params.iter().map(|(n, t)| format!("{n}: {t}")).collect::<Vec<_>>().join(", ")
-                )),
+                .with_secondary(
+                    name_span,
+                    format!(
+                        "expects ({})",
+                        params
+                            .iter()
+                            .map(|(n, t)| format!("{n}: {t}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
             );
         }
         let mut out = Vec::with_capacity(args.len());
@@ -483,7 +538,7 @@ impl Checker {
             let want = params.get(i).map(|(_, t)| t.clone());
             let (e, t) = self.expr(ctx, a, want.as_ref());
             if let Some((pname, pt)) = params.get(i) {
-                self.expect_type(&t, pt, a.span, &format!("argument `{pname}`"));
+                self.expect_type(&t, pt, a.span, format_args!("argument `{pname}`"));
             }
             out.push(e);
         }

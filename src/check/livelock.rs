@@ -52,18 +52,34 @@ pub fn check(program: &Program, bodies: &Bodies) -> Vec<Diagnostic> {
         }
         changes[*g] = set;
     }
+    // Which goals read each variable, so only pairs that touch are compared.
+    let mut readers: Vec<Vec<usize>> = vec![Vec::new(); program.vars.len()];
+    let reads: Vec<BTreeSet<VarId>> = program
+        .goals
+        .iter()
+        .enumerate()
+        .map(|(g, goal)| {
+            for &v in &goal.reads {
+                readers[v as usize].push(g);
+            }
+            goal.reads.iter().copied().collect()
+        })
+        .collect();
     let mut out = Vec::new();
     for (i, gi) in program.goals.iter().enumerate() {
-        for (j, gj) in program.goals.iter().enumerate().skip(i + 1) {
-            let pi = program.domains[gi.domain as usize].priority;
-            let pj = program.domains[gj.domain as usize].priority;
-            if pi != pj {
+        let pi = program.domains[gi.domain as usize].priority;
+        let candidates: BTreeSet<usize> = changes[i]
+            .iter()
+            .flat_map(|&v| readers[v as usize].iter().copied())
+            .filter(|&j| j > i)
+            .collect();
+        for j in candidates {
+            let gj = &program.goals[j];
+            if program.domains[gj.domain as usize].priority != pi {
                 continue;
             }
-            let reads_i: BTreeSet<VarId> = gi.reads.iter().copied().collect();
-            let reads_j: BTreeSet<VarId> = gj.reads.iter().copied().collect();
-            let i_on_j = changes[i].intersection(&reads_j).next().copied();
-            let j_on_i = changes[j].intersection(&reads_i).next().copied();
+            let i_on_j = changes[i].intersection(&reads[j]).next().copied();
+            let j_on_i = changes[j].intersection(&reads[i]).next().copied();
             let (Some(a), Some(b)) = (i_on_j, j_on_i) else {
                 continue;
             };

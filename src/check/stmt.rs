@@ -69,16 +69,22 @@ impl Checker {
                             "loop over a range (`for i in 0..n`), a list, a set or a map"
                         };
                         self.error(
-                            Diagnostic::new(Code::E002, coll.span, format!("cannot loop over {other}"))
-                                .with_label(format!("this is {other}"))
-                                .with_help(help),
+                            Diagnostic::new(
+                                Code::E002,
+                                coll.span,
+                                format!("cannot loop over {other}"),
+                            )
+                            .with_label(format!("this is {other}"))
+                            .with_help(help),
                         );
                         (Type::Unknown, Some(Type::Unknown))
                     }
                 };
                 ctx.push_scope();
                 let ks = ctx.bind(&k.node, kt);
-                let vs = v.as_ref().map(|v| ctx.bind(&v.node, vt.unwrap_or(Type::Unknown)));
+                let vs = v
+                    .as_ref()
+                    .map(|v| ctx.bind(&v.node, vt.unwrap_or(Type::Unknown)));
                 let body = self.block(ctx, body);
                 ctx.pop_scope();
                 S::ForEach(ks, vs, ce, body)
@@ -91,7 +97,11 @@ impl Checker {
                 );
                 return None;
             }
-            StmtKind::Send { target, args, after } => return self.send(ctx, target, args, after.as_ref(), span),
+            StmtKind::Send {
+                target,
+                args,
+                after,
+            } => return self.send(ctx, target, args, after.as_ref(), span),
             StmtKind::Fail(msg) => {
                 let (e, t) = self.expr(ctx, msg, Some(&Type::Str));
                 self.expect_type(&t, &Type::Str, msg.span, "the reason given to `fail`");
@@ -109,9 +119,15 @@ impl Checker {
             }
             StmtKind::Expr(e) => {
                 let (ex, _) = self.expr(ctx, e, None);
-                if !matches!(ex.kind, ir::ExprKind::Effect(..)) && !matches!(e.node, ast::ExprKind::Error) {
-                    let mut d = Diagnostic::new(Code::E002, e.span, "the value of this expression is unused")
-                        .with_label("computed, then dropped");
+                if !matches!(ex.kind, ir::ExprKind::Effect(..))
+                    && !matches!(e.node, ast::ExprKind::Error)
+                {
+                    let mut d = Diagnostic::new(
+                        Code::E002,
+                        e.span,
+                        "the value of this expression is unused",
+                    )
+                    .with_label("computed, then dropped");
                     if let ast::ExprKind::Binary(ast::BinOp::Eq, _, _) = e.node {
                         d = d.with_help("to assign, write `=`, not `==`");
                     } else {
@@ -149,9 +165,13 @@ impl Checker {
                     self.expect_type(&vt, &ty, value.span, "the value added")
                 }
                 _ => self.error(
-                    Diagnostic::new(Code::E002, place.span, format!("`+=` does not apply to {ty}"))
-                        .with_label(format!("this is {ty}"))
-                        .with_help("`+=` adds to an Int or appends to a Str or a List"),
+                    Diagnostic::new(
+                        Code::E002,
+                        place.span,
+                        format!("`+=` does not apply to {ty}"),
+                    )
+                    .with_label(format!("this is {ty}"))
+                    .with_help("`+=` adds to an Int or appends to a Str or a List"),
                 ),
             },
             AssignOp::Sub => {
@@ -189,14 +209,17 @@ impl Checker {
                 .enumerate()
                 .find(|(_, vars)| vars.contains_key(first))
                 .map(|(d, _)| self.domain_names[d].clone());
-            let mut d = Diagnostic::new(Code::E002, path[0].span, format!("unknown name `{first}`"))
-                .with_label("not a local, a parameter or a state variable of this domain");
+            let mut d =
+                Diagnostic::new(Code::E002, path[0].span, format!("unknown name `{first}`"))
+                    .with_label("not a local, a parameter or a state variable of this domain");
             if let Some(owner) = owner {
                 d = d.with_help(format!(
                     "`{first}` belongs to `{owner}`; only `{owner}` may change it: send it a message"
                 ));
             } else {
-                d = d.with_help(format!("declare it first: `let {first} = ...` or `state {first}: Type = ...`"));
+                d = d.with_help(format!(
+                    "declare it first: `let {first} = ...` or `state {first}: Type = ...`"
+                ));
             }
             self.error(d);
             return None;
@@ -217,7 +240,8 @@ impl Checker {
                 };
                 if did != ctx.domain {
                     let me = self.domain_names[ctx.domain as usize].clone();
-                    let handlers: Vec<String> = self.handler_index[did as usize].keys().cloned().collect();
+                    let handlers: Vec<String> =
+                        self.handler_index[did as usize].keys().cloned().collect();
                     let help = if handlers.is_empty() {
                         format!("declare a handler in `{first}` that changes `{}` and `send` it a message", var.node)
                     } else {
@@ -242,8 +266,12 @@ impl Checker {
             }
         }
         self.error(
-            Diagnostic::new(Code::E002, path_span(path), format!("cannot assign to `{}`", dotted(path)))
-                .with_label("unknown domain or variable"),
+            Diagnostic::new(
+                Code::E002,
+                path_span(path),
+                format!("cannot assign to `{}`", dotted(path)),
+            )
+            .with_label("unknown domain or variable"),
         );
         None
     }
@@ -270,8 +298,12 @@ impl Checker {
             },
             _ => {
                 self.error(
-                    Diagnostic::new(Code::E002, path_span(target), "a message target is `Domain.handler`")
-                        .with_label("too many parts"),
+                    Diagnostic::new(
+                        Code::E002,
+                        path_span(target),
+                        "a message target is `Domain.handler`",
+                    )
+                    .with_label("too many parts"),
                 );
                 None
             }
@@ -307,6 +339,13 @@ impl Checker {
             e
         });
         ctx.sends.insert(hid);
-        Some(stmt(S::Send { handler: hid, args, after }, span))
+        Some(stmt(
+            S::Send {
+                handler: hid,
+                args,
+                after,
+            },
+            span,
+        ))
     }
 }

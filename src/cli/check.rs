@@ -38,7 +38,7 @@ pub fn run(args: Args) -> i32 {
         let file = match source::read(path) {
             Ok(f) => f,
             Err(msg) => {
-                eprintln!("{msg}");
+                super::err(&format!("{msg}\n"));
                 io_failed = true;
                 continue;
             }
@@ -56,7 +56,9 @@ pub fn run(args: Args) -> i32 {
             Format::Json => json_diags.extend(render::to_json(&diags, &file.name, &file.text)),
             Format::Text => {
                 let mut out = stderr.lock();
-                let _ = out.write_all(render::render_text(&diags, &file.name, &file.text, color).as_bytes());
+                let _ = out.write_all(
+                    render::render_text(&diags, &file.name, &file.text, color).as_bytes(),
+                );
                 if hidden > 0 {
                     let _ = writeln!(out, "... and {hidden} more reports for `{}`", file.name);
                 }
@@ -72,18 +74,21 @@ pub fn run(args: Args) -> i32 {
                 "warnings": warnings,
                 "ok": !failed && !io_failed,
             });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            super::out(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&doc).unwrap_or_default()
+            ));
         }
         Format::Text => {
             let files = args.files.len();
             let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
-            eprintln!(
-                "{}: {} checked, {}, {}",
+            super::err(&format!(
+                "{}: {} checked, {}, {}\n",
                 if failed || io_failed { "failed" } else { "ok" },
                 plural(files, "file"),
                 plural(errors, "error"),
                 plural(warnings, "warning")
-            );
+            ));
         }
     }
     if io_failed {

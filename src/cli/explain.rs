@@ -14,20 +14,20 @@ pub fn run(args: Args) -> i32 {
     match args.code {
         None => {
             for c in Code::ALL {
-                println!("{c}  {}", c.title());
+                super::out(&format!("{c}  {}\n", c.title()));
             }
             exit::OK
         }
         Some(text) => match text.parse::<Code>() {
             Ok(code) => {
-                print!("{}", code.explain());
+                super::out(code.explain());
                 exit::OK
             }
             Err(()) => {
-                eprintln!(
-                    "error[{}]: unknown code `{text}`; run `lexum explain` to list every code",
+                super::err(&format!(
+                    "error[{}]: unknown code `{text}`; run `lexum explain` to list every code\n",
                     Code::L002
-                );
+                ));
                 exit::USAGE
             }
         },

@@ -13,7 +13,8 @@ pub struct SourceFile {
 }
 
 pub fn read(path: &str) -> Result<SourceFile, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("error[{}]: cannot read `{path}`: {e}", Code::L001))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| format!("error[{}]: cannot read `{path}`: {e}", Code::L001))?;
     Ok(match String::from_utf8(bytes) {
         Ok(text) => SourceFile {
             name: path.to_string(),
@@ -24,7 +25,11 @@ pub fn read(path: &str) -> Result<SourceFile, String> {
             let at = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
             // Lossy decoding keeps everything before the first bad byte in place.
-            let end = text[at..].chars().next().map(|c| at + c.len_utf8()).unwrap_or(at);
+            let end = text[at..]
+                .chars()
+                .next()
+                .map(|c| at + c.len_utf8())
+                .unwrap_or(at);
             SourceFile {
                 name: path.to_string(),
                 encoding_error: Some(

@@ -106,26 +106,27 @@ where
             .collect::<Vec<_>>()
             .delimited_by(op("("), op(")"));
 
-        let path_or_call = path()
-            .then(args.or_not())
-            .map(|(p, a)| match a {
-                Some(a) => ExprKind::Call(p, a),
-                None => ExprKind::Path(p),
-            });
+        let path_or_call = path().then(args.or_not()).map(|(p, a)| match a {
+            Some(a) => ExprKind::Call(p, a),
+            None => ExprKind::Path(p),
+        });
 
         let literal = select! {
             Token::Int(s) => ExprKind::Int(s.replace('_', "")),
             Token::Kw(Kw::True) => ExprKind::Bool(true),
             Token::Kw(Kw::False) => ExprKind::Bool(false),
             Token::Kw(Kw::Tick) => ExprKind::Tick,
-        };
-        let string = select! { Token::Str(s) => s }.validate(|s, e, emitter| match unescape(s) {
-            Ok(v) => ExprKind::Str(v),
-            Err(msg) => {
-                emitter.emit(Rich::custom(e.span(), msg));
-                ExprKind::Error
-            }
-        });
+        }
+        .labelled("a literal");
+        let string = select! { Token::Str(s) => s }
+            .labelled("a literal")
+            .validate(|s, e, emitter| match unescape(s) {
+                Ok(v) => ExprKind::Str(v),
+                Err(msg) => {
+                    emitter.emit(Rich::custom(e.span(), msg));
+                    ExprKind::Error
+                }
+            });
 
         let list = expr
             .clone()
@@ -135,7 +136,9 @@ where
             .delimited_by(op("["), op("]"))
             .map(ExprKind::List);
 
-        let entry = expr.clone().then(op(":").ignore_then(expr.clone()).or_not());
+        let entry = expr
+            .clone()
+            .then(op(":").ignore_then(expr.clone()).or_not());
         let brace = entry
             .separated_by(op(","))
             .allow_trailing()
@@ -162,13 +165,19 @@ where
             .recover_with(via_parser(nested_delimiters(
                 Token::Op("("),
                 Token::Op(")"),
-                [(Token::Op("["), Token::Op("]")), (Token::Op("{"), Token::Op("}"))],
+                [
+                    (Token::Op("["), Token::Op("]")),
+                    (Token::Op("{"), Token::Op("}")),
+                ],
                 |span| Spanned::new(ExprKind::Error, span),
             )))
             .recover_with(via_parser(nested_delimiters(
                 Token::Op("["),
                 Token::Op("]"),
-                [(Token::Op("("), Token::Op(")")), (Token::Op("{"), Token::Op("}"))],
+                [
+                    (Token::Op("("), Token::Op(")")),
+                    (Token::Op("{"), Token::Op("}")),
+                ],
                 |span| Spanned::new(ExprKind::Error, span),
             )))
             .boxed();
@@ -202,27 +211,32 @@ where
                 })
         }
 
+        // One `select!` per precedence level: a single failed alternative per
+        // level instead of one per operator keeps error bookkeeping cheap.
         let product = level(
             unary,
-            choice((
-                op("*").to(BinOp::Mul),
-                op("/").to(BinOp::Div),
-                op("%").to(BinOp::Rem),
-            )),
+            select! {
+                Token::Op("*") => BinOp::Mul,
+                Token::Op("/") => BinOp::Div,
+                Token::Op("%") => BinOp::Rem,
+            }
+            .labelled("an operator"),
         );
         let sum = level(
             product,
-            choice((op("+").to(BinOp::Add), op("-").to(BinOp::Sub))),
+            select! { Token::Op("+") => BinOp::Add, Token::Op("-") => BinOp::Sub }
+                .labelled("an operator"),
         )
         .boxed();
-        let cmp_op = choice((
-            op("==").to(BinOp::Eq),
-            op("!=").to(BinOp::Ne),
-            op("<=").to(BinOp::Le),
-            op(">=").to(BinOp::Ge),
-            op("<").to(BinOp::Lt),
-            op(">").to(BinOp::Gt),
-        ));
+        let cmp_op = select! {
+            Token::Op("==") => BinOp::Eq,
+            Token::Op("!=") => BinOp::Ne,
+            Token::Op("<=") => BinOp::Le,
+            Token::Op(">=") => BinOp::Ge,
+            Token::Op("<") => BinOp::Lt,
+            Token::Op(">") => BinOp::Gt,
+        }
+        .labelled("an operator");
         let comparison = sum
             .clone()
             .then(cmp_op.then(sum).or_not())
@@ -343,15 +357,12 @@ where
             .ignore_then(expr.clone())
             .then(op(",").ignore_then(expr.clone()).or_not())
             .map(|(c, m)| StmtKind::Assert(c, m));
-        let keyworded = choice((let_, for_, while_, fail, assert))
-            .map_with(|s, e| Spanned::new(s, e.span()));
+        let keyworded =
+            choice((let_, for_, while_, fail, assert)).map_with(|s, e| Spanned::new(s, e.span()));
         let stmt = choice((if_, keyworded, simple_stmt(expr)))
             .then_ignore(op(";").repeated())
             .labelled("statement")
-            .recover_with(skip_then_retry_until(
-                any().ignored(),
-                op("}").ignored(),
-            ));
+            .recover_with(skip_then_retry_until(any().ignored(), op("}").ignored()));
         op(";")
             .repeated()
             .ignore_then(stmt.repeated().collect::<Vec<_>>())
@@ -360,7 +371,10 @@ where
             .recover_with(via_parser(nested_delimiters(
                 Token::Op("{"),
                 Token::Op("}"),
-                [(Token::Op("("), Token::Op(")")), (Token::Op("["), Token::Op("]"))],
+                [
+                    (Token::Op("("), Token::Op(")")),
+                    (Token::Op("["), Token::Op("]")),
+                ],
                 |span| Spanned::new(vec![Spanned::new(StmtKind::Error, span)], span),
             )))
             .boxed()
@@ -451,7 +465,10 @@ where
     let balanced = nested_delimiters(
         Token::Op("{"),
         Token::Op("}"),
-        [(Token::Op("("), Token::Op(")")), (Token::Op("["), Token::Op("]"))],
+        [
+            (Token::Op("("), Token::Op(")")),
+            (Token::Op("["), Token::Op("]")),
+        ],
         |_| (),
     );
     let skip_member = member_kw

@@ -73,6 +73,10 @@ impl Kw {
     ];
 
     pub fn from_ident(s: &str) -> Option<Kw> {
+        // Most identifiers are not keywords; the length test rejects them cheaply.
+        if s.len() > 9 || !s.as_bytes()[0].is_ascii_lowercase() {
+            return None;
+        }
         Self::ALL.iter().find(|(k, _)| *k == s).map(|(_, kw)| *kw)
     }
 
@@ -86,9 +90,9 @@ impl Kw {
 }
 
 /// Operators and punctuation, longest first so that the lexer can try them in order.
-pub const OPERATORS: [&str; 30] = [
+pub const OPERATORS: [&str; 29] = [
     "==", "!=", "<=", ">=", "&&", "||", "+=", "-=", "->", "..", "=", "<", ">", "+", "-", "*", "/",
-    "%", "!", ".", ":", ",", ";", "(", ")", "[", "]", "{", "}", "?",
+    "%", "!", ".", ":", ",", ";", "(", ")", "[", "]", "{", "}",
 ];
 
 impl fmt::Display for Token<'_> {

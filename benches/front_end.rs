@@ -1,0 +1,37 @@
+//! Times each front-end phase on a generated program:
+//! `cargo bench --bench front_end -- FILE` (see benches/run.sh).
+
+use std::time::Instant;
+
+fn main() {
+    let path = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .unwrap_or_else(|| "/tmp/big.lxm".to_string());
+    let src = std::fs::read_to_string(&path).expect("read the program");
+    let t = Instant::now();
+    let (tokens, errs) = lexum::syntax::lexer::lex(&src);
+    let lex = t.elapsed();
+    assert!(errs.is_empty());
+    let n = tokens.len();
+    let t = Instant::now();
+    let (ast, diags) = lexum::syntax::parse(&src);
+    let parse = t.elapsed();
+    assert!(diags.is_empty());
+    let t = Instant::now();
+    let checked = lexum::check::check(&ast.expect("parsed"));
+    let check = t.elapsed();
+    assert!(!checked.has_errors());
+    let t = Instant::now();
+    let all = lexum::check::check_source(&src);
+    let total = t.elapsed();
+    assert!(all.program.is_some());
+    println!(
+        "{} lines, {n} tokens: lex {:?}, lex+parse {:?}, check {:?}, check_source {:?}",
+        src.lines().count(),
+        lex,
+        parse,
+        check,
+        total
+    );
+}

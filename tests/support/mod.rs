@@ -1,0 +1,74 @@
+//! Shared helpers for the end-to-end tests: run the real binary, compare
+//! against golden files (regenerated with `LEXUM_BLESS=1`).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `lexum ARGS` from the repository root with colours off.
+pub fn lexum(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lexum"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the lexum binary runs")
+}
+
+pub fn blessing() -> bool {
+    std::env::var_os("LEXUM_BLESS").is_some()
+}
+
+/// Compares `actual` with the golden file, or rewrites it when blessing.
+/// Returns a description of the mismatch, if any.
+pub fn golden(path: &Path, actual: &str) -> Option<String> {
+    if blessing() {
+        std::fs::write(path, actual).expect("write golden file");
+        return None;
+    }
+    let expected = std::fs::read_to_string(path).unwrap_or_default();
+    if expected == actual {
+        None
+    } else {
+        Some(format!(
+            "--- {} (expected)\n{expected}\n+++ actual\n{actual}\n(rerun with LEXUM_BLESS=1 to accept)",
+            path.display()
+        ))
+    }
+}
+
+/// Every file with the extension under `dir`, sorted.
+pub fn files(dir: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().and_then(|e| e.to_str()) == Some(ext))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The ```lexum code blocks of a Markdown file.
+pub fn lexum_snippets(markdown: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur: Option<String> = None;
+    for line in markdown.lines() {
+        match &mut cur {
+            None if line.trim_start().starts_with("```lexum") => cur = Some(String::new()),
+            Some(_) if line.trim_start().starts_with("```") => {
+                out.push(cur.take().unwrap_or_default())
+            }
+            Some(s) => {
+                s.push_str(line);
+                s.push('\n');
+            }
+            None => {}
+        }
+    }
+    out
+}
