@@ -3,6 +3,7 @@
 
 mod check;
 mod explain;
+mod run;
 mod source;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -14,7 +15,6 @@ pub mod exit {
     /// The checker rejected the program.
     pub const REJECTED: i32 = 1;
     /// A run aborted (E005, E006, E007, E008).
-    #[allow(dead_code)]
     pub const ABORTED: i32 = 2;
     /// Usage or I/O error.
     pub const USAGE: i32 = 3;
@@ -48,6 +48,8 @@ pub enum ColorChoice {
 enum Command {
     /// Parse and check programs; report every problem found.
     Check(check::Args),
+    /// Run a program until it converges, proves an oscillation, gets stuck or fails.
+    Run(run::Args),
     /// Print the long explanation of a diagnostic code (E001 ... W101).
     Explain(explain::Args),
 }
@@ -85,6 +87,7 @@ pub fn main() -> i32 {
         .spawn(move || match cli.command {
             Command::Check(args) => check::run(args),
             Command::Explain(args) => explain::run(args),
+            Command::Run(args) => run::run(args),
         });
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,

@@ -8,6 +8,7 @@ pub mod check;
 pub mod codes;
 pub mod diag;
 pub mod ir;
+pub mod runtime;
 pub mod syntax;
 pub mod types;
 pub mod value;

@@ -1,0 +1,617 @@
+//! The deterministic runtime: the scheduler of LEXUM.md §3–4 over a checked
+//! program. Configuration ⟨Σ, Q, J, τ⟩: Σ lives in the interpreter's slots,
+//! Q in [`queue::Queue`], τ is `tick`. One event per cycle; E005 is proven by
+//! an exact repeat of the configuration modulo time.
+
+pub mod eval;
+pub mod failure;
+pub mod hash;
+pub mod ops;
+pub mod queue;
+pub mod sim;
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use crate::codes::Code;
+use crate::ir::{GoalId, Priority, Program, VarId};
+use crate::value::Value;
+use eval::{Effects, Interp, Write};
+use failure::Failure;
+use queue::{Event, EventKind, Queue};
+
+/// Run settings.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub max_cycles: u64,
+    /// Prove oscillations (E005) and resolve priorities by yielding.
+    pub detect_oscillation: bool,
+    /// Evaluate every goal after every cycle instead of only those that can
+    /// have changed (the same run, slower; the property tests compare them).
+    pub evaluate_all_goals: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_cycles: 1_000_000_000,
+            detect_oscillation: true,
+            evaluate_all_goals: false,
+        }
+    }
+}
+
+/// A yield: `goal` gave way to `to` when the loop was found before cycle `cycle`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Yield {
+    pub goal: GoalId,
+    pub to: GoalId,
+    pub cycle: u64,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Converged,
+    /// E005: the configuration of cycle `start` repeats at cycle `at`.
+    Oscillation {
+        at: u64,
+        start: u64,
+        period: u64,
+        goals: Vec<GoalId>,
+    },
+    /// E006: nothing pending while these goals are false.
+    Stuck {
+        goals: Vec<GoalId>,
+    },
+    /// E006: the cycle budget ran out.
+    Budget {
+        goals: Vec<GoalId>,
+    },
+    /// E007: the event's retries ran out; the run ended in the last quiescent state.
+    RetriesExhausted {
+        cycle: u64,
+        event: String,
+        failure: Failure,
+        diff: Vec<Write>,
+    },
+    /// E008: the initial state breaks an invariant (or an initial value fails).
+    InitialState {
+        invariant: String,
+        failure: Option<Failure>,
+    },
+}
+
+impl Outcome {
+    pub fn code(&self) -> Option<Code> {
+        match self {
+            Outcome::Converged => None,
+            Outcome::Oscillation { .. } => Some(Code::E005),
+            Outcome::Stuck { .. } | Outcome::Budget { .. } => Some(Code::E006),
+            Outcome::RetriesExhausted { .. } => Some(Code::E007),
+            Outcome::InitialState { .. } => Some(Code::E008),
+        }
+    }
+}
+
+/// The part of the configuration that decides the rest of the run, modulo time.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct Fingerprint {
+    current: EventKind,
+    state: Vec<Value>,
+    queue: Vec<(Priority, EventKind, Option<GoalId>, u32, u64)>,
+    in_progress: Vec<u32>,
+    yielded: Vec<bool>,
+    next_effect: u64,
+    tick: Option<i64>,
+}
+
+pub struct Runtime<'p> {
+    pub program: &'p Program,
+    pub interp: Interp<'p>,
+    pub options: Options,
+    queue: Queue,
+    seq: u64,
+    pub cycle: u64,
+    in_progress: Vec<u32>,
+    pub yielded: Vec<bool>,
+    pub yields: Vec<Yield>,
+    pub repair_runs: Vec<u64>,
+    repair_log: Vec<(u64, GoalId)>,
+    fingerprints: HashMap<u64, Vec<(u64, Fingerprint)>>,
+    hasher: hash::RunHasher,
+    quiescent: Vec<Value>,
+    pub retries: u64,
+    /// Per priority, the longest an event waited between enqueue and its cycle.
+    pub max_wait: [u64; 5],
+    pub outcome: Option<Outcome>,
+    fx: Box<dyn Effects + 'p>,
+    readers: Vec<Vec<GoalId>>,
+    invariant_readers: Vec<Vec<u32>>,
+}
+
+impl<'p> Runtime<'p> {
+    /// Builds the initial configuration: initial values, the E008 check, and
+    /// a repair for every false goal, in declaration order.
+    pub fn new(program: &'p Program, options: Options, fx: Box<dyn Effects + 'p>) -> Self {
+        let nvars = program.vars.len();
+        let mut readers = vec![Vec::new(); nvars];
+        for (g, goal) in program.goals.iter().enumerate() {
+            for &v in &goal.reads {
+                readers[v as usize].push(g as GoalId);
+            }
+        }
+        let mut invariant_readers = vec![Vec::new(); nvars];
+        for (i, inv) in program.invariants.iter().enumerate() {
+            for &v in &inv.reads {
+                invariant_readers[v as usize].push(i as u32);
+            }
+        }
+        let mut rt = Runtime {
+            program,
+            interp: Interp::new(program, vec![Value::Bool(false); nvars]),
+            options,
+            queue: Queue::default(),
+            seq: 0,
+            cycle: 0,
+            in_progress: vec![0; program.goals.len()],
+            yielded: vec![false; program.goals.len()],
+            yields: Vec::new(),
+            repair_runs: vec![0; program.goals.len()],
+            repair_log: Vec::new(),
+            fingerprints: HashMap::new(),
+            hasher: hash::RunHasher::default(),
+            quiescent: Vec::new(),
+            retries: 0,
+            max_wait: [0; 5],
+            outcome: None,
+            fx,
+            readers,
+            invariant_readers,
+        };
+        rt.start();
+        rt
+    }
+
+    fn start(&mut self) {
+        let mut nofx = sim::Unbound;
+        for (v, var) in self.program.vars.iter().enumerate() {
+            match self.interp.eval(&var.init, &mut Vec::new(), &mut nofx) {
+                Ok(val) => self.interp.state[v] = val,
+                Err(f) => {
+                    self.outcome = Some(Outcome::InitialState {
+                        invariant: format!("initial value of {}", var.qualified),
+                        failure: Some(f),
+                    });
+                    return;
+                }
+            }
+        }
+        for inv in &self.program.invariants {
+            match self.interp.condition(&inv.cond, &mut nofx) {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.outcome = Some(Outcome::InitialState {
+                        invariant: inv.qualified.clone(),
+                        failure: None,
+                    });
+                    return;
+                }
+                Err(f) => {
+                    self.outcome = Some(Outcome::InitialState {
+                        invariant: inv.qualified.clone(),
+                        failure: Some(f),
+                    });
+                    return;
+                }
+            }
+        }
+        self.quiescent = self.interp.state.clone();
+        for g in 0..self.program.goals.len() as GoalId {
+            self.consider_goal(g, 0);
+        }
+    }
+
+    fn priority_of_event(&self, kind: &EventKind) -> Priority {
+        let domain = match kind {
+            EventKind::Message { handler, .. } => self.program.handlers[*handler as usize].domain,
+            EventKind::Repair { goal } => self.program.goals[*goal as usize].domain,
+        };
+        self.program.domains[domain as usize].priority
+    }
+
+    fn enqueue(&mut self, kind: EventKind, root: Option<GoalId>, retry: u32, due: u64, cause: u64) {
+        let p = self.priority_of_event(&kind);
+        if let Some(r) = root {
+            self.in_progress[r as usize] += 1;
+        }
+        let seq = self.seq;
+        self.seq += 1;
+        self.queue.push(
+            p,
+            Event {
+                kind,
+                root,
+                retry,
+                due,
+                seq,
+                cause,
+                enqueued_at: self.cycle,
+            },
+        );
+    }
+
+    fn tau(&self) -> u64 {
+        self.interp.tick as u64
+    }
+
+    fn goal_holds(&mut self, g: GoalId) -> bool {
+        let cond = &self.program.goals[g as usize].cond;
+        let mut nofx = sim::Unbound;
+        matches!(self.interp.condition(cond, &mut nofx), Ok(true))
+    }
+
+    /// Enqueues goal `g`'s repair if it is false, not yielded, has a repair
+    /// and has nothing in progress.
+    fn consider_goal(&mut self, g: GoalId, cause: u64) {
+        let gi = g as usize;
+        if self.yielded[gi] || self.in_progress[gi] > 0 || self.program.goals[gi].repair.is_none() {
+            return;
+        }
+        if !self.goal_holds(g) {
+            let due = self.tau();
+            self.enqueue(EventKind::Repair { goal: g }, Some(g), 0, due, cause);
+        }
+    }
+
+    /// The goals that are false and not yielded.
+    pub fn false_goals(&mut self) -> Vec<GoalId> {
+        let mut out = Vec::new();
+        for g in 0..self.program.goals.len() as GoalId {
+            if !self.yielded[g as usize] && !self.goal_holds(g) {
+                out.push(g);
+            }
+        }
+        out
+    }
+
+    pub fn run_hash(&self) -> String {
+        self.hasher.hex()
+    }
+
+    pub fn queue(&self) -> &Queue {
+        &self.queue
+    }
+
+    /// Runs until the run ends.
+    pub fn run(&mut self) -> &Outcome {
+        while self.outcome.is_none() {
+            self.step();
+        }
+        self.outcome.as_ref().unwrap_or(&Outcome::Converged)
+    }
+
+    fn fingerprint(&self, current: &EventKind) -> Fingerprint {
+        let tau = self.tau();
+        Fingerprint {
+            current: current.clone(),
+            state: self.interp.state.clone(),
+            queue: self
+                .queue
+                .iter()
+                .map(|(p, e)| {
+                    (
+                        p,
+                        e.kind.clone(),
+                        e.root,
+                        e.retry,
+                        e.due.saturating_sub(tau),
+                    )
+                })
+                .collect(),
+            in_progress: self.in_progress.clone(),
+            yielded: self.yielded.clone(),
+            next_effect: self.interp.next_effect_id,
+            tick: if self.program.uses_tick {
+                Some(self.interp.tick)
+            } else {
+                None
+            },
+        }
+    }
+
+    /// Records the fingerprint of cycle `t`; returns the earlier cycle it repeats.
+    fn repeats(&mut self, t: u64, current: &EventKind) -> Option<u64> {
+        let fp = self.fingerprint(current);
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        fp.hash(&mut h);
+        let key = h.finish();
+        let bucket = self.fingerprints.entry(key).or_default();
+        if let Some((mu, _)) = bucket.iter().find(|(_, f)| *f == fp) {
+            return Some(*mu);
+        }
+        bucket.push((t, fp));
+        None
+    }
+
+    /// Handles a proven loop from cycle `mu` to `t`: yield, or E005.
+    fn on_loop(&mut self, mu: u64, t: u64) -> bool {
+        let mut r: Vec<GoalId> = self
+            .repair_log
+            .iter()
+            .filter(|(c, _)| *c >= mu && *c < t)
+            .map(|(_, g)| *g)
+            .collect();
+        r.sort_unstable();
+        r.dedup();
+        let prio = |g: &GoalId| {
+            self.program.domains[self.program.goals[*g as usize].domain as usize].priority
+        };
+        let highest = r.iter().map(prio).min();
+        let lowest = r.iter().map(prio).max();
+        match (highest, lowest) {
+            (Some(h), Some(l)) if h != l => {
+                let winner = *r.iter().find(|g| prio(g) == h).unwrap_or(&r[0]);
+                let losers: Vec<GoalId> = r.iter().copied().filter(|g| prio(g) == l).collect();
+                for &g in &losers {
+                    self.yielded[g as usize] = true;
+                    self.in_progress[g as usize] = 0;
+                    self.yields.push(Yield {
+                        goal: g,
+                        to: winner,
+                        cycle: t,
+                    });
+                    self.hasher.buf.push(0xF0);
+                    self.hasher.buf.extend_from_slice(&t.to_le_bytes());
+                    self.hasher.buf.extend_from_slice(&g.to_le_bytes());
+                    self.hasher.buf.extend_from_slice(&winner.to_le_bytes());
+                }
+                self.queue.drop_rooted(&losers);
+                self.fingerprints.clear();
+                true
+            }
+            _ => {
+                self.outcome = Some(Outcome::Oscillation {
+                    at: t,
+                    start: mu,
+                    period: t - mu,
+                    goals: r,
+                });
+                false
+            }
+        }
+    }
+
+    /// Runs at most one cycle (or ends the run).
+    pub fn step(&mut self) {
+        while self.outcome.is_none() {
+            let tau = self.tau();
+            let Some((prio, ev)) = self.queue.pop_ready(tau) else {
+                if let Some(d) = self.queue.earliest_due() {
+                    self.interp.tick = d as i64;
+                    continue;
+                }
+                let f = self.false_goals();
+                self.outcome = Some(if f.is_empty() {
+                    Outcome::Converged
+                } else {
+                    Outcome::Stuck { goals: f }
+                });
+                return;
+            };
+            if let Some(r) = ev.root {
+                self.in_progress[r as usize] = self.in_progress[r as usize].saturating_sub(1);
+            }
+            if let EventKind::Repair { goal } = ev.kind {
+                if self.goal_holds(goal) {
+                    continue; // dropped without a cycle
+                }
+                if self.options.detect_oscillation {
+                    let t = self.cycle + 1;
+                    if let Some(mu) = self.repeats(t, &ev.kind) {
+                        if self.on_loop(mu, t) && !self.yielded[goal as usize] {
+                            // Put the repair back where it was; the loop is broken.
+                            if let Some(r) = ev.root {
+                                self.in_progress[r as usize] += 1;
+                            }
+                            self.queue.push(prio, ev);
+                        }
+                        continue;
+                    }
+                }
+            }
+            if self.cycle >= self.options.max_cycles {
+                self.queue.push(prio, ev);
+                let goals = self.false_goals();
+                self.outcome = Some(Outcome::Budget { goals });
+                return;
+            }
+            self.run_cycle(prio, ev);
+            return;
+        }
+    }
+
+    fn run_cycle(&mut self, prio: Priority, ev: Event) {
+        self.cycle += 1;
+        let cycle = self.cycle;
+        let wait = cycle.saturating_sub(ev.enqueued_at + 1);
+        let w = &mut self.max_wait[prio as usize];
+        *w = (*w).max(wait);
+        let program = self.program;
+        self.interp.begin();
+        let (result, repair_of) = match &ev.kind {
+            EventKind::Message { handler, args } => {
+                let h = &program.handlers[*handler as usize];
+                (
+                    self.interp.run_body(&h.body, args.clone(), &mut *self.fx),
+                    None,
+                )
+            }
+            EventKind::Repair { goal } => {
+                let body = program.goals[*goal as usize].repair.as_ref();
+                let r = match body {
+                    Some(b) => self.interp.run_body(b, Vec::new(), &mut *self.fx),
+                    None => Ok(()),
+                };
+                (r, Some(*goal))
+            }
+        };
+        let writes = self.interp.writes();
+        let result = result.and_then(|()| self.check_invariants(&writes));
+        // Hash: cycle, event, outcome, writes.
+        let buf = &mut self.hasher.buf;
+        buf.extend_from_slice(&cycle.to_le_bytes());
+        match &ev.kind {
+            EventKind::Message { handler, args } => {
+                buf.push(1);
+                buf.extend_from_slice(&handler.to_le_bytes());
+                for a in args {
+                    hash::encode_value(buf, a);
+                }
+            }
+            EventKind::Repair { goal } => {
+                buf.push(2);
+                buf.extend_from_slice(&goal.to_le_bytes());
+            }
+        }
+        if let Some(g) = repair_of {
+            self.repair_log.push((cycle, g));
+            self.repair_runs[g as usize] += 1;
+        }
+        match result {
+            Ok(()) => {
+                self.hasher.buf.push(0);
+                for w in &writes {
+                    self.hasher.buf.extend_from_slice(&w.var.to_le_bytes());
+                    hash::encode_value(&mut self.hasher.buf, &w.new);
+                }
+                self.interp.commit();
+                let tau = self.tau();
+                let root = repair_of.or(ev.root);
+                let sends = std::mem::take(&mut self.interp.sends);
+                for s in sends {
+                    let kind = EventKind::Message {
+                        handler: s.handler,
+                        args: s.args,
+                    };
+                    self.enqueue(kind, root, 0, tau + s.after, cycle);
+                }
+                self.interp.tick += 1;
+                if self.queue.is_empty() {
+                    self.quiescent = self.interp.state.clone();
+                }
+                self.reevaluate(&writes, root, cycle);
+            }
+            Err(failure) => {
+                self.hasher.buf.push(1);
+                self.hasher
+                    .buf
+                    .extend_from_slice(failure.kind.name().as_bytes());
+                self.interp.rollback();
+                let domain = match &ev.kind {
+                    EventKind::Message { handler, .. } => {
+                        program.handlers[*handler as usize].domain
+                    }
+                    EventKind::Repair { goal } => program.goals[*goal as usize].domain,
+                };
+                let limit = program.domains[domain as usize].retry;
+                if ev.retry < limit {
+                    self.retries += 1;
+                    let due = self.tau() + (1u64 << ev.retry.min(62));
+                    self.enqueue(ev.kind.clone(), ev.root, ev.retry + 1, due, ev.cause);
+                } else {
+                    let failed = self.interp.state.clone();
+                    let diff: Vec<Write> = failed
+                        .iter()
+                        .zip(&self.quiescent)
+                        .enumerate()
+                        .filter(|(_, (a, b))| a != b)
+                        .map(|(v, (a, b))| Write {
+                            var: v as VarId,
+                            old: b.clone(),
+                            new: a.clone(),
+                        })
+                        .collect();
+                    self.interp.state = self.quiescent.clone();
+                    self.outcome = Some(Outcome::RetriesExhausted {
+                        cycle,
+                        event: self.describe(&ev.kind),
+                        failure,
+                        diff,
+                    });
+                }
+                // A failed cycle changes nothing, but its root may have drained.
+                if let Some(r) = ev.root {
+                    if self.outcome.is_none() && self.in_progress[r as usize] == 0 {
+                        self.consider_goal(r, cycle);
+                    }
+                }
+            }
+        }
+        self.hasher.maybe_flush();
+    }
+
+    fn check_invariants(&mut self, writes: &[Write]) -> Result<(), Failure> {
+        let mut to_check: Vec<u32> = writes
+            .iter()
+            .flat_map(|w| self.invariant_readers[w.var as usize].iter().copied())
+            .collect();
+        to_check.sort_unstable();
+        to_check.dedup();
+        let mut nofx = sim::Unbound;
+        for i in to_check {
+            let inv = &self.program.invariants[i as usize];
+            match self.interp.condition(&inv.cond, &mut nofx) {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(Failure {
+                        kind: failure::FailureKind::Invariant(inv.qualified.clone()),
+                        span: inv.span,
+                    })
+                }
+                Err(f) => return Err(f),
+            }
+        }
+        Ok(())
+    }
+
+    /// After a commit: goals whose reads were written, or whose work drained.
+    fn reevaluate(&mut self, writes: &[Write], root: Option<GoalId>, cycle: u64) {
+        let mut goals: Vec<GoalId> = if self.options.evaluate_all_goals || self.program.uses_tick {
+            (0..self.program.goals.len() as GoalId).collect()
+        } else {
+            let mut g: Vec<GoalId> = writes
+                .iter()
+                .flat_map(|w| self.readers[w.var as usize].iter().copied())
+                .collect();
+            if let Some(r) = root {
+                if self.in_progress[r as usize] == 0 {
+                    g.push(r);
+                }
+            }
+            g
+        };
+        goals.sort_unstable();
+        goals.dedup();
+        for g in goals {
+            self.consider_goal(g, cycle);
+        }
+    }
+
+    /// `Domain.handler(args)` or `repair Domain.goal`, for reports.
+    pub fn describe(&self, kind: &EventKind) -> String {
+        match kind {
+            EventKind::Message { handler, args } => format!(
+                "{}({})",
+                self.program.handlers[*handler as usize].qualified,
+                args.iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            EventKind::Repair { goal } => {
+                format!("repair {}", self.program.goals[*goal as usize].qualified)
+            }
+        }
+    }
+}

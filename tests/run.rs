@@ -1,0 +1,167 @@
+//! End-to-end outcomes of `lexum run` on the examples and on small programs
+//! for each way a run can end (LEXUM.md §3–4).
+
+mod support;
+
+use support::lexum;
+
+fn run(args: &[&str]) -> (i32, String) {
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    let out = lexum(&all);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn run_source(name: &str, src: &str) -> (i32, String) {
+    let dir = std::env::temp_dir().join(format!("lexum-run-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.lxm"));
+    std::fs::write(&path, src).unwrap();
+    let r = run(&[path.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(dir);
+    r
+}
+
+#[test]
+fn tug_of_war_of_equal_priorities_is_e005_with_start_and_period() {
+    let (code, out) = run(&["examples/autoscaler.lxm"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.starts_with("error[E005]: oscillation detected at cycle 7: the configuration of cycle 3 repeats (period 4)\n"), "{out}");
+    assert!(out.contains("  goals: Autoscaler.enough_nodes, Budget.within_budget\n"));
+    assert!(out.contains("Cluster.nodes = 4\n"));
+    assert!(out.contains("run hash: "));
+}
+
+#[test]
+fn higher_priority_wins_and_the_lower_goal_yields() {
+    let (code, out) = run(&["examples/priority_conflict.lxm"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("status: converged\n"));
+    assert!(
+        out.contains("yield: CostSaver.cheap yielded to Autoscaler.enough_nodes at cycle 7\n"),
+        "{out}"
+    );
+    assert!(out.contains("Cluster.nodes = 5\n"));
+}
+
+#[test]
+fn non_converging_transitions_end_in_e005() {
+    let (code, out) = run(&["examples/oscillation.lxm"]);
+    assert_eq!(code, 2);
+    assert!(out.contains("(period 3)"), "{out}");
+}
+
+#[test]
+fn banking_conserves_the_total() {
+    let (code, out) = run(&["examples/banking.lxm"]);
+    assert_eq!(code, 0, "{out}");
+    let get = |name: &str| -> i64 {
+        out.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} = ")))
+            .and_then(|v| v.parse().ok())
+            .unwrap()
+    };
+    assert_eq!(get("Bank.alice") + get("Bank.bob"), 2_000);
+    assert_eq!(get("Bank.applied") + get("Bank.rejected"), 100_000);
+}
+
+#[test]
+fn three_domain_sync_converges_with_the_same_hash_every_time() {
+    let a = run(&["examples/three_domain_sync.lxm"]);
+    let b = run(&["examples/three_domain_sync.lxm"]);
+    assert_eq!(a.0, 0);
+    assert_eq!(a, b);
+    assert!(a.1.contains("Left.value = 12\n") && a.1.contains("Right.value = 12\n"));
+}
+
+#[test]
+fn message_storm_handles_every_message() {
+    let (code, out) = run(&["examples/message_storm.lxm"]);
+    assert_eq!(code, 0);
+    for d in ["Ingest", "Index", "Audit"] {
+        assert!(out.contains(&format!("{d}.handled = 50000\n")), "{out}");
+    }
+}
+
+#[test]
+fn a_repair_that_changes_nothing_is_e005_with_period_1() {
+    let (code, out) = run_source(
+        "noop",
+        "domain D { state x: Int = 0 goal g: x > 0 repair { x = x } }",
+    );
+    assert_eq!(code, 2);
+    assert!(out.contains("(period 1)"), "{out}");
+}
+
+#[test]
+fn a_slow_convergence_is_not_an_oscillation() {
+    let (code, out) = run_source(
+        "slow",
+        "domain C { state nodes: Int = 0 on scale(d: Int) { nodes += d } }\n\
+         domain A { goal big: C.nodes >= 10_000 repair { send C.scale(1) } }",
+    );
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("C.nodes = 10000\n"));
+    assert!(out.contains("repairs: A.big 10000\n"));
+}
+
+#[test]
+fn the_initial_state_breaking_an_invariant_is_e008() {
+    let (code, out) = run_source(
+        "e008",
+        "domain D { state x: Int = -1 invariant pos: x >= 0 }",
+    );
+    assert_eq!(code, 2);
+    assert!(out.starts_with("error[E008]"), "{out}");
+}
+
+#[test]
+fn exhausted_retries_are_e007_and_end_in_the_quiescent_state() {
+    let (code, out) = run_source(
+        "e007",
+        "domain B retry 2 { state bal: Int = 10 state tries: Int = 0\n\
+         on withdraw(a: Int) { tries += 1 assert a <= bal, \"insufficient funds\" bal -= a }\n\
+         goal paid: bal < 10 repair { send B.withdraw(50) } }",
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(out.starts_with("error[E007]: retries exhausted at cycle 4: B.withdraw(50) failed: assertion failed: insufficient funds"), "{out}");
+    assert!(out.contains("retries: 2\n"));
+    assert!(
+        out.contains("B.tries = 0\n"),
+        "every failed attempt is rolled back: {out}"
+    );
+}
+
+#[test]
+fn a_false_goal_without_repair_is_stuck_e006() {
+    let (code, out) = run_source("e006", "domain D { state x: Int = 0 goal g: x > 0 }");
+    assert_eq!(code, 2);
+    assert!(out.starts_with("error[E006]: stuck"), "{out}");
+}
+
+#[test]
+fn the_budget_is_e006() {
+    let (code, out) = run(&["--max-cycles", "100", "examples/banking.lxm"]);
+    assert_eq!(code, 2);
+    assert!(
+        out.starts_with("error[E006]: cycle budget exhausted; goals still false: Teller.all_sent"),
+        "{out}"
+    );
+    assert!(out.contains("cycles: 100\n"));
+}
+
+#[test]
+fn runs_print_identical_bytes_run_to_run() {
+    for ex in [
+        "examples/autoscaler.lxm",
+        "examples/priority_conflict.lxm",
+        "examples/provisioner.lxm",
+    ] {
+        let a = lexum(&["run", "--effects", "sim", "--seed", "7", ex]);
+        let b = lexum(&["run", "--effects", "sim", "--seed", "7", ex]);
+        assert_eq!(a.stdout, b.stdout, "{ex}");
+    }
+}
