@@ -260,6 +260,7 @@ impl Checker {
                             init: ir::Expr {
                                 kind: ir::ExprKind::Const(crate::value::Value::Int(0)),
                                 span: s.init.span,
+                                shape: ir::Shape::Int,
                             },
                             span: s.span,
                         });
@@ -349,6 +350,7 @@ impl Checker {
                 ir::Expr {
                     kind: ir::ExprKind::Const(crate::value::Value::Bool(true)),
                     span: stmt.span,
+                    shape: ir::Shape::Bool,
                 }
             }
         }

@@ -191,6 +191,27 @@ impl Builtin {
 pub struct Expr {
     pub kind: ExprKind,
     pub span: Span,
+    /// The static type's shape, so the runtime can compile Int and Bool code unboxed.
+    pub shape: Shape,
+}
+
+/// What the runtime needs of an expression's static type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Shape {
+    Int,
+    Bool,
+    #[default]
+    Other,
+}
+
+impl Shape {
+    pub fn of(t: &Type) -> Shape {
+        match t {
+            Type::Int => Shape::Int,
+            Type::Bool => Shape::Bool,
+            _ => Shape::Other,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

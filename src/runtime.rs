@@ -3,6 +3,7 @@
 //! Q in [`queue::Queue`], τ is `tick`. One event per cycle; E005 is proven by
 //! an exact repeat of the configuration modulo time.
 
+pub mod compile;
 pub mod eval;
 pub mod failure;
 pub mod hash;
@@ -16,6 +17,7 @@ use std::hash::{Hash, Hasher};
 use crate::codes::Code;
 use crate::ir::{GoalId, Priority, Program, VarId};
 use crate::value::Value;
+use compile::Compiled;
 use eval::{Effects, Interp, Write};
 use failure::Failure;
 use queue::{Event, EventKind, Queue};
@@ -108,7 +110,9 @@ struct Fingerprint {
 
 pub struct Runtime<'p> {
     pub program: &'p Program,
-    pub interp: Interp<'p>,
+    pub interp: Interp,
+    pub code: Compiled,
+    writes_buf: Vec<Write>,
     pub options: Options,
     queue: Queue,
     seq: u64,
@@ -149,7 +153,9 @@ impl<'p> Runtime<'p> {
         }
         let mut rt = Runtime {
             program,
-            interp: Interp::new(program, vec![Value::Bool(false); nvars]),
+            interp: Interp::new(vec![Value::Bool(false); nvars]),
+            code: Compiled::new(program),
+            writes_buf: Vec::new(),
             options,
             queue: Queue::default(),
             seq: 0,
@@ -176,7 +182,7 @@ impl<'p> Runtime<'p> {
     fn start(&mut self) {
         let mut nofx = sim::Unbound;
         for (v, var) in self.program.vars.iter().enumerate() {
-            match self.interp.eval(&var.init, &mut Vec::new(), &mut nofx) {
+            match self.interp.value(&self.code.inits[v], &mut nofx) {
                 Ok(val) => self.interp.state[v] = val,
                 Err(f) => {
                     self.outcome = Some(Outcome::InitialState {
@@ -187,8 +193,8 @@ impl<'p> Runtime<'p> {
                 }
             }
         }
-        for inv in &self.program.invariants {
-            match self.interp.condition(&inv.cond, &mut nofx) {
+        for (i, inv) in self.program.invariants.iter().enumerate() {
+            match self.interp.condition(&self.code.invariants[i], &mut nofx) {
                 Ok(true) => {}
                 Ok(false) => {
                     self.outcome = Some(Outcome::InitialState {
@@ -227,6 +233,7 @@ impl<'p> Runtime<'p> {
         }
         let seq = self.seq;
         self.seq += 1;
+        let now = self.tau();
         self.queue.push(
             p,
             Event {
@@ -238,6 +245,7 @@ impl<'p> Runtime<'p> {
                 cause,
                 enqueued_at: self.cycle,
             },
+            now,
         );
     }
 
@@ -246,9 +254,12 @@ impl<'p> Runtime<'p> {
     }
 
     fn goal_holds(&mut self, g: GoalId) -> bool {
-        let cond = &self.program.goals[g as usize].cond;
         let mut nofx = sim::Unbound;
-        matches!(self.interp.condition(cond, &mut nofx), Ok(true))
+        matches!(
+            self.interp
+                .condition(&self.code.goals[g as usize], &mut nofx),
+            Ok(true)
+        )
     }
 
     /// Enqueues goal `g`'s repair if it is false, not yielded, has a repair
@@ -275,7 +286,7 @@ impl<'p> Runtime<'p> {
         out
     }
 
-    pub fn run_hash(&self) -> String {
+    pub fn run_hash(&mut self) -> String {
         self.hasher.hex()
     }
 
@@ -414,14 +425,16 @@ impl<'p> Runtime<'p> {
                             if let Some(r) = ev.root {
                                 self.in_progress[r as usize] += 1;
                             }
-                            self.queue.push(prio, ev);
+                            let now = self.tau();
+                            self.queue.push(prio, ev, now);
                         }
                         continue;
                     }
                 }
             }
             if self.cycle >= self.options.max_cycles {
-                self.queue.push(prio, ev);
+                let now = self.tau();
+                self.queue.push(prio, ev, now);
                 let goals = self.false_goals();
                 self.outcome = Some(Outcome::Budget { goals });
                 return;
@@ -440,24 +453,22 @@ impl<'p> Runtime<'p> {
         let program = self.program;
         self.interp.begin();
         let (result, repair_of) = match &ev.kind {
-            EventKind::Message { handler, args } => {
-                let h = &program.handlers[*handler as usize];
-                (
-                    self.interp.run_body(&h.body, args.clone(), &mut *self.fx),
-                    None,
-                )
-            }
+            EventKind::Message { handler, args } => (
+                self.interp
+                    .run_body(&self.code.handlers[*handler as usize], args, &mut *self.fx),
+                None,
+            ),
             EventKind::Repair { goal } => {
-                let body = program.goals[*goal as usize].repair.as_ref();
-                let r = match body {
-                    Some(b) => self.interp.run_body(b, Vec::new(), &mut *self.fx),
+                let r = match &self.code.repairs[*goal as usize] {
+                    Some(b) => self.interp.run_body(b, &[], &mut *self.fx),
                     None => Ok(()),
                 };
                 (r, Some(*goal))
             }
         };
-        let writes = self.interp.writes();
-        let result = result.and_then(|()| self.check_invariants(&writes));
+        let mut writes = std::mem::take(&mut self.writes_buf);
+        writes.clear();
+        let result = result.and_then(|()| self.check_invariants());
         // Hash: cycle, event, outcome, writes.
         let buf = &mut self.hasher.buf;
         buf.extend_from_slice(&cycle.to_le_bytes());
@@ -480,12 +491,12 @@ impl<'p> Runtime<'p> {
         }
         match result {
             Ok(()) => {
+                self.interp.commit_into(&mut writes);
                 self.hasher.buf.push(0);
                 for w in &writes {
                     self.hasher.buf.extend_from_slice(&w.var.to_le_bytes());
                     hash::encode_value(&mut self.hasher.buf, &w.new);
                 }
-                self.interp.commit();
                 let tau = self.tau();
                 let root = repair_of.or(ev.root);
                 let sends = std::mem::take(&mut self.interp.sends);
@@ -549,19 +560,24 @@ impl<'p> Runtime<'p> {
             }
         }
         self.hasher.maybe_flush();
+        self.writes_buf = writes;
     }
 
-    fn check_invariants(&mut self, writes: &[Write]) -> Result<(), Failure> {
-        let mut to_check: Vec<u32> = writes
-            .iter()
-            .flat_map(|w| self.invariant_readers[w.var as usize].iter().copied())
+    fn check_invariants(&mut self) -> Result<(), Failure> {
+        let mut to_check: smallvec::SmallVec<[u32; 8]> = self
+            .interp
+            .touched_vars()
+            .flat_map(|v| self.invariant_readers[v as usize].iter().copied())
             .collect();
         to_check.sort_unstable();
         to_check.dedup();
         let mut nofx = sim::Unbound;
         for i in to_check {
             let inv = &self.program.invariants[i as usize];
-            match self.interp.condition(&inv.cond, &mut nofx) {
+            match self
+                .interp
+                .condition(&self.code.invariants[i as usize], &mut nofx)
+            {
                 Ok(true) => {}
                 Ok(false) => {
                     return Err(Failure {

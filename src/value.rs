@@ -10,7 +10,8 @@ pub enum Value {
     Int(i64),
     Bool(bool),
     Str(Arc<str>),
-    List(im::Vector<Value>),
+    /// Boxed behind an `Arc` so that a `Value` stays 24 bytes; cloning is O(1) either way.
+    List(Arc<im::Vector<Value>>),
     Set(im::OrdSet<Value>),
     Map(im::OrdMap<Value, Value>),
 }
@@ -18,6 +19,10 @@ pub enum Value {
 impl Value {
     pub fn str(s: &str) -> Value {
         Value::Str(Arc::from(s))
+    }
+
+    pub fn list(items: im::Vector<Value>) -> Value {
+        Value::List(Arc::new(items))
     }
 }
 

@@ -16,7 +16,11 @@ use crate::value::Value;
 pub const MAX_EXPR_DEPTH: usize = 512;
 
 fn mk(kind: K, span: Span) -> ir::Expr {
-    ir::Expr { kind, span }
+    ir::Expr {
+        kind,
+        span,
+        shape: ir::Shape::Other,
+    }
 }
 
 fn error_expr(span: Span) -> (ir::Expr, Type) {
@@ -45,7 +49,9 @@ impl Checker {
             }
             error_expr(e.span)
         } else {
-            self.expr_inner(ctx, e, expected)
+            let (mut ex, ty) = self.expr_inner(ctx, e, expected);
+            ex.shape = ir::Shape::of(&ty);
+            (ex, ty)
         };
         ctx.depth -= 1;
         out

@@ -26,7 +26,7 @@ pub fn encode_value(out: &mut Vec<u8>, v: &Value) {
         Value::List(l) => {
             out.push(4);
             out.extend_from_slice(&(l.len() as u32).to_le_bytes());
-            for x in l {
+            for x in l.iter() {
                 encode_value(out, x);
             }
         }
@@ -48,34 +48,95 @@ pub fn encode_value(out: &mut Vec<u8>, v: &Value) {
     }
 }
 
-/// Streams cycle records into sha256 in large chunks.
-pub struct RunHasher {
-    hasher: Sha256,
-    pub buf: Vec<u8>,
+enum Msg {
+    Data(Vec<u8>),
+    Query(std::sync::mpsc::Sender<String>),
 }
+
+/// Streams cycle records into sha256. Records accumulate in `buf`; full
+/// buffers go to a hashing thread, so the scheduler's thread never hashes.
+/// The result is the sha256 of the concatenated records, whatever the timing.
+pub struct RunHasher {
+    pub buf: Vec<u8>,
+    worker: Option<std::sync::mpsc::SyncSender<Msg>>,
+    /// Used when no thread could be started.
+    local: Sha256,
+}
+
+const CHUNK: usize = 1 << 16;
 
 impl Default for RunHasher {
     fn default() -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(8);
+        let spawned = std::thread::Builder::new()
+            .name("lexum-hash".into())
+            .spawn(move || {
+                let mut h = Sha256::new();
+                while let Ok(msg) = rx.recv() {
+                    match msg {
+                        Msg::Data(d) => h.update(&d),
+                        Msg::Query(reply) => {
+                            let hex = h
+                                .clone()
+                                .finalize()
+                                .iter()
+                                .map(|b| format!("{b:02x}"))
+                                .collect();
+                            let _ = reply.send(hex);
+                        }
+                    }
+                }
+            })
+            .is_ok();
         RunHasher {
-            hasher: Sha256::new(),
-            buf: Vec::with_capacity(1 << 16),
+            buf: Vec::with_capacity(CHUNK + 1024),
+            worker: spawned.then_some(tx),
+            local: Sha256::new(),
         }
     }
 }
 
 impl RunHasher {
-    /// Feeds the buffer to the hasher once it is large.
+    /// Hands the buffer to the hashing thread once it is large.
+    #[inline]
     pub fn maybe_flush(&mut self) {
-        if self.buf.len() >= 1 << 15 {
-            self.hasher.update(&self.buf);
-            self.buf.clear();
+        if self.buf.len() >= CHUNK {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        let full = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK + 1024));
+        match &self.worker {
+            Some(tx) => {
+                if let Err(std::sync::mpsc::SendError(Msg::Data(d))) = tx.send(Msg::Data(full)) {
+                    self.worker = None;
+                    self.local.update(&d);
+                }
+            }
+            None => self.local.update(&full),
         }
     }
 
     /// The hash of everything so far, as lowercase hex.
-    pub fn hex(&self) -> String {
-        let mut h = self.hasher.clone();
-        h.update(&self.buf);
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    pub fn hex(&mut self) -> String {
+        self.flush();
+        if let Some(tx) = &self.worker {
+            let (rtx, rrx) = std::sync::mpsc::channel();
+            if tx.send(Msg::Query(rtx)).is_ok() {
+                if let Ok(h) = rrx.recv() {
+                    return h;
+                }
+            }
+        }
+        self.local
+            .clone()
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }

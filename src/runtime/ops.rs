@@ -37,7 +37,7 @@ pub fn binary(op: BinOp, a: Value, b: Value) -> OpResult {
             Str(Arc::from(s))
         }
         (BinOp::Add, List(mut x), List(y)) => {
-            x.append(y);
+            Arc::make_mut(&mut x).append(Arc::unwrap_or_clone(y));
             List(x)
         }
         (BinOp::Sub, Int(x), Int(y)) => Int(x.checked_sub(y).ok_or(F::Overflow)?),
@@ -117,16 +117,16 @@ pub fn builtin(b: Builtin, mut args: Vec<Value>) -> OpResult {
             _ => arg(&mut args, 2),
         },
         Builtin::Keys => match &args[0] {
-            Map(m) => List(m.keys().cloned().collect()),
-            _ => List(im::Vector::new()),
+            Map(m) => Value::list(m.keys().cloned().collect()),
+            _ => Value::list(im::Vector::new()),
         },
         Builtin::Values => match &args[0] {
-            Map(m) => List(m.values().cloned().collect()),
-            _ => List(im::Vector::new()),
+            Map(m) => Value::list(m.values().cloned().collect()),
+            _ => Value::list(im::Vector::new()),
         },
         Builtin::Push => match arg(&mut args, 0) {
             List(mut l) => {
-                l.push_back(arg(&mut args, 1));
+                Arc::make_mut(&mut l).push_back(arg(&mut args, 1));
                 List(l)
             }
             other => other,

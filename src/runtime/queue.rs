@@ -1,25 +1,30 @@
 //! The queue Q: pending events ordered by ≺ = (priority, due, sequence number).
-//! One ordered map per priority; the next event is the first ready one of the
-//! highest priority that has one.
+//!
+//! Per priority, two structures: a FIFO for events due when they were
+//! enqueued (plain sends and repairs: τ never decreases and sequence numbers
+//! grow, so arrival order *is* (due, seq) order) and an ordered map for timers
+//! and retries (due later). The next event of a priority is the smaller of the
+//! two fronts; the next event overall is the first ready one of the highest
+//! priority. Push and pop are O(1) for plain messages.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+
+use smallvec::SmallVec;
 
 use crate::ir::{GoalId, HandlerId, Priority};
 use crate::value::Value;
 
+/// Message arguments: up to two inline, so most messages allocate nothing.
+pub type Args = SmallVec<[Value; 2]>;
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventKind {
-    Message {
-        handler: HandlerId,
-        args: Vec<Value>,
-    },
-    Repair {
-        goal: GoalId,
-    },
+    Message { handler: HandlerId, args: Args },
+    Repair { goal: GoalId },
 }
 
 /// A pending event. `root` is the goal at the root of its causal chain (none
-/// for the initial state's and external input's messages).
+/// for external input).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Event {
     pub kind: EventKind,
@@ -29,23 +34,59 @@ pub struct Event {
     pub seq: u64,
     /// The cycle whose commit enqueued it (0: the start).
     pub cause: u64,
-    /// The cycle in which it was enqueued, for the starvation report.
+    /// The cycle count when it was enqueued, for the starvation report.
     pub enqueued_at: u64,
 }
 
 #[derive(Clone, Debug, Default)]
+struct Lane {
+    now: VecDeque<Event>,
+    later: BTreeMap<(u64, u64), Event>,
+}
+
+impl Lane {
+    fn len(&self) -> usize {
+        self.now.len() + self.later.len()
+    }
+
+    /// Which front comes first: `Some(true)` the FIFO, `Some(false)` the timers.
+    fn front(&self) -> Option<(bool, u64)> {
+        let a = self.now.front().map(|e| (e.due, e.seq));
+        let b = self.later.keys().next().copied();
+        match (a, b) {
+            (Some(a), Some(b)) => Some(if a <= b { (true, a.0) } else { (false, b.0) }),
+            (Some(a), None) => Some((true, a.0)),
+            (None, Some(b)) => Some((false, b.0)),
+            (None, None) => None,
+        }
+    }
+
+    fn sorted(&self) -> Vec<&Event> {
+        let mut v: Vec<&Event> = self.now.iter().chain(self.later.values()).collect();
+        v.sort_by_key(|e| (e.due, e.seq));
+        v
+    }
+}
+
+#[derive(Clone, Debug, Default)]
 pub struct Queue {
-    by_priority: [BTreeMap<(u64, u64), Event>; 5],
+    lanes: [Lane; 5],
     len: usize,
 }
 
-fn slot(p: Priority) -> usize {
-    p as usize
-}
-
 impl Queue {
-    pub fn push(&mut self, priority: Priority, e: Event) {
-        self.by_priority[slot(priority)].insert((e.due, e.seq), e);
+    /// Adds an event. `now` is the current τ: an event due then goes to the FIFO.
+    pub fn push(&mut self, priority: Priority, e: Event, now: u64) {
+        let lane = &mut self.lanes[priority as usize];
+        let fifo_ok = lane
+            .now
+            .back()
+            .is_none_or(|b| (b.due, b.seq) < (e.due, e.seq));
+        if e.due <= now && fifo_ok {
+            lane.now.push_back(e);
+        } else {
+            lane.later.insert((e.due, e.seq), e);
+        }
         self.len += 1;
     }
 
@@ -60,11 +101,18 @@ impl Queue {
     /// Removes and returns min≺ of the events due at or before `now`.
     pub fn pop_ready(&mut self, now: u64) -> Option<(Priority, Event)> {
         for p in Priority::ALL {
-            let q = &mut self.by_priority[slot(p)];
-            if let Some(entry) = q.first_entry() {
-                if entry.key().0 <= now {
-                    self.len -= 1;
-                    return Some((p, entry.remove()));
+            let lane = &mut self.lanes[p as usize];
+            if let Some((fifo, due)) = lane.front() {
+                if due <= now {
+                    let e = if fifo {
+                        lane.now.pop_front()
+                    } else {
+                        lane.later.pop_first().map(|(_, e)| e)
+                    };
+                    if let Some(e) = e {
+                        self.len -= 1;
+                        return Some((p, e));
+                    }
                 }
             }
         }
@@ -73,26 +121,31 @@ impl Queue {
 
     /// The earliest due time of any pending event.
     pub fn earliest_due(&self) -> Option<u64> {
-        self.by_priority
+        self.lanes
             .iter()
-            .filter_map(|q| q.keys().next().map(|k| k.0))
+            .filter_map(|l| l.front().map(|f| f.1))
             .min()
     }
 
     /// Every event in scheduling order (priority, due, sequence).
     pub fn iter(&self) -> impl Iterator<Item = (Priority, &Event)> {
-        Priority::ALL
-            .into_iter()
-            .flat_map(move |p| self.by_priority[slot(p)].values().map(move |e| (p, e)))
+        Priority::ALL.into_iter().flat_map(move |p| {
+            self.lanes[p as usize]
+                .sorted()
+                .into_iter()
+                .map(move |e| (p, e))
+        })
     }
 
     /// Drops every event rooted at one of `goals`; returns how many.
     pub fn drop_rooted(&mut self, goals: &[GoalId]) -> usize {
+        let keep = |e: &Event| !e.root.is_some_and(|r| goals.contains(&r));
         let mut dropped = 0;
-        for q in &mut self.by_priority {
-            let before = q.len();
-            q.retain(|_, e| !e.root.is_some_and(|r| goals.contains(&r)));
-            dropped += before - q.len();
+        for lane in &mut self.lanes {
+            let before = lane.len();
+            lane.now.retain(keep);
+            lane.later.retain(|_, e| keep(e));
+            dropped += before - lane.len();
         }
         self.len -= dropped;
         dropped

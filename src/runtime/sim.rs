@@ -37,7 +37,7 @@ fn value_of(ty: &Type, r: u64, call_id: u64) -> Value {
         Type::Int => Value::Int((r % 1_000_000) as i64),
         Type::Bool => Value::Bool(r & 1 == 1),
         Type::Str => Value::str(&format!("sim-{call_id}")),
-        Type::List(_) => Value::List(im::Vector::new()),
+        Type::List(_) => Value::list(im::Vector::new()),
         Type::Set(_) => Value::Set(im::OrdSet::new()),
         Type::Map(..) | Type::Unknown => Value::Map(im::OrdMap::new()),
     }
