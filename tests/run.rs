@@ -165,3 +165,102 @@ fn runs_print_identical_bytes_run_to_run() {
         assert_eq!(a.stdout, b.stdout, "{ex}");
     }
 }
+
+/// Each run-time fault is a transaction failure with its kind and the span
+/// of the failing code (an ariadne report on stderr), never a panic.
+#[test]
+fn runtime_faults_fail_the_transaction_with_a_span() {
+    let cases = [
+        (
+            "overflow",
+            "state x: Int = 9_223_372_036_854_775_807\n  on go(p: Int) { x += p }",
+            "integer overflow",
+            "x += p",
+        ),
+        (
+            "div0",
+            "state x: Int = 1\n  on go(p: Int) { x = x / (p - 1) }",
+            "division by zero",
+            "x / (p - 1)",
+        ),
+        (
+            "missing",
+            "state m: Map<Str, Int> = {}\n  state x: Int = 0\n  on go(p: Int) { x = m[\"nope\"] }",
+            "missing key \"nope\"",
+            "m[\"nope\"]",
+        ),
+        (
+            "index",
+            "state l: List<Int> = [1]\n  state x: Int = 0\n  on go(p: Int) { x = l[p + 5] }",
+            "index 6 out of range for a list of 1",
+            "l[p + 5]",
+        ),
+        (
+            "fuel",
+            "state x: Int = 0\n  on go(p: Int) { for i in 0..9_000_000_000 { x += 1 } }",
+            "fuel exhausted",
+            "for i in",
+        ),
+        (
+            "minabs",
+            "state x: Int = -9_223_372_036_854_775_808\n  on go(p: Int) { x = abs(x) }",
+            "integer overflow",
+            "abs(x)",
+        ),
+    ];
+    for (name, members, kind, snippet) in cases {
+        let src = format!(
+            "domain D retry 1 {{\n  {members}\n  state done: Bool = false\n  goal started: done\n    repair {{ done = true send D.go(1) }}\n}}\n"
+        );
+        let dir = std::env::temp_dir().join(format!("lexum-fault-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("fault.lxm");
+        std::fs::write(&path, &src).unwrap();
+        let out = lexum(&["run", "--color", "never", path.to_str().unwrap()]);
+        let _ = std::fs::remove_dir_all(&dir);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stdout}{stderr}");
+        assert!(stdout.starts_with("error[E007]"), "{name}: {stdout}");
+        assert!(
+            stdout.contains(kind),
+            "{name}: expected `{kind}` in {stdout}"
+        );
+        assert!(
+            stderr.contains("[E007]") && stderr.contains(snippet),
+            "{name}: {stderr}"
+        );
+        assert!(
+            stdout.contains("D.done = false\n"),
+            "{name}: the run ends in the quiescent state: {stdout}"
+        );
+    }
+}
+
+#[test]
+fn deep_data_is_fine() {
+    // A list nested 200 deep and a map of 10,000 entries built at run time.
+    let mut nested = "1".to_string();
+    for _ in 0..200 {
+        nested = format!("[{nested}]");
+    }
+    let mut ty = "Int".to_string();
+    for _ in 0..201 {
+        ty = format!("List<{ty}>");
+    }
+    let src = format!(
+        "domain D {{\n  state deep: {ty} = [{nested}]\n  state m: Map<Int, Int> = {{}}\n  goal full: len(m) >= 10_000\n    repair {{ for i in 0..10_000 {{ m[i] = i * i }} }}\n}}\n"
+    );
+    let dir = std::env::temp_dir().join(format!("lexum-deep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("deep.lxm");
+    std::fs::write(&path, &src).unwrap();
+    let out = lexum(&["run", path.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -80,22 +80,20 @@ impl Interp {
     }
 
     /// Ends the transaction keeping its writes, which go to `out`: the
-    /// variables whose value changed (`x = x` writes nothing), in variable order.
+    /// variables whose value changed (`x = x` writes nothing), in the order
+    /// the transaction first assigned them.
     pub fn commit_into(&mut self, out: &mut Vec<Write>) {
         out.clear();
         for (v, old) in self.undo.drain(..) {
             self.touched[v as usize] = false;
-            let new = &self.state[v as usize];
-            if *new != old {
-                out.push(Write {
-                    var: v,
-                    old,
-                    new: new.clone(),
-                });
-            }
-        }
-        if out.len() > 1 {
-            out.sort_unstable_by_key(|w| w.var);
+            let new = match (&self.state[v as usize], &old) {
+                // The common case, without the generic comparison and clone.
+                (Value::Int(n), Value::Int(o)) if n == o => continue,
+                (Value::Int(n), _) => Value::Int(*n),
+                (n, o) if n == o => continue,
+                (n, _) => n.clone(),
+            };
+            out.push(Write { var: v, old, new });
         }
     }
 
