@@ -3,6 +3,7 @@
 
 mod check;
 mod explain;
+mod replay;
 mod run;
 mod source;
 
@@ -50,6 +51,8 @@ enum Command {
     Check(check::Args),
     /// Run a program until it converges, proves an oscillation, gets stuck or fails.
     Run(run::Args),
+    /// Verify a trace by re-executing it, or show a cycle's state, queue or causes.
+    Replay(replay::Args),
     /// Print the long explanation of a diagnostic code (E001 ... W101).
     Explain(explain::Args),
 }
@@ -88,6 +91,7 @@ pub fn main() -> i32 {
             Command::Check(args) => check::run(args),
             Command::Explain(args) => explain::run(args),
             Command::Run(args) => run::run(args),
+            Command::Replay(args) => replay::run(args),
         });
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,

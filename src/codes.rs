@@ -19,10 +19,16 @@ pub enum Code {
     W101,
     L001,
     L002,
+    T001,
+    T002,
+    T003,
+    T004,
+    T005,
+    T006,
 }
 
 impl Code {
-    pub const ALL: [Code; 11] = [
+    pub const ALL: [Code; 17] = [
         Code::E001,
         Code::E002,
         Code::E003,
@@ -34,6 +40,12 @@ impl Code {
         Code::W101,
         Code::L001,
         Code::L002,
+        Code::T001,
+        Code::T002,
+        Code::T003,
+        Code::T004,
+        Code::T005,
+        Code::T006,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -49,6 +61,12 @@ impl Code {
             Code::W101 => "W101",
             Code::L001 => "L001",
             Code::L002 => "L002",
+            Code::T001 => "T001",
+            Code::T002 => "T002",
+            Code::T003 => "T003",
+            Code::T004 => "T004",
+            Code::T005 => "T005",
+            Code::T006 => "T006",
         }
     }
 
@@ -70,6 +88,12 @@ impl Code {
             Code::W101 => "possible livelock between equal-priority goals",
             Code::L001 => "cannot read an input file",
             Code::L002 => "invalid command-line usage",
+            Code::T001 => "the trace is not valid JSON (malformed or truncated)",
+            Code::T002 => "the trace has an unknown format or version",
+            Code::T003 => "the trace's program does not check, or its hash does not match",
+            Code::T004 => "replay diverges from the trace",
+            Code::T005 => "the trace's result or run hash does not match the replay",
+            Code::T006 => "no such cycle in the trace",
         }
     }
 
@@ -87,6 +111,12 @@ impl Code {
             Code::W101 => include_str!("../docs/codes/W101.md"),
             Code::L001 => include_str!("../docs/codes/L001.md"),
             Code::L002 => include_str!("../docs/codes/L002.md"),
+            Code::T001 => include_str!("../docs/codes/T001.md"),
+            Code::T002 => include_str!("../docs/codes/T002.md"),
+            Code::T003 => include_str!("../docs/codes/T003.md"),
+            Code::T004 => include_str!("../docs/codes/T004.md"),
+            Code::T005 => include_str!("../docs/codes/T005.md"),
+            Code::T006 => include_str!("../docs/codes/T006.md"),
         }
     }
 }

@@ -10,5 +10,6 @@ pub mod diag;
 pub mod ir;
 pub mod runtime;
 pub mod syntax;
+pub mod trace;
 pub mod types;
 pub mod value;

@@ -7,6 +7,7 @@ pub mod compile;
 pub mod eval;
 pub mod failure;
 pub mod hash;
+pub mod observe;
 pub mod ops;
 pub mod queue;
 pub mod sim;
@@ -20,6 +21,7 @@ use crate::value::Value;
 use compile::Compiled;
 use eval::{Effects, Interp, Write};
 use failure::Failure;
+use observe::{CycleRecord, Observer};
 use queue::{Event, EventKind, Queue};
 
 /// Run settings.
@@ -132,6 +134,9 @@ pub struct Runtime<'p> {
     fx: Box<dyn Effects + 'p>,
     readers: Vec<Vec<GoalId>>,
     invariant_readers: Vec<Vec<u32>>,
+    observer: Option<Box<dyn Observer + 'p>>,
+    /// Each goal's truth after the last cycle (kept only while observed).
+    goal_truth: Vec<bool>,
 }
 
 impl<'p> Runtime<'p> {
@@ -174,6 +179,8 @@ impl<'p> Runtime<'p> {
             fx,
             readers,
             invariant_readers,
+            observer: None,
+            goal_truth: Vec::new(),
         };
         rt.start();
         rt
@@ -286,6 +293,27 @@ impl<'p> Runtime<'p> {
         out
     }
 
+    /// Attaches an observer (a trace recorder, say) before the first cycle.
+    /// Observing costs time: goals are evaluated to report their changes.
+    pub fn observe(&mut self, observer: Box<dyn Observer + 'p>) {
+        self.goal_truth = (0..self.program.goals.len() as GoalId)
+            .map(|g| self.goal_holds(g))
+            .collect();
+        self.observer = Some(observer);
+    }
+
+    /// Detaches the observer.
+    pub fn unobserve(&mut self) -> Option<Box<dyn Observer + 'p>> {
+        self.observer.take()
+    }
+
+    /// Each goal's truth now, in declaration order.
+    pub fn goal_truths(&mut self) -> Vec<bool> {
+        (0..self.program.goals.len() as GoalId)
+            .map(|g| self.goal_holds(g))
+            .collect()
+    }
+
     pub fn run_hash(&mut self) -> String {
         self.hasher.hex()
     }
@@ -367,11 +395,15 @@ impl<'p> Runtime<'p> {
                 for &g in &losers {
                     self.yielded[g as usize] = true;
                     self.in_progress[g as usize] = 0;
-                    self.yields.push(Yield {
+                    let y = Yield {
                         goal: g,
                         to: winner,
                         cycle: t,
-                    });
+                    };
+                    if let Some(o) = self.observer.as_mut() {
+                        o.yielded(&y);
+                    }
+                    self.yields.push(y);
                     self.hasher.buf.push(0xF0);
                     self.hasher.buf.extend_from_slice(&t.to_le_bytes());
                     self.hasher.buf.extend_from_slice(&g.to_le_bytes());
@@ -451,6 +483,7 @@ impl<'p> Runtime<'p> {
         let w = &mut self.max_wait[prio as usize];
         *w = (*w).max(wait);
         let program = self.program;
+        let start_tick = self.interp.tick;
         self.interp.begin();
         let (result, repair_of) = match &ev.kind {
             EventKind::Message { handler, args } => (
@@ -500,6 +533,18 @@ impl<'p> Runtime<'p> {
                 let tau = self.tau();
                 let root = repair_of.or(ev.root);
                 let sends = std::mem::take(&mut self.interp.sends);
+                let sent: Vec<observe::Sent> = if self.observer.is_some() {
+                    sends
+                        .iter()
+                        .map(|s| observe::Sent {
+                            handler: s.handler,
+                            args: s.args.clone(),
+                            due: tau + s.after,
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 for s in sends {
                     let kind = EventKind::Message {
                         handler: s.handler,
@@ -512,8 +557,22 @@ impl<'p> Runtime<'p> {
                     self.quiescent = self.interp.state.clone();
                 }
                 self.reevaluate(&writes, root, cycle);
+                if self.observer.is_some() {
+                    let changed = self.goal_changes(&writes);
+                    self.notify(CycleRecord {
+                        cycle,
+                        tick: start_tick,
+                        event: &ev,
+                        failure: None,
+                        retried: false,
+                        writes: &writes,
+                        sends: &sent,
+                        goals: &changed,
+                    });
+                }
             }
             Err(failure) => {
+                let failure_copy = failure.clone();
                 self.hasher.buf.push(1);
                 self.hasher
                     .buf
@@ -557,10 +616,58 @@ impl<'p> Runtime<'p> {
                         self.consider_goal(r, cycle);
                     }
                 }
+                if self.observer.is_some() {
+                    let retried = self.outcome.is_none();
+                    self.notify(CycleRecord {
+                        cycle,
+                        tick: start_tick,
+                        event: &ev,
+                        failure: Some(&failure_copy),
+                        retried,
+                        writes: &[],
+                        sends: &[],
+                        goals: &[],
+                    });
+                }
             }
         }
         self.hasher.maybe_flush();
         self.writes_buf = writes;
+    }
+
+    /// Goals whose truth this cycle's writes changed (all goals are checked
+    /// when the program reads `tick`). Updates the cached truths.
+    fn goal_changes(&mut self, writes: &[Write]) -> Vec<(GoalId, bool)> {
+        let mut goals: Vec<GoalId> = if self.program.uses_tick {
+            (0..self.program.goals.len() as GoalId).collect()
+        } else {
+            writes
+                .iter()
+                .flat_map(|w| self.readers[w.var as usize].iter().copied())
+                .collect()
+        };
+        goals.sort_unstable();
+        goals.dedup();
+        let mut changed = Vec::new();
+        for g in goals {
+            let now = self.goal_holds(g);
+            if self.goal_truth[g as usize] != now {
+                self.goal_truth[g as usize] = now;
+                changed.push((g, now));
+            }
+        }
+        changed
+    }
+
+    fn notify(&mut self, record: CycleRecord<'_>) {
+        let checkpoint = if record.cycle.is_multiple_of(observe::CHECKPOINT_EVERY) {
+            Some(self.hasher.hex())
+        } else {
+            None
+        };
+        if let Some(o) = self.observer.as_mut() {
+            o.cycle(&record, checkpoint.as_deref());
+        }
     }
 
     fn check_invariants(&mut self) -> Result<(), Failure> {

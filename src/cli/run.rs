@@ -3,7 +3,9 @@
 use lexum::check::check_source;
 use lexum::diag::{render, Diagnostic};
 use lexum::ir::{Priority, Program};
-use lexum::runtime::{sim, Options, Outcome, Runtime};
+use lexum::runtime::{Options, Outcome, Runtime};
+use lexum::trace::format::Settings;
+use lexum::trace::record::{binding, record_run};
 use serde_json::json;
 
 use super::{exit, source, ColorChoice, Format};
@@ -37,6 +39,9 @@ pub struct Args {
     no_oscillation_detection: bool,
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// Record a trace of every cycle to this file (for `lexum replay` and `lexum debug`).
+    #[arg(long)]
+    trace: Option<String>,
 }
 
 /// Parses a rate such as `0.05` into failures per million, without floats.
@@ -89,20 +94,38 @@ pub fn run(args: Args) -> i32 {
         ));
         return exit::REJECTED;
     };
-    let fx: Box<dyn lexum::runtime::eval::Effects> = match args.effects {
-        EffectsBinding::None => Box::new(sim::Unbound),
-        EffectsBinding::Sim => Box::new(sim::Simulator {
-            seed: args.seed,
-            fail_per_million: rate,
-        }),
-    };
-    let options = Options {
+    let settings = Settings {
         max_cycles: args.max_cycles,
-        detect_oscillation: !args.no_oscillation_detection,
-        evaluate_all_goals: false,
+        oscillation_detection: !args.no_oscillation_detection,
+        effects: match args.effects {
+            EffectsBinding::None => "none".into(),
+            EffectsBinding::Sim => "sim".into(),
+        },
+        seed: args.seed,
+        fail_per_million: rate,
     };
-    let mut rt = Runtime::new(&program, options, fx);
-    let outcome = rt.run().clone();
+    let (mut rt, outcome) = match &args.trace {
+        Some(path) => match record_to_file(&program, &file.text, &settings, path) {
+            Ok(r) => r,
+            Err(e) => {
+                super::err(&format!(
+                    "error[{}]: cannot write the trace `{path}`: {e}\n",
+                    lexum::codes::Code::L001
+                ));
+                return exit::USAGE;
+            }
+        },
+        None => {
+            let options = Options {
+                max_cycles: settings.max_cycles,
+                detect_oscillation: settings.oscillation_detection,
+                evaluate_all_goals: false,
+            };
+            let mut rt = Runtime::new(&program, options, binding(&settings));
+            let outcome = rt.run().clone();
+            (rt, outcome)
+        }
+    };
     match args.format {
         Format::Text => {
             super::out(&text_report(&mut rt, &program, &outcome));
@@ -126,6 +149,21 @@ pub fn run(args: Args) -> i32 {
         Outcome::Converged => exit::OK,
         _ => exit::ABORTED,
     }
+}
+
+/// Records the run's trace into `path` atomically: a temporary file beside it,
+/// renamed into place once complete, so a reader never sees half a trace.
+fn record_to_file<'p>(
+    program: &'p Program,
+    source: &str,
+    settings: &Settings,
+    path: &str,
+) -> std::io::Result<(Runtime<'p>, Outcome)> {
+    let tmp = format!("{path}.tmp");
+    let file = std::fs::File::create(&tmp)?;
+    let r = record_run(program, source, settings, file)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(r)
 }
 
 fn goal_names(program: &Program, goals: &[u32]) -> Vec<String> {

@@ -1,0 +1,102 @@
+//! Reading a trace back: every way a file can be bad has its own code
+//! (T001 malformed or truncated, T002 unknown format or version, T003 a
+//! program that does not check or does not match its hash).
+
+use serde::Deserialize;
+
+use super::format::{TraceFile, FORMAT, VERSION};
+use crate::check::check_source;
+use crate::codes::Code;
+use crate::diag::Diagnostic;
+use crate::ir::Program;
+
+#[derive(Debug)]
+pub struct TraceError {
+    pub code: Code,
+    pub message: String,
+    /// The checker's reports, for T003.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl TraceError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        TraceError {
+            code,
+            message: message.into(),
+            diagnostics: Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for TraceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "error[{}]: {}", self.code, self.message)
+    }
+}
+
+/// A trace together with its program, checked again.
+pub struct Loaded {
+    pub trace: TraceFile,
+    pub program: Program,
+}
+
+#[derive(Deserialize)]
+struct Head {
+    format: Option<String>,
+    version: Option<u64>,
+}
+
+pub fn load(bytes: &[u8]) -> Result<Loaded, TraceError> {
+    let trace: TraceFile = match serde_json::from_slice(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            if let Ok(head) = serde_json::from_slice::<Head>(bytes) {
+                if head.format.as_deref() != Some(FORMAT) || head.version != Some(VERSION) {
+                    return Err(TraceError::new(
+                        Code::T002,
+                        format!(
+                            "not a readable trace: format {:?}, version {:?} (this lexum reads format \"{FORMAT}\", version {VERSION})",
+                            head.format.unwrap_or_default(),
+                            head.version
+                        ),
+                    ));
+                }
+            }
+            let what = if e.is_eof() {
+                "the trace is truncated"
+            } else {
+                "the trace is not valid"
+            };
+            return Err(TraceError::new(
+                Code::T001,
+                format!("{what}: {e} (line {}, column {})", e.line(), e.column()),
+            ));
+        }
+    };
+    if trace.format != FORMAT || trace.version != VERSION {
+        return Err(TraceError::new(
+            Code::T002,
+            format!(
+                "not a readable trace: format {:?}, version {} (this lexum reads format \"{FORMAT}\", version {VERSION})",
+                trace.format, trace.version
+            ),
+        ));
+    }
+    let hash = super::sha256_hex(trace.program.source.as_bytes());
+    if hash != trace.program.hash {
+        return Err(TraceError::new(
+            Code::T003,
+            format!(
+                "the trace's program does not match its hash (recorded {}, computed {hash})",
+                trace.program.hash
+            ),
+        ));
+    }
+    let checked = check_source(&trace.program.source);
+    let Some(program) = checked.program else {
+        let mut e = TraceError::new(Code::T003, "the trace's program does not check");
+        e.diagnostics = checked.diagnostics;
+        return Err(e);
+    };
+    Ok(Loaded { trace, program })
+}

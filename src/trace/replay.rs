@@ -1,0 +1,370 @@
+//! Re-executing a trace: `verify` (every cycle must match), `state_at`
+//! (the configuration at cycle N) and `why` (the causal chain of cycle N).
+//! Effects are never called: their recorded results are played back.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use serde_json::Value as Json;
+
+use super::format::{CycleJson, TraceFile};
+use super::json::from_json;
+use super::load::{Loaded, TraceError};
+use super::record::{names, result_json, write_cycle};
+use crate::codes::Code;
+use crate::ir::{self, Program};
+use crate::runtime::eval::Effects;
+use crate::runtime::observe::{CycleRecord, Observer};
+use crate::runtime::{Options, Runtime, Yield};
+use crate::value::Value;
+
+/// Plays recorded effect results back by call id.
+pub struct Recorded {
+    results: BTreeMap<u64, Result<Value, String>>,
+}
+
+impl Recorded {
+    pub fn new(trace: &TraceFile) -> Recorded {
+        let mut results = BTreeMap::new();
+        for e in &trace.effects {
+            let r = match (&e.result.get("ok"), &e.result.get("error")) {
+                (Some(v), _) => {
+                    from_json(v).ok_or_else(|| "unreadable recorded result".to_string())
+                }
+                (_, Some(Json::String(m))) => Err(m.clone()),
+                _ => Err("unreadable recorded result".to_string()),
+            };
+            results.insert(e.call, r);
+        }
+        Recorded { results }
+    }
+}
+
+impl Effects for Recorded {
+    fn call(&mut self, call_id: u64, effect: &ir::Effect, _: &[Value]) -> Result<Value, String> {
+        self.results.get(&call_id).cloned().unwrap_or_else(|| {
+            Err(format!(
+                "no recorded result for call {call_id} of `{}`",
+                effect.name
+            ))
+        })
+    }
+}
+
+/// A runtime set up as the trace's run was.
+pub fn runtime<'p>(loaded: &'p Loaded) -> Runtime<'p> {
+    let s = &loaded.trace.settings;
+    let options = Options {
+        max_cycles: s.max_cycles,
+        detect_oscillation: s.oscillation_detection,
+        evaluate_all_goals: false,
+    };
+    Runtime::new(
+        &loaded.program,
+        options,
+        Box::new(Recorded::new(&loaded.trace)),
+    )
+}
+
+/// The first difference found by `verify`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Divergence {
+    pub cycle: u64,
+    pub field: String,
+    pub recorded: String,
+    pub replayed: String,
+}
+
+struct Checker {
+    buf: Vec<u8>,
+    expected: Rc<Vec<CycleJson>>,
+    next: usize,
+    found: Option<Divergence>,
+}
+
+fn first_difference(a: &CycleJson, b: &CycleJson) -> Option<(String, String, String)> {
+    let ja = serde_json::to_value(a).ok()?;
+    let jb = serde_json::to_value(b).ok()?;
+    let (Json::Object(ma), Json::Object(mb)) = (&ja, &jb) else {
+        return None;
+    };
+    for (key, field) in [
+        ("n", "cycle"),
+        ("t", "tick"),
+        ("e", "event"),
+        ("c", "cause"),
+        ("g", "root"),
+        ("r", "retry"),
+        ("f", "failure"),
+        ("w", "writes"),
+        ("s", "sends"),
+        ("q", "goals"),
+        ("h", "checkpoint"),
+    ] {
+        let (x, y) = (ma.get(key), mb.get(key));
+        if x != y {
+            let show = |v: Option<&Json>| {
+                v.map(|v| v.to_string())
+                    .unwrap_or_else(|| "(absent)".into())
+            };
+            return Some((field.to_string(), show(x), show(y)));
+        }
+    }
+    None
+}
+
+impl Observer for Rc<RefCell<Checker>> {
+    fn cycle(&mut self, r: &CycleRecord<'_>, checkpoint: Option<&str>) {
+        let mut me = self.borrow_mut();
+        if me.found.is_some() {
+            return;
+        }
+        let mut buf = std::mem::take(&mut me.buf);
+        buf.clear();
+        write_cycle(&mut buf, r, checkpoint);
+        let parsed: Result<CycleJson, _> = serde_json::from_slice(&buf);
+        me.buf = buf;
+        let Ok(got) = parsed else {
+            me.found = Some(Divergence {
+                cycle: r.cycle,
+                field: "cycle".into(),
+                recorded: String::new(),
+                replayed: "(unreadable)".into(),
+            });
+            return;
+        };
+        let i = me.next;
+        me.next += 1;
+        let divergence = match me.expected.get(i) {
+            None => Some(Divergence {
+                cycle: got.cycle,
+                field: "cycle".into(),
+                recorded: "(the trace ends before this cycle)".into(),
+                replayed: serde_json::to_string(&got).unwrap_or_default(),
+            }),
+            Some(want) if *want != got => {
+                let (field, recorded, replayed) = first_difference(want, &got)
+                    .unwrap_or_else(|| ("cycle".into(), String::new(), String::new()));
+                Some(Divergence {
+                    cycle: want.cycle,
+                    field,
+                    recorded,
+                    replayed,
+                })
+            }
+            Some(_) => None,
+        };
+        me.found = divergence;
+    }
+
+    fn yielded(&mut self, _: &Yield) {}
+}
+
+/// Re-executes the trace and compares every cycle, then the result.
+pub fn verify(loaded: &Loaded) -> Result<u64, TraceError> {
+    let expected = Rc::new(loaded.trace.cycles.clone());
+    let checker = Rc::new(RefCell::new(Checker {
+        buf: Vec::new(),
+        expected: expected.clone(),
+        next: 0,
+        found: None,
+    }));
+    let mut rt = runtime(loaded);
+    rt.observe(Box::new(checker.clone()));
+    while rt.outcome.is_none() && checker.borrow().found.is_none() {
+        rt.step();
+    }
+    if let Some(d) = checker.borrow().found.clone() {
+        return Err(TraceError::new(
+            Code::T004,
+            format!(
+                "replay diverges at cycle {}: field `{}` was recorded as {} but replays as {}",
+                d.cycle, d.field, d.recorded, d.replayed
+            ),
+        ));
+    }
+    let replayed = checker.borrow().next;
+    if replayed < expected.len() {
+        return Err(TraceError::new(
+            Code::T004,
+            format!(
+                "replay diverges at cycle {}: the run ended after {replayed} cycles but the trace records {}",
+                expected[replayed].cycle,
+                expected.len()
+            ),
+        ));
+    }
+    let outcome = rt
+        .outcome
+        .clone()
+        .unwrap_or(crate::runtime::Outcome::Converged);
+    let result = result_json(&mut rt, &outcome, &names(&loaded.program));
+    let want = &loaded.trace.result;
+    for (field, a, b) in [
+        (
+            "status",
+            Json::from(want.status.clone()),
+            Json::from(result.status.clone()),
+        ),
+        (
+            "loop",
+            serde_json::to_value(&want.loop_).unwrap_or_default(),
+            serde_json::to_value(&result.loop_).unwrap_or_default(),
+        ),
+        (
+            "yields",
+            serde_json::to_value(&want.yields).unwrap_or_default(),
+            serde_json::to_value(&result.yields).unwrap_or_default(),
+        ),
+        (
+            "final_state",
+            serde_json::to_value(&want.final_state).unwrap_or_default(),
+            serde_json::to_value(&result.final_state).unwrap_or_default(),
+        ),
+        (
+            "run_hash",
+            Json::from(want.run_hash.clone()),
+            Json::from(result.run_hash.clone()),
+        ),
+    ] {
+        if a != b {
+            return Err(TraceError::new(
+                Code::T005,
+                format!("the result's `{field}` was recorded as {a} but replays as {b}"),
+            ));
+        }
+    }
+    Ok(replayed as u64)
+}
+
+/// Replays up to (and including) cycle `n`; 0 is the initial state.
+pub fn state_at<'p>(loaded: &'p Loaded, n: u64) -> Result<Runtime<'p>, TraceError> {
+    let total = loaded.trace.cycles.len() as u64;
+    if n > total {
+        return Err(TraceError::new(
+            Code::T006,
+            format!("no cycle {n}: this trace has cycles 0 (the initial state) to {total}"),
+        ));
+    }
+    let mut rt = runtime(loaded);
+    while rt.cycle < n && rt.outcome.is_none() {
+        rt.step();
+    }
+    Ok(rt)
+}
+
+/// One link of a causal chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub cycle: u64,
+    pub text: String,
+}
+
+/// `Domain.handler(args)` or `repair Domain.goal`, from a cycle's record.
+pub fn event_text(c: &CycleJson, program: &Program) -> String {
+    match (c.event.handler, c.event.goal) {
+        (Some(h), _) => format!(
+            "{}({})",
+            program
+                .handlers
+                .get(h as usize)
+                .map(|h| h.qualified.as_str())
+                .unwrap_or("?"),
+            c.event
+                .args
+                .iter()
+                .flatten()
+                .map(|a| from_json(a)
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| a.to_string()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        (None, Some(g)) => format!(
+            "repair {}",
+            program
+                .goals
+                .get(g as usize)
+                .map(|g| g.qualified.as_str())
+                .unwrap_or("?")
+        ),
+        (None, None) => "?".to_string(),
+    }
+}
+
+/// The causal chain of cycle `n`, back to the initial state.
+pub fn why(loaded: &Loaded, n: u64) -> Result<Vec<Link>, TraceError> {
+    let cycles = &loaded.trace.cycles;
+    if n == 0 || n as usize > cycles.len() {
+        return Err(TraceError::new(
+            Code::T006,
+            format!("no cycle {n}: this trace has cycles 1 to {}", cycles.len()),
+        ));
+    }
+    let program: &Program = &loaded.program;
+    let mut chain = Vec::new();
+    let mut at = n;
+    // Causes always point backwards, so the walk ends.
+    while at > 0 {
+        let c = &cycles[at as usize - 1];
+        let mut text = format!("cycle {}: {}", c.cycle, event_text(c, program));
+        if c.retry > 0 {
+            text.push_str(&format!(" (retry {})", c.retry));
+        }
+        let cause = c.cause;
+        let goal = c.event.goal.and_then(|g| program.goals.get(g as usize));
+        match (goal, cause) {
+            (Some(goal), 0) => text.push_str(&format!(
+                ", because `{}` was false in the initial state",
+                goal.qualified
+            )),
+            (Some(goal_ir), k) if (k as usize) <= cycles.len() => {
+                let goal = &goal_ir.qualified;
+                let prev = &cycles[k as usize - 1];
+                let writes: Vec<String> = prev
+                    .writes
+                    .iter()
+                    .filter(|w| goal_ir.reads.contains(&w.0))
+                    .map(|w| {
+                        let name = program
+                            .vars
+                            .get(w.0 as usize)
+                            .map(|v| v.qualified.as_str())
+                            .unwrap_or("?");
+                        format!(
+                            "{name} = {}",
+                            from_json(&w.2).map(|v| v.to_string()).unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                if writes.is_empty() {
+                    text.push_str(&format!(
+                        ", because `{goal}` was false when its earlier work drained at cycle {k}"
+                    ));
+                } else {
+                    text.push_str(&format!(
+                        ", because cycle {k} wrote {} and `{goal}` became false",
+                        writes.join(", ")
+                    ));
+                }
+            }
+            (Some(_), k) => text.push_str(&format!(", enqueued by cycle {k}")),
+            (_, 0) => text.push_str(", sent at the start"),
+            (_, k) => text.push_str(&format!(", sent by cycle {k}")),
+        }
+        chain.push(Link {
+            cycle: c.cycle,
+            text,
+        });
+        if cause >= at {
+            break;
+        }
+        at = cause;
+    }
+    chain.push(Link {
+        cycle: 0,
+        text: "the initial state".into(),
+    });
+    Ok(chain)
+}
