@@ -2,6 +2,7 @@
 //! thread with a large stack, so deep (but legal) input can never overflow it.
 
 mod check;
+mod debug;
 mod explain;
 mod replay;
 mod run;
@@ -53,6 +54,8 @@ enum Command {
     Run(run::Args),
     /// Verify a trace by re-executing it, or show a cycle's state, queue or causes.
     Replay(replay::Args),
+    /// Open the time-travel debugger on a trace, or on a program (run first).
+    Debug(debug::Args),
     /// Print the long explanation of a diagnostic code (E001 ... W101).
     Explain(explain::Args),
 }
@@ -92,6 +95,7 @@ pub fn main() -> i32 {
             Command::Explain(args) => explain::run(args),
             Command::Run(args) => run::run(args),
             Command::Replay(args) => replay::run(args),
+            Command::Debug(args) => debug::run(args),
         });
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,

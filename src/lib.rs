@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod codes;
+pub mod debug;
 pub mod diag;
 pub mod ir;
 pub mod runtime;

@@ -3,6 +3,7 @@
 //! coded error for every way a file can be bad; `replay` re-executes it.
 
 pub mod format;
+pub mod history;
 pub mod json;
 pub mod load;
 pub mod record;

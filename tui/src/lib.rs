@@ -1,16 +1,15 @@
-//! The Lexum time-travel debugger's crate. It depends on no part of the `lexum`
-//! crate: it reads a run through the narrow [`TraceView`] trait, which the
-//! `lexum` crate implements over its traces. (The debugger itself is issue 7;
-//! this crate so far fixes the boundary.)
+//! The Lexum time-travel debugger. This crate knows nothing of the `lexum`
+//! crate: it reads a run through the narrow [`view::TraceView`] trait, which
+//! `lexum` implements over its traces. [`app::App`] is the navigation state
+//! machine (pure, tested without a terminal); [`ui`] draws it; [`term`] runs it
+//! in a real terminal and always restores the terminal.
 
-/// What the debugger needs of a recorded run, and nothing more.
-pub trait TraceView {
-    /// Number of cycles in the run (cycles are numbered from 1).
-    fn len(&self) -> usize;
-    /// True when the run has no cycle.
-    fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    /// The program's source text.
-    fn source(&self) -> &str;
-}
+pub mod app;
+pub mod keys;
+pub mod term;
+pub mod ui;
+pub mod view;
+
+pub use app::App;
+pub use ratatui;
+pub use view::TraceView;

@@ -1,0 +1,125 @@
+//! `lexum debug TRACE.json` or `lexum debug FILE.lxm [run flags]`: the
+//! time-travel debugger. A program is run first and its trace recorded to a
+//! temporary file.
+
+use std::io::IsTerminal;
+
+use lexum::check::check_source;
+use lexum::debug::DebugView;
+use lexum::diag::render;
+use lexum::trace::format::Settings;
+use lexum::trace::load::load;
+use lexum::trace::record::record_run;
+
+use super::{exit, source};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// A trace (`.json`) or a program (`.lxm`) to run and open.
+    file: String,
+    /// Open at cycle N, `end` or `oscillation`.
+    #[arg(long, default_value = "0")]
+    at: String,
+    /// For a program: the cycle budget.
+    #[arg(long, default_value_t = 1_000_000_000)]
+    max_cycles: u64,
+    /// For a program: `none` or `sim`.
+    #[arg(long, default_value = "none")]
+    effects: String,
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+pub fn run(args: Args) -> i32 {
+    let bytes = if args.file.ends_with(".lxm") {
+        match trace_of_program(&args) {
+            Ok(b) => b,
+            Err(code) => return code,
+        }
+    } else {
+        match std::fs::read(&args.file) {
+            Ok(b) => b,
+            Err(e) => {
+                super::err(&format!("error[L001]: cannot read `{}`: {e}\n", args.file));
+                return exit::USAGE;
+            }
+        }
+    };
+    let loaded = match load(&bytes) {
+        Ok(l) => l,
+        Err(e) => {
+            super::err(&format!("{e}\n"));
+            return exit::REJECTED;
+        }
+    };
+    let len = loaded.trace.cycles.len();
+    let start = match args.at.as_str() {
+        "end" => len,
+        "oscillation" => loaded
+            .trace
+            .result
+            .loop_
+            .as_ref()
+            .map(|l| l.start as usize)
+            .unwrap_or(0),
+        n => match n.parse::<usize>() {
+            Ok(n) if n <= len => n,
+            _ => {
+                super::err(&format!("error[L002]: --at takes a cycle from 0 to {len}, `end` or `oscillation`, found `{n}`\n"));
+                return exit::USAGE;
+            }
+        },
+    };
+    let title = std::path::Path::new(&args.file)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let view = match DebugView::new(title, loaded) {
+        Ok(v) => v,
+        Err(e) => {
+            super::err(&format!("{e}\n"));
+            return exit::REJECTED;
+        }
+    };
+    if !std::io::stdout().is_terminal() {
+        super::err("error[L002]: `lexum debug` needs a terminal; use `lexum replay` in scripts\n");
+        return exit::USAGE;
+    }
+    match lexum_tui::term::run(&view, start) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            super::err(&format!("error[L001]: terminal error: {e}\n"));
+            exit::USAGE
+        }
+    }
+}
+
+fn trace_of_program(args: &Args) -> Result<Vec<u8>, i32> {
+    let file = source::read(&args.file).map_err(|m| {
+        super::err(&format!("{m}\n"));
+        exit::USAGE
+    })?;
+    let checked = check_source(&file.text);
+    let Some(program) = checked.program else {
+        super::err(&render::render_text(
+            &checked.diagnostics,
+            &file.name,
+            &file.text,
+            false,
+        ));
+        return Err(exit::REJECTED);
+    };
+    let settings = Settings {
+        max_cycles: args.max_cycles,
+        oscillation_detection: true,
+        effects: args.effects.clone(),
+        seed: args.seed,
+        fail_per_million: 0,
+    };
+    let mut bytes = Vec::new();
+    record_run(&program, &file.text, &settings, &mut bytes).map_err(|e| {
+        super::err(&format!("error[L001]: cannot record the trace: {e}\n"));
+        exit::USAGE
+    })?;
+    Ok(bytes)
+}
