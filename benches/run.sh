@@ -14,3 +14,11 @@ for i in 1 2 3; do
 done
 echo "== phases"
 cargo bench --quiet --bench front_end -- "$tmp/big.lxm"
+
+echo "== trace recording, loading and the debugger on 1,000,000 banking transfers"
+sed "s/state transfers: Int = 100_000/state transfers: Int = 1_000_000/" examples/banking.lxm > "$tmp/bank1m.lxm"
+/usr/bin/time -f "run without trace: wall %es, peak RSS %M KiB" ./target/release/lexum run "$tmp/bank1m.lxm" > /dev/null
+/usr/bin/time -f "run with --trace:  wall %es, peak RSS %M KiB" ./target/release/lexum run "$tmp/bank1m.lxm" --trace "$tmp/bank1m.json" > /dev/null
+echo "trace size: $(wc -c < "$tmp/bank1m.json") bytes"
+cargo bench --quiet --bench trace_load -- "$tmp/bank1m.json"
+/usr/bin/time -f "debugger view: peak RSS %M KiB" cargo bench --quiet --bench debugger -- "$tmp/bank1m.json"
