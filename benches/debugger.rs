@@ -51,10 +51,17 @@ fn main() {
     never.push(Action::Submit);
     let full = jump(&mut app, &never);
     println!("open {open:?}; first frame {first:?}");
-    println!("breakpoint that never holds, scanning all {} cycles: {:?}", lexum_tui::TraceView::len(&view), full.0);
+    println!(
+        "breakpoint that never holds, scanning all {} cycles: {:?}",
+        lexum_tui::TraceView::len(&view),
+        full.0
+    );
     println!("End: apply {:?} + frame {:?}", end.0, end.1);
     println!("g 500000: apply {:?} + frame {:?}", g.0, g.1);
     println!("o: apply {:?} + frame {:?}", o.0, o.1);
     println!("Home: apply {:?} + frame {:?}", back.0, back.1);
-    println!("breakpoint `Bank.alice < 900` forward from 0 -> cycle {hit}: {:?} + frame {:?}", b.0, b.1);
+    println!(
+        "breakpoint `Bank.alice < 900` forward from 0 -> cycle {hit}: {:?} + frame {:?}",
+        b.0, b.1
+    );
 }

@@ -385,6 +385,37 @@ impl Checker {
     }
 }
 
+/// Checks one pure expression against a checked program's declarations:
+/// names must be qualified (`Cluster.nodes`), nothing may be mutated or
+/// called out. `prog` must be the program `program` was checked from.
+pub fn check_expression(
+    prog: &ast::Program,
+    e: &ast::Expr,
+) -> (Option<(ir::Expr, Type)>, Vec<Diagnostic>) {
+    let mut c = Checker {
+        diags: Vec::new(),
+        domain_index: BTreeMap::new(),
+        domain_names: Vec::new(),
+        priorities: Vec::new(),
+        vars: Vec::new(),
+        var_index: Vec::new(),
+        handlers: Vec::new(),
+        handler_index: Vec::new(),
+        effects: Vec::new(),
+        effect_index: BTreeMap::new(),
+    };
+    c.declare(prog);
+    // A domain of its own, with no state: bare names resolve to nothing.
+    let me = c.domain_names.len() as DomainId;
+    c.domain_names.push(String::new());
+    c.var_index.push(BTreeMap::new());
+    c.handler_index.push(BTreeMap::new());
+    let mut ctx = BodyCtx::new(me, Mode::Pure("expression"));
+    let (ex, ty) = c.expr(&mut ctx, e, None);
+    let ok = !c.diags.iter().any(|d| d.is_error());
+    (ok.then_some((ex, ty)), c.diags)
+}
+
 /// Checks a parsed program. See [`check_source`] to parse and check in one go.
 pub fn check(prog: &ast::Program) -> Checked {
     let mut c = Checker {

@@ -4,6 +4,7 @@
 mod check;
 mod debug;
 mod explain;
+mod repl;
 mod replay;
 mod run;
 mod source;
@@ -56,6 +57,8 @@ enum Command {
     Replay(replay::Args),
     /// Open the time-travel debugger on a trace, or on a program (run first).
     Debug(debug::Args),
+    /// Explore interactively: declare domains, send messages, step, travel in time.
+    Repl(repl::Args),
     /// Print the long explanation of a diagnostic code (E001 ... W101).
     Explain(explain::Args),
 }
@@ -96,6 +99,7 @@ pub fn main() -> i32 {
             Command::Run(args) => run::run(args),
             Command::Replay(args) => replay::run(args),
             Command::Debug(args) => debug::run(args),
+            Command::Repl(args) => repl::run(args),
         });
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,

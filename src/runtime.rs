@@ -10,13 +10,14 @@ pub mod hash;
 pub mod observe;
 pub mod ops;
 pub mod queue;
+pub mod report;
 pub mod sim;
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use crate::codes::Code;
-use crate::ir::{GoalId, Priority, Program, VarId};
+use crate::ir::{self, GoalId, Priority, Program, VarId};
 use crate::value::Value;
 use compile::Compiled;
 use eval::{Effects, Interp, Write};
@@ -135,6 +136,9 @@ pub struct Runtime<'p> {
     readers: Vec<Vec<GoalId>>,
     invariant_readers: Vec<Vec<u32>>,
     observer: Option<Box<dyn Observer + 'p>>,
+    /// Set once external input arrives: from then on a repeat of the
+    /// configuration proves nothing unless τ repeats too (it cannot).
+    external_input: bool,
     /// Each goal's truth after the last cycle (kept only while observed).
     goal_truth: Vec<bool>,
 }
@@ -143,6 +147,18 @@ impl<'p> Runtime<'p> {
     /// Builds the initial configuration: initial values, the E008 check, and
     /// a repair for every false goal, in declaration order.
     pub fn new(program: &'p Program, options: Options, fx: Box<dyn Effects + 'p>) -> Self {
+        Self::with_initial(program, options, fx, &[])
+    }
+
+    /// Like [`Runtime::new`], with some variables starting from given values
+    /// instead of their declared ones (the REPL keeps values across a
+    /// redeclaration this way). Invariants are checked on the result (E008).
+    pub fn with_initial(
+        program: &'p Program,
+        options: Options,
+        fx: Box<dyn Effects + 'p>,
+        initial: &[(VarId, Value)],
+    ) -> Self {
         let nvars = program.vars.len();
         let mut readers = vec![Vec::new(); nvars];
         for (g, goal) in program.goals.iter().enumerate() {
@@ -180,15 +196,20 @@ impl<'p> Runtime<'p> {
             readers,
             invariant_readers,
             observer: None,
+            external_input: false,
             goal_truth: Vec::new(),
         };
-        rt.start();
+        rt.start(initial);
         rt
     }
 
-    fn start(&mut self) {
+    fn start(&mut self, initial: &[(VarId, Value)]) {
         let mut nofx = sim::Unbound;
         for (v, var) in self.program.vars.iter().enumerate() {
+            if let Some((_, val)) = initial.iter().find(|(i, _)| *i as usize == v) {
+                self.interp.state[v] = val.clone();
+                continue;
+            }
             match self.interp.value(&self.code.inits[v], &mut nofx) {
                 Ok(val) => self.interp.state[v] = val,
                 Err(f) => {
@@ -302,6 +323,29 @@ impl<'p> Runtime<'p> {
         self.observer = Some(observer);
     }
 
+    /// Queues an external message (the REPL's `send`, `--input`): due now,
+    /// with no causal root. A run that had ended goes on.
+    pub fn send_external(&mut self, handler: ir::HandlerId, args: queue::Args) {
+        self.external_input = true;
+        let due = self.tau();
+        let cycle = self.cycle;
+        self.enqueue(EventKind::Message { handler, args }, None, 0, due, cycle);
+        if matches!(
+            self.outcome,
+            Some(Outcome::Converged) | Some(Outcome::Stuck { .. })
+        ) {
+            self.outcome = None;
+        }
+    }
+
+    /// Clears a budget ending so that stepping can go on (the REPL's `:step`
+    /// after `:run N`).
+    pub fn resume(&mut self) {
+        if matches!(self.outcome, Some(Outcome::Budget { .. })) {
+            self.outcome = None;
+        }
+    }
+
     /// Detaches the observer.
     pub fn unobserve(&mut self) -> Option<Box<dyn Observer + 'p>> {
         self.observer.take()
@@ -351,7 +395,7 @@ impl<'p> Runtime<'p> {
             in_progress: self.in_progress.clone(),
             yielded: self.yielded.clone(),
             next_effect: self.interp.next_effect_id,
-            tick: if self.program.uses_tick {
+            tick: if self.program.uses_tick || self.external_input {
                 Some(self.interp.tick)
             } else {
                 None

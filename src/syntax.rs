@@ -38,6 +38,22 @@ pub fn parse(src: &str) -> (Option<ast::Program>, Vec<Diagnostic>) {
     (program, diags)
 }
 
+/// Parses one expression (the REPL's input, a breakpoint's condition).
+pub fn parse_expr(src: &str) -> (Option<ast::Expr>, Vec<Diagnostic>) {
+    let (tokens, mut diags) = lexer::lex(src);
+    if let Some(d) = nesting_guard(&tokens) {
+        diags.push(d);
+        return (None, diags);
+    }
+    let eoi = Span::from(src.len()..src.len());
+    let (e, errs) = parser::expr()
+        .then_ignore(end())
+        .parse(tokens.as_slice().map(eoi, |(t, s)| (t, s)))
+        .into_output_errors();
+    diags.extend(errs.into_iter().map(rich_to_diag));
+    (e, diags)
+}
+
 /// Rejects nesting deeper than [`MAX_NESTING`] before the parser sees it.
 fn nesting_guard(tokens: &[(Token<'_>, Span)]) -> Option<Diagnostic> {
     let mut depth = 0usize;

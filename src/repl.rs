@@ -1,0 +1,797 @@
+//! The REPL's session: the program typed so far, a runtime over it, and the
+//! external inputs that drove it. Every command is `Session::eval(line)`,
+//! which returns the text to print; the front end (`lexum repl`) only reads
+//! lines. Time travel re-executes from the start of the current epoch: a run
+//! is a pure function of its program and inputs, so going back is exact.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crate::check::{check_expression, check_source};
+use crate::diag::render::render_text;
+use crate::ir::{HandlerId, Program, VarId};
+use crate::runtime::compile::compile_expr;
+use crate::runtime::eval::Interp;
+use crate::runtime::observe::{CycleRecord, Observer};
+use crate::runtime::queue::{Args, EventKind};
+use crate::runtime::{report, sim, Options, Outcome, Runtime, Yield};
+use crate::syntax;
+use crate::value::Value;
+
+/// One line per executed cycle, for `:step` and `:why`.
+#[derive(Clone, Debug)]
+struct Step {
+    text: String,
+    cause: u64,
+    repair_goal: Option<String>,
+}
+
+#[derive(Default)]
+struct Log {
+    steps: Vec<Step>,
+}
+
+struct Recorder {
+    log: Rc<RefCell<Log>>,
+    program: &'static Program,
+}
+
+impl Observer for Recorder {
+    fn cycle(&mut self, r: &CycleRecord<'_>, _: Option<&str>) {
+        let p = self.program;
+        let event = describe(p, &r.event.kind);
+        let mut text = format!("cycle {}: {event}", r.cycle);
+        match r.failure {
+            Some(f) => text.push_str(&format!(
+                " failed ({}){}",
+                f.kind,
+                if r.retried { ", will retry" } else { "" }
+            )),
+            None => {
+                let writes: Vec<String> = r
+                    .writes
+                    .iter()
+                    .map(|w| format!("{} = {}", p.vars[w.var as usize].qualified, w.new))
+                    .collect();
+                if writes.is_empty() {
+                    text.push_str(" committed");
+                } else {
+                    text.push_str(&format!(" committed; wrote {}", writes.join(", ")));
+                }
+                if !r.sends.is_empty() {
+                    text.push_str(&format!("; sent {}", r.sends.len()));
+                }
+            }
+        }
+        let repair_goal = match r.event.kind {
+            EventKind::Repair { goal } => Some(p.goals[goal as usize].qualified.clone()),
+            _ => None,
+        };
+        self.log.borrow_mut().steps.push(Step {
+            text,
+            cause: r.event.cause,
+            repair_goal,
+        });
+    }
+
+    fn yielded(&mut self, y: &Yield) {
+        let p = self.program;
+        self.log.borrow_mut().steps.push(Step {
+            text: format!(
+                "yield: {} yielded to {} at cycle {}",
+                p.goals[y.goal as usize].qualified, p.goals[y.to as usize].qualified, y.cycle
+            ),
+            cause: u64::MAX,
+            repair_goal: None,
+        });
+    }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+fn describe(p: &Program, kind: &EventKind) -> String {
+    match kind {
+        EventKind::Message { handler, args } => format!(
+            "{}({})",
+            p.handlers[*handler as usize].qualified,
+            args.iter()
+                .map(|a| a.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        EventKind::Repair { goal } => format!("repair {}", p.goals[*goal as usize].qualified),
+    }
+}
+
+/// A declaration typed at the prompt: its name and text.
+#[derive(Clone)]
+struct Decl {
+    name: String,
+    text: String,
+}
+
+pub struct Session {
+    decls: Vec<Decl>,
+    source: String,
+    program: &'static Program,
+    rt: Runtime<'static>,
+    log: Rc<RefCell<Log>>,
+    /// Values the current epoch started from (carried over a redeclaration).
+    start: Vec<(VarId, Value)>,
+    /// External messages: (cycle after which it was sent, handler, args).
+    inputs: Vec<(u64, HandlerId, Args)>,
+    /// The furthest cycle executed on this branch.
+    head: u64,
+    /// Whether reports may use colour.
+    pub color: bool,
+}
+
+fn leak(p: Program) -> &'static Program {
+    // The REPL keeps every program version for the session's life: a few
+    // kilobytes per declaration typed, in exchange for runtimes that borrow.
+    Box::leak(Box::new(p))
+}
+
+fn empty_program() -> Program {
+    check_source("").program.unwrap_or_else(|| Program {
+        domains: Vec::new(),
+        vars: Vec::new(),
+        goals: Vec::new(),
+        invariants: Vec::new(),
+        handlers: Vec::new(),
+        effects: Vec::new(),
+        uses_tick: false,
+    })
+}
+
+pub const HELP: &[(&str, &str)] = &[
+    (":step [n]", "run n cycles (default 1), printing each"),
+    (
+        ":run [max]",
+        "run to the end (or max cycles) and print the report",
+    ),
+    (":back [n]", "go back n cycles (default 1)"),
+    (":goto N", "go to cycle N of this branch"),
+    (":state [D]", "every variable (or domain D's)"),
+    (":queue", "the pending events, in scheduling order"),
+    (":goals", "every goal: holds, false or yielded"),
+    (":why N", "the causal chain of cycle N"),
+    (":hash", "the run hash so far"),
+    (
+        ":load FILE",
+        "replace the program with FILE's, from its initial state",
+    ),
+    (":reset", "restart the program from its initial state"),
+    (":help [cmd]", "this list, or one command"),
+    (":quit", "leave (Ctrl-D too)"),
+    (
+        "domain D { ... }",
+        "declare or replace a domain (values of unchanged variables are kept)",
+    ),
+    (
+        "effect e(..) -> T",
+        "declare an effect (bound to the simulator)",
+    ),
+    ("send D.msg(args)", "queue an external message"),
+    (
+        "EXPR",
+        "evaluate a pure expression, e.g. `Cluster.nodes * 2`",
+    ),
+];
+
+impl Default for Session {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Session {
+    pub fn new() -> Session {
+        let program = leak(empty_program());
+        let log = Rc::new(RefCell::new(Log::default()));
+        let rt = Self::runtime(program, &[], log.clone());
+        Session {
+            decls: Vec::new(),
+            source: String::new(),
+            program,
+            rt,
+            log,
+            start: Vec::new(),
+            inputs: Vec::new(),
+            head: 0,
+            color: false,
+        }
+    }
+
+    fn runtime(
+        program: &'static Program,
+        start: &[(VarId, Value)],
+        log: Rc<RefCell<Log>>,
+    ) -> Runtime<'static> {
+        let options = Options {
+            max_cycles: u64::MAX,
+            ..Options::default()
+        };
+        let fx = Box::new(sim::Simulator {
+            seed: 0,
+            fail_per_million: 0,
+        });
+        let mut rt = Runtime::with_initial(program, options, fx, start);
+        rt.observe(Box::new(Recorder { log, program }));
+        rt
+    }
+
+    /// The names completion offers: domains, handlers, variables, goals.
+    pub fn names(&self) -> Vec<String> {
+        let p = self.program;
+        let mut v: Vec<String> = p.domains.iter().map(|d| d.name.clone()).collect();
+        v.extend(p.vars.iter().map(|x| x.qualified.clone()));
+        v.extend(p.handlers.iter().map(|x| x.qualified.clone()));
+        v.extend(p.goals.iter().map(|x| x.qualified.clone()));
+        v
+    }
+
+    pub fn cycle(&self) -> u64 {
+        self.rt.cycle
+    }
+
+    /// Rebuilds the runtime at cycle `n` of this branch by re-executing.
+    fn rebuild(&mut self, n: u64) {
+        self.log.borrow_mut().steps.clear();
+        self.rt = Self::runtime(self.program, &self.start, self.log.clone());
+        for (at, h, args) in self.inputs.clone() {
+            if at > n {
+                break;
+            }
+            while self.rt.cycle < at && self.rt.outcome.is_none() {
+                self.rt.step();
+            }
+            self.rt.send_external(h, args);
+        }
+        while self.rt.cycle < n && self.rt.outcome.is_none() {
+            self.rt.step();
+        }
+    }
+
+    /// Evaluates one complete input; returns what to print.
+    pub fn eval(&mut self, input: &str) -> String {
+        let line = input.trim();
+        if line.is_empty() {
+            return String::new();
+        }
+        if let Some(cmd) = line.strip_prefix(':') {
+            return self.command(cmd.trim());
+        }
+        let first = line.split_whitespace().next().unwrap_or("");
+        match first {
+            "domain" | "effect" => self.declare(line),
+            "send" => self.send(line["send".len()..].trim()),
+            _ => self.expression(line),
+        }
+    }
+
+    fn report(&self, diags: &[crate::diag::Diagnostic], src: &str) -> String {
+        render_text(diags, "<repl>", src, self.color)
+    }
+
+    fn declare(&mut self, text: &str) -> String {
+        let (ast, diags) = syntax::parse(text);
+        if !diags.is_empty() {
+            return self.report(&diags, text);
+        }
+        let Some(ast) = ast else {
+            return "error: nothing declared\n".into();
+        };
+        let mut names: Vec<String> = ast.domains.iter().map(|d| d.name.node.clone()).collect();
+        names.extend(ast.effects.iter().map(|e| {
+            format!(
+                "effect {}",
+                e.name
+                    .node
+                    .iter()
+                    .map(|i| i.node.as_str())
+                    .collect::<Vec<_>>()
+                    .join(".")
+            )
+        }));
+        if names.len() != 1 {
+            return "error: declare one domain or effect at a time\n".into();
+        }
+        let name = names.remove(0);
+        let mut decls = self.decls.clone();
+        let replaced = match decls.iter_mut().find(|d| d.name == name) {
+            Some(d) => {
+                d.text = text.to_string();
+                true
+            }
+            None => {
+                decls.push(Decl {
+                    name: name.clone(),
+                    text: text.to_string(),
+                });
+                false
+            }
+        };
+        let source: String = decls.iter().map(|d| format!("{}\n", d.text)).collect();
+        let checked = check_source(&source);
+        let Some(program) = checked.program else {
+            return format!(
+                "{}(nothing changed)\n",
+                self.report(&checked.diagnostics, &source)
+            );
+        };
+        let mut out = self.report(&checked.diagnostics, &source);
+        // Carry values over: same qualified name and type.
+        let old = self.program;
+        let mut start = Vec::new();
+        let mut reset = Vec::new();
+        for (v, var) in program.vars.iter().enumerate() {
+            match old
+                .vars
+                .iter()
+                .position(|o| o.qualified == var.qualified && o.ty == var.ty)
+            {
+                Some(o) => start.push((v as VarId, self.rt.interp.state[o].clone())),
+                None => reset.push(var.qualified.clone()),
+            }
+        }
+        let pending = self.rt.queue().len();
+        self.decls = decls;
+        self.source = source;
+        self.program = leak(program);
+        self.start = start;
+        self.inputs.clear();
+        self.head = 0;
+        self.rebuild(0);
+        let kind = if replaced { "replaced" } else { "defined" };
+        out.push_str(&format!("{kind} {name}"));
+        if !name.starts_with("effect") {
+            let d = self.program.domains.iter().find(|d| d.name == name);
+            if let Some(d) = d {
+                out.push_str(&format!(
+                    " ({}, {}, {})",
+                    plural(d.vars.len(), "variable"),
+                    plural(d.goals.len(), "goal"),
+                    plural(d.handlers.len(), "handler")
+                ));
+            }
+        }
+        out.push('\n');
+        if replaced || !reset.is_empty() {
+            let fresh: Vec<&String> = reset
+                .iter()
+                .filter(|r| r.starts_with(&format!("{name}.")))
+                .collect();
+            if replaced && !fresh.is_empty() {
+                out.push_str(&format!(
+                    "reset to their initial values: {}\n",
+                    fresh
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+        if pending > 0 {
+            out.push_str(&format!("{pending} pending events dropped; the run restarts at cycle 0 from the current values\n"));
+        } else if self.decls.len() > 1 {
+            out.push_str("the run restarts at cycle 0 from the current values\n");
+        }
+        if let Some(o) = &self.rt.outcome {
+            if let Some(code) = o.code() {
+                out.push_str(&format!("note: the new program cannot start: {code}\n"));
+            }
+        }
+        out
+    }
+
+    /// Parses and checks a pure expression, evaluating it on the current state.
+    fn value_of(&mut self, text: &str) -> Result<Value, String> {
+        let (e, diags) = syntax::parse_expr(text);
+        if !diags.is_empty() {
+            return Err(self.report(&diags, text));
+        }
+        let Some(e) = e else {
+            return Err("error: not an expression\n".into());
+        };
+        let (ast, _) = syntax::parse(&self.source);
+        let ast = ast.unwrap_or_default();
+        let (checked, diags) = check_expression(&ast, &e);
+        let Some((ir, _)) = checked else {
+            return Err(self.report(&diags, text));
+        };
+        let f = compile_expr(self.program, &ir);
+        let mut interp = Interp::new(self.rt.interp.state.clone());
+        interp.tick = self.rt.interp.tick;
+        let mut nofx = sim::Unbound;
+        interp
+            .value(&f, &mut nofx)
+            .map_err(|f| format!("error: {}\n", f.kind))
+    }
+
+    fn expression(&mut self, text: &str) -> String {
+        match self.value_of(text) {
+            Ok(v) => format!("{v}\n"),
+            Err(e) => e,
+        }
+    }
+
+    fn send(&mut self, text: &str) -> String {
+        let (e, diags) = syntax::parse_expr(text);
+        if !diags.is_empty() {
+            return self.report(&diags, text);
+        }
+        let Some(crate::syntax::span::Spanned {
+            node: crate::syntax::ast::ExprKind::Call(path, args),
+            ..
+        }) = e
+        else {
+            return "error[E001]: write `send Domain.handler(args)`\n".into();
+        };
+        let names: Vec<&str> = path.iter().map(|i| i.node.as_str()).collect();
+        let qualified = names.join(".");
+        let Some(h) = self
+            .program
+            .handlers
+            .iter()
+            .position(|h| h.qualified == qualified)
+        else {
+            let known: Vec<&str> = self
+                .program
+                .handlers
+                .iter()
+                .map(|h| h.qualified.as_str())
+                .collect();
+            return format!(
+                "error[E002]: no handler `{qualified}` (handlers: {})\n",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            );
+        };
+        let params = self.program.handlers[h].params.clone();
+        if params.len() != args.len() {
+            return format!(
+                "error[E002]: `{qualified}` takes {} arguments, found {}\n",
+                params.len(),
+                args.len()
+            );
+        }
+        let mut vals = Args::new();
+        for (a, (pname, pty)) in args.iter().zip(&params) {
+            let src = &text[a.span.start..a.span.end];
+            let (ast, _) = syntax::parse(&self.source);
+            let (checked, diags) = check_expression(&ast.unwrap_or_default(), a);
+            match checked {
+                Some((_, ty)) if !ty.fits(pty) => {
+                    return format!("error[E002]: argument `{pname}` must be {pty}, found {ty}\n");
+                }
+                Some(_) => {}
+                None => return self.report(&diags, text),
+            }
+            match self.value_of(src) {
+                Ok(v) => vals.push(v),
+                Err(e) => return e,
+            }
+        }
+        let branch = self.rt.cycle < self.head;
+        let mut out = String::new();
+        if branch {
+            out.push_str(&format!(
+                "new branch from cycle {}: cycles {}..{} of the old branch are discarded\n",
+                self.rt.cycle,
+                self.rt.cycle + 1,
+                self.head
+            ));
+            let at = self.rt.cycle;
+            self.inputs.retain(|(c, ..)| *c <= at);
+            self.head = at;
+        }
+        let shown = describe(
+            self.program,
+            &EventKind::Message {
+                handler: h as HandlerId,
+                args: vals.clone(),
+            },
+        );
+        self.inputs
+            .push((self.rt.cycle, h as HandlerId, vals.clone()));
+        self.rt.send_external(h as HandlerId, vals);
+        out.push_str(&format!("queued {shown} after cycle {}\n", self.rt.cycle));
+        out
+    }
+
+    fn steps_since(&self, from: usize) -> String {
+        self.log.borrow().steps[from..]
+            .iter()
+            .map(|s| format!("{}\n", s.text))
+            .collect()
+    }
+
+    fn step(&mut self, n: u64) -> String {
+        let before = self.log.borrow().steps.len();
+        let mut ran = 0;
+        while ran < n {
+            if self.rt.outcome.is_some() {
+                break;
+            }
+            let c = self.rt.cycle;
+            self.rt.step();
+            if self.rt.cycle > c {
+                ran += 1;
+            }
+        }
+        self.head = self.head.max(self.rt.cycle);
+        let mut out = self.steps_since(before);
+        if let Some(o) = &self.rt.outcome {
+            out.push_str(&self.ending(o.clone()));
+        }
+        out
+    }
+
+    fn ending(&mut self, o: Outcome) -> String {
+        match o {
+            Outcome::Converged => "converged: nothing pending, every goal holds\n".into(),
+            other => {
+                let mut text = report::text(&mut self.rt, self.program, &other);
+                text.truncate(text.find('\n').map(|i| i + 1).unwrap_or(text.len()));
+                text
+            }
+        }
+    }
+
+    fn command(&mut self, cmd: &str) -> String {
+        let (name, arg) = cmd.split_once(char::is_whitespace).unwrap_or((cmd, ""));
+        let arg = arg.trim();
+        let number = |default: u64| -> Result<u64, String> {
+            if arg.is_empty() {
+                Ok(default)
+            } else {
+                arg.parse::<u64>()
+                    .map_err(|_| format!("error[L002]: `:{name}` takes a number, found `{arg}`\n"))
+            }
+        };
+        match name {
+            "step" | "s" => match number(1) {
+                Ok(n) => self.step(n),
+                Err(e) => e,
+            },
+            "run" | "r" => match number(1_000_000) {
+                Ok(max) => {
+                    let before = self.rt.cycle;
+                    while self.rt.outcome.is_none() && self.rt.cycle - before < max {
+                        self.rt.step();
+                    }
+                    self.head = self.head.max(self.rt.cycle);
+                    match self.rt.outcome.clone() {
+                        Some(o) => report::text(&mut self.rt, self.program, &o),
+                        None => format!("stopped after {max} cycles at cycle {} (not finished)\n", self.rt.cycle),
+                    }
+                }
+                Err(e) => e,
+            },
+            "back" | "b" => match number(1) {
+                Ok(n) => {
+                    let to = self.rt.cycle.saturating_sub(n);
+                    self.rebuild(to);
+                    format!("at cycle {to} (of {})\n", self.head)
+                }
+                Err(e) => e,
+            },
+            "goto" | "g" => match number(0) {
+                Ok(n) if n <= self.head => {
+                    self.rebuild(n);
+                    format!("at cycle {n} (of {})\n", self.head)
+                }
+                Ok(n) => format!("error: no cycle {n} on this branch yet: cycles 0 to {}; use :step or :run to go further\n", self.head),
+                Err(e) => e,
+            },
+            "state" => {
+                let p = self.program;
+                let lines: Vec<String> = p
+                    .vars
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| arg.is_empty() || p.domains[v.domain as usize].name == arg)
+                    .map(|(i, v)| format!("{} = {}\n", v.qualified, self.rt.interp.state[i]))
+                    .collect();
+                if lines.is_empty() {
+                    if arg.is_empty() { "(no state)\n".into() } else { format!("error[E002]: no domain `{arg}` with state\n") }
+                } else {
+                    lines.concat()
+                }
+            }
+            "queue" | "q" => {
+                let items: Vec<String> = self
+                    .rt
+                    .queue()
+                    .iter()
+                    .map(|(p, e)| format!("[{}] due {}: {}\n", p.name(), e.due, describe(self.program, &e.kind)))
+                    .collect();
+                if items.is_empty() { "(empty)\n".into() } else { items.concat() }
+            }
+            "goals" => {
+                let truths = self.rt.goal_truths();
+                let lines: Vec<String> = self
+                    .program
+                    .goals
+                    .iter()
+                    .enumerate()
+                    .map(|(g, goal)| {
+                        let s = if self.rt.yielded[g] { "yielded" } else if truths[g] { "holds" } else { "false" };
+                        format!("{} {s}\n", goal.qualified)
+                    })
+                    .collect();
+                if lines.is_empty() { "(no goals)\n".into() } else { lines.concat() }
+            }
+            "why" => match number(self.rt.cycle) {
+                Ok(n) => self.why(n),
+                Err(e) => e,
+            },
+            "hash" => format!("{} (after cycle {})\n", self.rt.run_hash(), self.rt.cycle),
+            "load" => self.load(arg),
+            "reset" => {
+                self.start.clear();
+                self.inputs.clear();
+                self.head = 0;
+                self.rebuild(0);
+                "restarted from the initial state\n".into()
+            }
+            "help" | "h" | "?" => {
+                let rows: Vec<String> = HELP
+                    .iter()
+                    .filter(|(c, _)| arg.is_empty() || c.trim_start_matches(':').starts_with(arg.trim_start_matches(':')))
+                    .map(|(c, what)| format!("{c:<20} {what}\n"))
+                    .collect();
+                if rows.is_empty() { format!("error: no command `{arg}`\n") } else { rows.concat() }
+            }
+            "quit" | "exit" => String::new(),
+            _ => format!("error[L002]: unknown command `:{name}`; :help lists them\n"),
+        }
+    }
+
+    fn why(&self, n: u64) -> String {
+        let log = self.log.borrow();
+        let cycles: Vec<&Step> = log.steps.iter().filter(|s| s.cause != u64::MAX).collect();
+        if cycles.is_empty() {
+            return "error[T006]: no cycle has run yet\n".into();
+        }
+        if n == 0 || n as usize > cycles.len() {
+            return format!(
+                "error[T006]: no cycle {n}: cycles 1 to {} have run\n",
+                cycles.len()
+            );
+        }
+        let mut out = String::new();
+        let mut at = n;
+        let mut depth = 0;
+        while at > 0 {
+            let s = cycles[at as usize - 1];
+            let because = match (&s.repair_goal, s.cause) {
+                (Some(g), 0) => format!(", because `{g}` was false at the start"),
+                (Some(g), k) => format!(", because `{g}` was false after cycle {k}"),
+                (None, 0) => ", sent at the start or from the prompt".into(),
+                (None, k) => format!(", sent by cycle {k}"),
+            };
+            out.push_str(&format!("{}{}{because}\n", "  ".repeat(depth), s.text));
+            depth += 1;
+            if s.cause >= at {
+                break;
+            }
+            at = s.cause;
+        }
+        out.push_str(&format!("{}the start\n", "  ".repeat(depth)));
+        out
+    }
+
+    /// Replaces the session's program with a file's.
+    pub fn load(&mut self, path: &str) -> String {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => return format!("error[L001]: cannot read `{path}`: {e}\n"),
+        };
+        let checked = check_source(&text);
+        let Some(program) = checked.program else {
+            return format!(
+                "{}(nothing changed)\n",
+                render_text(&checked.diagnostics, path, &text, self.color)
+            );
+        };
+        let (ast, _) = syntax::parse(&text);
+        let ast = ast.unwrap_or_default();
+        // Keep each declaration's text, so later redeclarations replace them.
+        let mut decls = Vec::new();
+        for d in &ast.domains {
+            decls.push(Decl {
+                name: d.name.node.clone(),
+                text: text[d.span.start..d.span.end].to_string(),
+            });
+        }
+        for e in &ast.effects {
+            decls.insert(
+                0,
+                Decl {
+                    name: format!(
+                        "effect {}",
+                        e.name
+                            .node
+                            .iter()
+                            .map(|i| i.node.as_str())
+                            .collect::<Vec<_>>()
+                            .join(".")
+                    ),
+                    text: text[e.span.start..e.span.end].to_string(),
+                },
+            );
+        }
+        let mut out = render_text(&checked.diagnostics, path, &text, self.color);
+        self.source = decls.iter().map(|d| format!("{}\n", d.text)).collect();
+        self.decls = decls;
+        self.program = leak(program);
+        self.start.clear();
+        self.inputs.clear();
+        self.head = 0;
+        self.rebuild(0);
+        out.push_str(&format!(
+            "loaded {path}: {}, {}, {}\n",
+            plural(self.program.domains.len(), "domain"),
+            plural(self.program.goals.len(), "goal"),
+            plural(self.program.handlers.len(), "handler")
+        ));
+        out
+    }
+}
+
+/// Whether an input is complete: every bracket outside strings and comments
+/// closed. An input with more closing than opening brackets is complete (its
+/// error is reported when it is evaluated).
+pub fn balanced(input: &str) -> bool {
+    let mut depth: i64 = 0;
+    let mut chars = input.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => {
+                while let Some(d) = chars.next() {
+                    match d {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' | '\n' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut prev = ' ';
+                let mut closed = false;
+                for d in chars.by_ref() {
+                    if prev == '*' && d == '/' {
+                        closed = true;
+                        break;
+                    }
+                    prev = d;
+                }
+                if !closed {
+                    return false;
+                }
+            }
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    depth <= 0
+}

@@ -1,0 +1,147 @@
+//! The report of a run, as text (LEXUM.md §4's required lines) and as JSON
+//! with the same facts. Shared by `lexum run` and the REPL's `:run`.
+
+use serde_json::json;
+
+use super::{Outcome, Runtime};
+use crate::ir::{Priority, Program};
+
+fn goal_names(program: &Program, goals: &[u32]) -> Vec<String> {
+    goals
+        .iter()
+        .map(|g| program.goals[*g as usize].qualified.clone())
+        .collect()
+}
+
+pub fn text(rt: &mut Runtime, program: &Program, outcome: &Outcome) -> String {
+    let mut s = String::new();
+    match outcome {
+        Outcome::Converged => s.push_str("status: converged\n"),
+        Outcome::Oscillation {
+            at,
+            start,
+            period,
+            goals,
+        } => {
+            s.push_str(&format!(
+                "error[E005]: oscillation detected at cycle {at}: the configuration of cycle {start} repeats (period {period})\n"
+            ));
+            s.push_str(&format!(
+                "  goals: {}\n",
+                goal_names(program, goals).join(", ")
+            ));
+            let mut domains: Vec<String> = goals
+                .iter()
+                .map(|g| {
+                    program.domains[program.goals[*g as usize].domain as usize]
+                        .name
+                        .clone()
+                })
+                .collect();
+            domains.dedup();
+            s.push_str(&format!("  domains: {}\n", domains.join(", ")));
+        }
+        Outcome::Stuck { goals } => s.push_str(&format!(
+            "error[E006]: stuck: nothing is pending but these goals are false: {}\n",
+            goal_names(program, goals).join(", ")
+        )),
+        Outcome::Budget { goals } => s.push_str(&format!(
+            "error[E006]: cycle budget exhausted; goals still false: {}\n",
+            goal_names(program, goals).join(", ")
+        )),
+        Outcome::RetriesExhausted {
+            cycle,
+            event,
+            failure,
+            diff,
+        } => {
+            s.push_str(&format!(
+                "error[E007]: retries exhausted at cycle {cycle}: {event} failed: {}\n",
+                failure.kind
+            ));
+            s.push_str(
+                "  state at failure vs last quiescent state (the run ends in the latter):\n",
+            );
+            for w in diff {
+                s.push_str(&format!(
+                    "    {}: {} (quiescent: {})\n",
+                    program.vars[w.var as usize].qualified, w.new, w.old
+                ));
+            }
+        }
+        Outcome::InitialState { invariant, failure } => {
+            s.push_str(&format!(
+                "error[E008]: the initial state breaks `{invariant}`"
+            ));
+            if let Some(f) = failure {
+                s.push_str(&format!(": {}", f.kind));
+            }
+            s.push('\n');
+        }
+    }
+    for y in &rt.yields {
+        s.push_str(&format!(
+            "yield: {} yielded to {} at cycle {}\n",
+            program.goals[y.goal as usize].qualified,
+            program.goals[y.to as usize].qualified,
+            y.cycle
+        ));
+    }
+    s.push_str(&format!(
+        "cycles: {}\ntime: {}\nretries: {}\n",
+        rt.cycle, rt.interp.tick, rt.retries
+    ));
+    let runs: Vec<String> = program
+        .goals
+        .iter()
+        .enumerate()
+        .filter(|(g, _)| rt.repair_runs[*g] > 0)
+        .map(|(g, goal)| format!("{} {}", goal.qualified, rt.repair_runs[g]))
+        .collect();
+    if !runs.is_empty() {
+        s.push_str(&format!("repairs: {}\n", runs.join(", ")));
+    }
+    let waits: Vec<String> = Priority::ALL
+        .iter()
+        .map(|p| format!("{} {}", p.name(), rt.max_wait[*p as usize]))
+        .collect();
+    s.push_str(&format!("longest wait (cycles): {}\n", waits.join(", ")));
+    s.push_str("state:\n");
+    for (v, var) in program.vars.iter().enumerate() {
+        s.push_str(&format!("{} = {}\n", var.qualified, rt.interp.state[v]));
+    }
+    s.push_str(&format!("run hash: {}\n", rt.run_hash()));
+    s
+}
+
+pub fn json(rt: &mut Runtime, program: &Program, outcome: &Outcome) -> serde_json::Value {
+    let mut j = json!({
+        "status": if matches!(outcome, Outcome::Converged) { "converged" } else { "aborted" },
+        "code": outcome.code().map(|c| c.as_str()),
+        "cycles": rt.cycle,
+        "time": rt.interp.tick,
+        "retries": rt.retries,
+        "run_hash": rt.run_hash(),
+        "yields": rt.yields.iter().map(|y| json!({
+            "goal": program.goals[y.goal as usize].qualified,
+            "to": program.goals[y.to as usize].qualified,
+            "cycle": y.cycle,
+        })).collect::<Vec<_>>(),
+        "state": program.vars.iter().enumerate().map(|(v, var)| (var.qualified.clone(), json!(rt.interp.state[v].to_string()))).collect::<serde_json::Map<_, _>>(),
+        "repairs": program.goals.iter().enumerate().map(|(g, goal)| (goal.qualified.clone(), json!(rt.repair_runs[g]))).collect::<serde_json::Map<_, _>>(),
+        "longest_wait": Priority::ALL.iter().map(|p| (p.name().to_string(), json!(rt.max_wait[*p as usize]))).collect::<serde_json::Map<_, _>>(),
+    });
+    if let Outcome::Oscillation {
+        at,
+        start,
+        period,
+        goals,
+    } = outcome
+    {
+        j["oscillation"] = json!({"at": at, "start": start, "period": period, "goals": goal_names(program, goals)});
+    }
+    if let Outcome::Stuck { goals } | Outcome::Budget { goals } = outcome {
+        j["false_goals"] = json!(goal_names(program, goals));
+    }
+    j
+}

@@ -1,0 +1,76 @@
+//! Golden REPL transcripts: each `tests/repl/*.in` is fed to `lexum repl` on a
+//! pipe (the scripted mode); its output must equal `tests/repl/*.out`.
+//! Regenerate with `LEXUM_BLESS=1 cargo test --test repl`.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn transcript(input: &[u8]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lexum"))
+        .arg("repl")
+        .current_dir(support::root())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("lexum repl runs");
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn transcripts_match_golden_files() {
+    let dir = support::root().join("tests/repl");
+    let cases = support::files(&dir, "in");
+    assert!(cases.len() >= 3);
+    let mut failures = Vec::new();
+    for case in cases {
+        let (code, out) = transcript(&std::fs::read(&case).unwrap());
+        assert_eq!(code, Some(0), "{}", case.display());
+        if let Some(diff) = support::golden(&case.with_extension("out"), &out) {
+            failures.push(diff);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Every command the help lists appears in some transcript.
+#[test]
+fn transcripts_cover_every_command() {
+    let dir = support::root().join("tests/repl");
+    let all: String = support::files(&dir, "in")
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    for (cmd, _) in lexum::repl::HELP {
+        let word = cmd.split_whitespace().next().unwrap();
+        if word.starts_with(':') {
+            assert!(
+                all.lines().any(|l| l.starts_with(word)),
+                "no transcript uses `{word}`"
+            );
+        }
+    }
+}
+
+#[test]
+fn nothing_typed_ends_the_session() {
+    let junk: Vec<u8> = (0..2000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 9) as u8)
+        .collect();
+    let mut input = junk.clone();
+    input.extend_from_slice(b"\n}}}\n:state\n\"unterminated\n:back 99999\n:goto 0\n1 + 2\n");
+    let (code, out) = transcript(&input);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.trim_end().ends_with('3'),
+        "the prompt came back and evaluated: {out}"
+    );
+}
