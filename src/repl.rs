@@ -126,6 +126,8 @@ pub struct Session {
     head: u64,
     /// Whether reports may use colour.
     pub color: bool,
+    /// Whether a terminal is attached (`:debug` needs one).
+    pub interactive: bool,
 }
 
 fn leak(p: Program) -> &'static Program {
@@ -159,6 +161,14 @@ pub const HELP: &[(&str, &str)] = &[
     (":goals", "every goal: holds, false or yielded"),
     (":why N", "the causal chain of cycle N"),
     (":hash", "the run hash so far"),
+    (
+        ":trace save FILE",
+        "save the session so far as a trace (for lexum replay and lexum debug)",
+    ),
+    (
+        ":debug",
+        "open the time-travel debugger at the current cycle; q comes back here",
+    ),
     (
         ":load FILE",
         "replace the program with FILE's, from its initial state",
@@ -202,6 +212,7 @@ impl Session {
             inputs: Vec::new(),
             head: 0,
             color: false,
+            interactive: false,
         }
     }
 
@@ -634,6 +645,11 @@ impl Session {
                 Err(e) => e,
             },
             "hash" => format!("{} (after cycle {})\n", self.rt.run_hash(), self.rt.cycle),
+            "trace" => match arg.strip_prefix("save").map(str::trim) {
+                Some(path) if !path.is_empty() => self.save_trace(path),
+                _ => "error[L002]: write `:trace save FILE`\n".into(),
+            },
+            "debug" => self.debug(),
             "load" => self.load(arg),
             "reset" => {
                 self.start.clear();
@@ -687,6 +703,67 @@ impl Session {
         }
         out.push_str(&format!("{}the start\n", "  ".repeat(depth)));
         out
+    }
+
+    /// The session so far as a trace: the program, the values it started
+    /// from, the inputs sent, run to the current cycle.
+    fn trace_bytes(&self) -> Result<Vec<u8>, String> {
+        let settings = crate::trace::format::Settings {
+            max_cycles: self.rt.cycle,
+            oscillation_detection: true,
+            effects: "sim".into(),
+            seed: 0,
+            fail_per_million: 0,
+        };
+        let inputs: Vec<(u64, HandlerId, Args)> = self
+            .inputs
+            .iter()
+            .filter(|(c, ..)| *c <= self.rt.cycle)
+            .cloned()
+            .collect();
+        let mut bytes = Vec::new();
+        crate::trace::record::record_session(
+            self.program,
+            &self.source,
+            &settings,
+            &self.start,
+            &inputs,
+            &mut bytes,
+        )
+        .map_err(|e| format!("error[L001]: cannot record the trace: {e}\n"))?;
+        Ok(bytes)
+    }
+
+    fn save_trace(&self, path: &str) -> String {
+        match self.trace_bytes() {
+            Ok(bytes) => match std::fs::write(path, &bytes) {
+                Ok(()) => format!("saved {} cycles to {path}\n", self.rt.cycle),
+                Err(e) => format!("error[L001]: cannot write `{path}`: {e}\n"),
+            },
+            Err(e) => e,
+        }
+    }
+
+    fn debug(&self) -> String {
+        if !self.interactive {
+            return "error[L002]: :debug needs a terminal; use :trace save and lexum debug\n"
+                .into();
+        }
+        let loaded = match self
+            .trace_bytes()
+            .and_then(|b| crate::trace::load::load(&b).map_err(|e| format!("{e}\n")))
+        {
+            Ok(l) => l,
+            Err(e) => return e,
+        };
+        let view = match crate::debug::DebugView::new("repl session".into(), loaded) {
+            Ok(v) => v,
+            Err(e) => return format!("{e}\n"),
+        };
+        match lexum_tui::term::run(&view, self.rt.cycle as usize) {
+            Ok(()) => String::new(),
+            Err(e) => format!("error[L001]: terminal error: {e}\n"),
+        }
     }
 
     /// Replaces the session's program with a file's.

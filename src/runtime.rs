@@ -338,6 +338,24 @@ impl<'p> Runtime<'p> {
         }
     }
 
+    /// Runs to the end, delivering each external input `(after, handler,
+    /// args)` once `after` cycles have run (inputs in order of `after`).
+    pub fn run_with_inputs(&mut self, inputs: &[(u64, ir::HandlerId, queue::Args)]) -> &Outcome {
+        let mut next = 0;
+        loop {
+            while next < inputs.len() && inputs[next].0 <= self.cycle {
+                let (_, h, args) = &inputs[next];
+                self.send_external(*h, args.clone());
+                next += 1;
+            }
+            if self.outcome.is_some() {
+                break;
+            }
+            self.step();
+        }
+        self.outcome.as_ref().unwrap_or(&Outcome::Converged)
+    }
+
     /// Clears a budget ending so that stepping can go on (the REPL's `:step`
     /// after `:run N`).
     pub fn resume(&mut self) {

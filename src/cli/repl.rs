@@ -27,6 +27,7 @@ pub fn run(args: Args) -> i32 {
     let mut session = Session::new();
     let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     session.color = tty && std::env::var_os("NO_COLOR").is_none();
+    session.interactive = tty;
     if let Some(f) = &args.file {
         super::out(&session.load(f));
     }

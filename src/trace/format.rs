@@ -145,6 +145,14 @@ pub struct ResultJson {
     pub run_hash: String,
 }
 
+/// An external message (the REPL's `send`): handler id and arguments.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InputJson {
+    pub after: u64,
+    pub handler: u32,
+    pub args: Vec<Json>,
+}
+
 /// A whole trace file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TraceFile {
@@ -152,8 +160,8 @@ pub struct TraceFile {
     pub version: u64,
     pub program: ProgramInfo,
     pub settings: Settings,
-    /// External inputs (none until `--input` exists).
-    pub inputs: Vec<Json>,
+    /// External messages, each delivered once the run has completed `after` cycles.
+    pub inputs: Vec<InputJson>,
     pub names: NameTables,
     /// Every variable's initial value, by var id.
     pub initial: Vec<Json>,

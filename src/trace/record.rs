@@ -313,7 +313,7 @@ struct Header<'a> {
     version: u64,
     program: ProgramInfo,
     settings: &'a Settings,
-    inputs: Vec<serde_json::Value>,
+    inputs: Vec<InputJson>,
     names: &'a NameTables,
     initial: Vec<serde_json::Value>,
 }
@@ -324,6 +324,19 @@ pub fn record_run<'p, W: std::io::Write + 'p>(
     program: &'p Program,
     source: &str,
     settings: &Settings,
+    out: W,
+) -> std::io::Result<(Runtime<'p>, Outcome)> {
+    record_session(program, source, settings, &[], &[], out)
+}
+
+/// Records a run that starts from some given values (a REPL session after a
+/// redeclaration) and receives external inputs `(after, handler, args)`.
+pub fn record_session<'p, W: std::io::Write + 'p>(
+    program: &'p Program,
+    source: &str,
+    settings: &Settings,
+    initial: &[(ir::VarId, Value)],
+    inputs: &[(u64, ir::HandlerId, crate::runtime::queue::Args)],
     out: W,
 ) -> std::io::Result<(Runtime<'p>, Outcome)> {
     let names = names(program);
@@ -337,7 +350,7 @@ pub fn record_run<'p, W: std::io::Write + 'p>(
         detect_oscillation: settings.oscillation_detection,
         evaluate_all_goals: false,
     };
-    let mut rt = Runtime::new(program, options, fx);
+    let mut rt = Runtime::with_initial(program, options, fx, initial);
     let header = Header {
         format: FORMAT,
         version: VERSION,
@@ -346,7 +359,14 @@ pub fn record_run<'p, W: std::io::Write + 'p>(
             hash: super::sha256_hex(source.as_bytes()),
         },
         settings,
-        inputs: Vec::new(),
+        inputs: inputs
+            .iter()
+            .map(|(after, handler, args)| InputJson {
+                after: *after,
+                handler: *handler,
+                args: args.iter().map(to_json).collect(),
+            })
+            .collect(),
         names: &names,
         initial: rt.interp.state.iter().map(to_json).collect(),
     };
@@ -363,7 +383,7 @@ pub fn record_run<'p, W: std::io::Write + 'p>(
         recorder.borrow_mut().buf.extend_from_slice(&head);
     }
     rt.observe(Box::new(recorder.clone()));
-    let outcome = rt.run().clone();
+    let outcome = rt.run_with_inputs(inputs).clone();
     let result = result_json(&mut rt, &outcome, &names);
     drop(rt.unobserve());
     let mut rec = Rc::try_unwrap(recorder)

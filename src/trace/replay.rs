@@ -52,7 +52,8 @@ impl Effects for Recorded {
     }
 }
 
-/// A runtime set up as the trace's run was.
+/// A runtime set up as the trace's run was: its settings, its initial
+/// values (which a REPL session may have carried over) and its effect results.
 pub fn runtime<'p>(loaded: &'p Loaded) -> Runtime<'p> {
     let s = &loaded.trace.settings;
     let options = Options {
@@ -60,11 +61,49 @@ pub fn runtime<'p>(loaded: &'p Loaded) -> Runtime<'p> {
         detect_oscillation: s.oscillation_detection,
         evaluate_all_goals: false,
     };
-    Runtime::new(
+    let initial: Vec<(ir::VarId, Value)> = loaded
+        .trace
+        .initial
+        .iter()
+        .enumerate()
+        .filter(|(v, _)| *v < loaded.program.vars.len())
+        .filter_map(|(v, j)| from_json(j).map(|val| (v as ir::VarId, val)))
+        .collect();
+    Runtime::with_initial(
         &loaded.program,
         options,
         Box::new(Recorded::new(&loaded.trace)),
+        &initial,
     )
+}
+
+type Inputs = Vec<(u64, ir::HandlerId, crate::runtime::queue::Args)>;
+
+/// The trace's external inputs, decoded (unreadable ones are skipped; the
+/// replay then diverges and says where).
+pub fn inputs(loaded: &Loaded) -> Inputs {
+    loaded
+        .trace
+        .inputs
+        .iter()
+        .filter(|i| (i.handler as usize) < loaded.program.handlers.len())
+        .filter_map(|i| {
+            let args: Option<crate::runtime::queue::Args> = i.args.iter().map(from_json).collect();
+            Some((i.after, i.handler, args?))
+        })
+        .collect()
+}
+
+/// Steps `rt` once, first delivering the inputs due by now.
+fn step_with(rt: &mut Runtime<'_>, inputs: &Inputs, next: &mut usize) {
+    while *next < inputs.len() && inputs[*next].0 <= rt.cycle {
+        let (_, h, args) = &inputs[*next];
+        rt.send_external(*h, args.clone());
+        *next += 1;
+    }
+    if rt.outcome.is_none() {
+        rt.step();
+    }
 }
 
 /// The first difference found by `verify`.
@@ -172,8 +211,16 @@ pub fn verify(loaded: &Loaded) -> Result<u64, TraceError> {
     }));
     let mut rt = runtime(loaded);
     rt.observe(Box::new(checker.clone()));
-    while rt.outcome.is_none() && checker.borrow().found.is_none() {
-        rt.step();
+    let inputs = inputs(loaded);
+    let mut next = 0;
+    loop {
+        if checker.borrow().found.is_some() {
+            break;
+        }
+        if rt.outcome.is_some() && !inputs.get(next).is_some_and(|i| i.0 <= rt.cycle) {
+            break;
+        }
+        step_with(&mut rt, &inputs, &mut next);
     }
     if let Some(d) = checker.borrow().found.clone() {
         return Err(TraceError::new(
@@ -248,8 +295,12 @@ pub fn state_at<'p>(loaded: &'p Loaded, n: u64) -> Result<Runtime<'p>, TraceErro
         ));
     }
     let mut rt = runtime(loaded);
-    while rt.cycle < n && rt.outcome.is_none() {
-        rt.step();
+    let inputs = inputs(loaded);
+    let mut next = 0;
+    while rt.cycle < n
+        && (rt.outcome.is_none() || inputs.get(next).is_some_and(|i| i.0 <= rt.cycle))
+    {
+        step_with(&mut rt, &inputs, &mut next);
     }
     Ok(rt)
 }
