@@ -217,7 +217,7 @@ pub fn verify(loaded: &Loaded) -> Result<u64, TraceError> {
         if checker.borrow().found.is_some() {
             break;
         }
-        if rt.outcome.is_some() && !inputs.get(next).is_some_and(|i| i.0 <= rt.cycle) {
+        if rt.outcome.is_some() && inputs.get(next).is_none_or(|i| i.0 > rt.cycle) {
             break;
         }
         step_with(&mut rt, &inputs, &mut next);
