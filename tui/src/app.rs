@@ -65,6 +65,11 @@ pub enum Action {
     },
     /// Mouse wheel over a list: lines.
     Scroll(i32),
+    /// A click on row `row` of the event list, which shows `height` rows.
+    EventRow {
+        row: usize,
+        height: usize,
+    },
 }
 
 /// Cycles a PgUp/PgDn moves.
@@ -160,6 +165,12 @@ impl App {
             Action::Timeline { x, width } => {
                 let w = width.max(1) as usize;
                 self.go(view, (x as usize * len + w / 2) / w);
+            }
+            Action::EventRow { row, height } => {
+                let (rows, _) = crate::ui::rows(self, view, height);
+                if let Some(r) = rows.get(row) {
+                    self.go(view, r.first);
+                }
             }
             Action::Oscillation => match view.summary().loop_start {
                 Some(s) => {

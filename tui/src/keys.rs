@@ -26,20 +26,33 @@ pub const HELP: &[(&str, &str)] = &[
     ),
     ("?", "this help"),
     ("q", "quit"),
-    ("mouse", "click the timeline; scroll to move"),
+    ("mouse", "click the timeline or an event; scroll to move"),
 ];
 
-/// Maps a terminal event to an action, given the app's mode. `timeline` is
-/// the timeline's area (x, y, width) for clicks.
-pub fn action(app: &App, event: &Event, timeline: (u16, u16, u16)) -> Option<Action> {
+/// Maps a terminal event to an action, given the app's mode and the screen's
+/// areas (for clicks on the timeline and the event list).
+pub fn action(app: &App, event: &Event, areas: &crate::ui::Areas) -> Option<Action> {
+    let timeline = areas.timeline;
+    let events = areas.events;
     match event {
         Event::Key(k) if k.kind != KeyEventKind::Release => key(app, k),
         Event::Mouse(m) => match m.kind {
-            MouseEventKind::Down(_) if m.row == timeline.1 || m.row == timeline.1 + 1 => {
-                let x = m.column.checked_sub(timeline.0)?;
-                (x < timeline.2).then_some(Action::Timeline {
+            MouseEventKind::Down(_) if m.row == timeline.y || m.row == timeline.y + 1 => {
+                let x = m.column.checked_sub(timeline.x)?;
+                (x < timeline.width).then_some(Action::Timeline {
                     x,
-                    width: timeline.2,
+                    width: timeline.width,
+                })
+            }
+            MouseEventKind::Down(_)
+                if m.row > events.y
+                    && m.row + 1 < events.y + events.height
+                    && m.column >= events.x
+                    && m.column < events.x + events.width =>
+            {
+                Some(Action::EventRow {
+                    row: (m.row - events.y - 1) as usize,
+                    height: events.height.saturating_sub(2) as usize,
                 })
             }
             MouseEventKind::ScrollDown => Some(Action::Scroll(1)),

@@ -53,8 +53,8 @@ pub fn run(view: &dyn TraceView, start: usize) -> io::Result<()> {
         terminal.draw(|f| ui::draw(f, &app, view))?;
         let ev = event::read()?;
         let size = terminal.size()?;
-        let t = ui::areas(ratatui::layout::Rect::new(0, 0, size.width, size.height)).timeline;
-        if let Some(action) = keys::action(&app, &ev, (t.x, t.y, t.width)) {
+        let areas = ui::areas(ratatui::layout::Rect::new(0, 0, size.width, size.height));
+        if let Some(action) = keys::action(&app, &ev, &areas) {
             app.apply(view, action);
         }
     }

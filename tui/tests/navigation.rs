@@ -265,6 +265,8 @@ fn filter_help_timeline_and_quit() {
         "a key closes the help"
     );
     assert_eq!(run(&v, &[Action::Timeline { x: 40, width: 80 }]).cursor, 5);
+    // The list shows rows from the initial state; row 3 is cycle 3.
+    assert_eq!(run(&v, &[Action::EventRow { row: 3, height: 8 }]).cursor, 3);
     assert!(run(&v, &[Action::Quit]).quit);
     assert!(run(&v, &[Action::Help, Action::Quit]).quit);
     assert_eq!(Prompt::Goto.label(), "go to cycle (number or `end`)");
