@@ -8,6 +8,7 @@ pub mod json;
 pub mod load;
 pub mod record;
 pub mod replay;
+pub mod wire;
 
 use sha2::{Digest, Sha256};
 

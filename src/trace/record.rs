@@ -13,7 +13,6 @@ use super::json::to_json;
 use crate::ir::Program;
 use crate::runtime::eval::Effects;
 use crate::runtime::observe::{CycleRecord, Observer};
-use crate::runtime::queue::EventKind;
 use crate::runtime::{Outcome, Runtime, Yield};
 use crate::value::Value;
 use crate::{ir, runtime};
@@ -26,158 +25,12 @@ pub fn names(p: &Program) -> NameTables {
     }
 }
 
-fn int(buf: &mut Vec<u8>, i: impl itoa::Integer) {
-    buf.extend_from_slice(itoa::Buffer::new().format(i).as_bytes());
-}
-
-/// Appends a value in the trace's value encoding (see `trace::json`).
-pub fn write_value(buf: &mut Vec<u8>, v: &Value) {
-    match v {
-        Value::Int(i) => int(buf, *i),
-        Value::Bool(true) => buf.extend_from_slice(b"true"),
-        Value::Bool(false) => buf.extend_from_slice(b"false"),
-        Value::Str(s) => {
-            let _ = serde_json::to_writer(&mut *buf, &**s);
-        }
-        Value::List(l) => {
-            buf.push(b'[');
-            for (i, x) in l.iter().enumerate() {
-                if i > 0 {
-                    buf.push(b',');
-                }
-                write_value(buf, x);
-            }
-            buf.push(b']');
-        }
-        Value::Set(s) => {
-            buf.extend_from_slice(b"{\"set\":[");
-            for (i, x) in s.iter().enumerate() {
-                if i > 0 {
-                    buf.push(b',');
-                }
-                write_value(buf, x);
-            }
-            buf.extend_from_slice(b"]}");
-        }
-        Value::Map(m) => {
-            buf.extend_from_slice(b"{\"map\":[");
-            for (i, (k, x)) in m.iter().enumerate() {
-                if i > 0 {
-                    buf.push(b',');
-                }
-                buf.push(b'[');
-                write_value(buf, k);
-                buf.push(b',');
-                write_value(buf, x);
-                buf.push(b']');
-            }
-            buf.extend_from_slice(b"]}");
-        }
-    }
-}
-
-fn write_args<'a>(buf: &mut Vec<u8>, args: impl Iterator<Item = &'a Value>) {
-    buf.push(b'[');
-    for (i, a) in args.enumerate() {
-        if i > 0 {
-            buf.push(b',');
-        }
-        write_value(buf, a);
-    }
-    buf.push(b']');
-}
-
-/// Appends one cycle exactly as serde would serialize its `CycleJson`
-/// (same keys, same order, same omissions), without building one.
+/// Appends one cycle's JSON: the binary record, transcoded (the same path
+/// the recorder's writer thread takes).
 pub fn write_cycle(buf: &mut Vec<u8>, r: &CycleRecord<'_>, checkpoint: Option<&str>) {
-    buf.extend_from_slice(b"{\"n\":");
-    int(buf, r.cycle);
-    buf.extend_from_slice(b",\"t\":");
-    int(buf, r.tick);
-    match &r.event.kind {
-        EventKind::Message { handler, args } => {
-            buf.extend_from_slice(b",\"e\":{\"m\":");
-            int(buf, *handler);
-            buf.extend_from_slice(b",\"a\":");
-            write_args(buf, args.iter());
-            buf.push(b'}');
-        }
-        EventKind::Repair { goal } => {
-            buf.extend_from_slice(b",\"e\":{\"r\":");
-            int(buf, *goal);
-            buf.push(b'}');
-        }
-    }
-    buf.extend_from_slice(b",\"c\":");
-    int(buf, r.event.cause);
-    if let Some(g) = r.event.root {
-        buf.extend_from_slice(b",\"g\":");
-        int(buf, g);
-    }
-    if r.event.retry > 0 {
-        buf.extend_from_slice(b",\"r\":");
-        int(buf, r.event.retry);
-    }
-    if let Some(f) = r.failure {
-        let fj = FailureJson {
-            k: f.kind.name().to_string(),
-            m: f.kind.to_string(),
-            s: [f.span.start, f.span.end],
-            retried: r.retried,
-        };
-        buf.extend_from_slice(b",\"f\":");
-        let _ = serde_json::to_writer(&mut *buf, &fj);
-    }
-    if !r.writes.is_empty() {
-        buf.extend_from_slice(b",\"w\":[");
-        for (i, w) in r.writes.iter().enumerate() {
-            if i > 0 {
-                buf.push(b',');
-            }
-            buf.push(b'[');
-            int(buf, w.var);
-            buf.push(b',');
-            write_value(buf, &w.old);
-            buf.push(b',');
-            write_value(buf, &w.new);
-            buf.push(b']');
-        }
-        buf.push(b']');
-    }
-    if !r.sends.is_empty() {
-        buf.extend_from_slice(b",\"s\":[");
-        for (i, s) in r.sends.iter().enumerate() {
-            if i > 0 {
-                buf.push(b',');
-            }
-            buf.push(b'[');
-            int(buf, s.handler);
-            buf.push(b',');
-            write_args(buf, s.args.iter());
-            buf.push(b',');
-            int(buf, s.due);
-            buf.push(b']');
-        }
-        buf.push(b']');
-    }
-    if !r.goals.is_empty() {
-        buf.extend_from_slice(b",\"q\":[");
-        for (i, (g, holds)) in r.goals.iter().enumerate() {
-            if i > 0 {
-                buf.push(b',');
-            }
-            buf.push(b'[');
-            int(buf, *g);
-            buf.extend_from_slice(if *holds { b",true]" } else { b",false]" });
-        }
-        buf.push(b']');
-    }
-    if let Some(h) = checkpoint {
-        buf.extend_from_slice(b",\"h\":\"");
-        buf.extend_from_slice(h.as_bytes());
-        buf.push(b'"');
-    }
-    buf.push(b'}');
+    let mut bin = Vec::with_capacity(128);
+    super::wire::encode(&mut bin, r, checkpoint);
+    let _ = super::wire::transcode(&mut bin.as_slice(), buf);
 }
 
 /// Effect calls as they happened, shared between the binding wrapper and the recorder.
@@ -205,39 +58,59 @@ impl Effects for Logged {
     }
 }
 
-/// Streams cycles into `out`; the first write error is kept and reported at the end.
-pub struct Recorder<W: std::io::Write> {
-    out: W,
-    buf: Vec<u8>,
-    first: bool,
-    pub error: Option<std::io::Error>,
+/// Encodes cycles into batches that a writer thread turns into JSON.
+pub struct Recorder {
+    batch: Vec<u8>,
+    tx: std::sync::mpsc::SyncSender<Vec<u8>>,
 }
 
-impl<W: std::io::Write> Recorder<W> {
-    fn flush_buf(&mut self) {
-        if self.error.is_none() {
-            if let Err(e) = self.out.write_all(&self.buf) {
-                self.error = Some(e);
-            }
-        }
-        self.buf.clear();
-    }
-}
+const BATCH: usize = 1 << 18;
 
-impl<W: std::io::Write> Observer for Rc<RefCell<Recorder<W>>> {
+impl Observer for Rc<RefCell<Recorder>> {
     fn cycle(&mut self, r: &CycleRecord<'_>, checkpoint: Option<&str>) {
         let mut me = self.borrow_mut();
-        if !me.first {
-            me.buf.extend_from_slice(b",\n");
-        }
-        me.first = false;
-        write_cycle(&mut me.buf, r, checkpoint);
-        if me.buf.len() >= 1 << 20 {
-            me.flush_buf();
+        super::wire::encode(&mut me.batch, r, checkpoint);
+        if me.batch.len() >= BATCH {
+            let full = std::mem::replace(&mut me.batch, Vec::with_capacity(BATCH + 4096));
+            // A send fails only if the writer stopped on an I/O error, which it reports.
+            let _ = me.tx.send(full);
         }
     }
 
     fn yielded(&mut self, _: &Yield) {}
+}
+
+/// The writer thread: transcodes batches and writes them; returns the output
+/// and the first error.
+fn writer<W: std::io::Write>(
+    mut out: W,
+    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+) -> (W, Option<std::io::Error>) {
+    let mut json = Vec::with_capacity(2 * BATCH);
+    let mut first = true;
+    let mut error = None;
+    for batch in rx {
+        let mut input = batch.as_slice();
+        while !input.is_empty() {
+            if !first {
+                json.extend_from_slice(b",\n");
+            }
+            first = false;
+            if super::wire::transcode(&mut input, &mut json).is_none() {
+                error.get_or_insert_with(|| {
+                    std::io::Error::other("a cycle record could not be transcoded")
+                });
+                break;
+            }
+        }
+        if error.is_none() {
+            if let Err(e) = out.write_all(&json) {
+                error = Some(e);
+            }
+        }
+        json.clear();
+    }
+    (out, error)
 }
 
 pub fn yield_json(y: &Yield, n: &NameTables) -> YieldJson {
@@ -320,7 +193,7 @@ struct Header<'a> {
 
 /// Runs `program` to its end while streaming its trace to `out`.
 /// Returns the finished runtime and its outcome.
-pub fn record_run<'p, W: std::io::Write + 'p>(
+pub fn record_run<'p, W: std::io::Write + Send + 'p>(
     program: &'p Program,
     source: &str,
     settings: &Settings,
@@ -331,7 +204,7 @@ pub fn record_run<'p, W: std::io::Write + 'p>(
 
 /// Records a run that starts from some given values (a REPL session after a
 /// redeclaration) and receives external inputs `(after, handler, args)`.
-pub fn record_session<'p, W: std::io::Write + 'p>(
+pub fn record_session<'p, W: std::io::Write + Send + 'p>(
     program: &'p Program,
     source: &str,
     settings: &Settings,
@@ -351,6 +224,7 @@ pub fn record_session<'p, W: std::io::Write + 'p>(
         evaluate_all_goals: false,
     };
     let mut rt = Runtime::with_initial(program, options, fx, initial);
+    let mut out = out;
     let header = Header {
         format: FORMAT,
         version: VERSION,
@@ -370,34 +244,42 @@ pub fn record_session<'p, W: std::io::Write + 'p>(
         names: &names,
         initial: rt.interp.state.iter().map(to_json).collect(),
     };
+    let mut head = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
+    head.pop(); // the closing brace: the cycles follow
+    head.extend_from_slice(b",\"cycles\":[\n");
+    out.write_all(&head)?;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
     let recorder = Rc::new(RefCell::new(Recorder {
-        out,
-        buf: Vec::with_capacity((1 << 20) + 4096),
-        first: true,
-        error: None,
+        batch: Vec::with_capacity(BATCH + 4096),
+        tx,
     }));
-    {
-        let mut head = serde_json::to_vec(&header).map_err(std::io::Error::other)?;
-        head.pop(); // the closing brace: the cycles follow
-        head.extend_from_slice(b",\"cycles\":[\n");
-        recorder.borrow_mut().buf.extend_from_slice(&head);
-    }
     rt.observe(Box::new(recorder.clone()));
-    let outcome = rt.run_with_inputs(inputs).clone();
+    let (outcome, mut out) = std::thread::scope(|s| -> std::io::Result<(Outcome, W)> {
+        let handle = s.spawn(move || writer(out, rx));
+        let outcome = rt.run_with_inputs(inputs).clone();
+        drop(rt.unobserve());
+        let rec = Rc::try_unwrap(recorder)
+            .map_err(|_| std::io::Error::other("the recorder is still shared"))?
+            .into_inner();
+        if !rec.batch.is_empty() {
+            let _ = rec.tx.send(rec.batch);
+        }
+        drop(rec.tx);
+        let (out, error) = handle
+            .join()
+            .map_err(|_| std::io::Error::other("the trace writer failed"))?;
+        match error {
+            Some(e) => Err(e),
+            None => Ok((outcome, out)),
+        }
+    })?;
     let result = result_json(&mut rt, &outcome, &names);
-    drop(rt.unobserve());
-    let mut rec = Rc::try_unwrap(recorder)
-        .map_err(|_| std::io::Error::other("the recorder is still shared"))?
-        .into_inner();
     let tail = json!({ "effects": *log.borrow(), "result": result });
     let tail_bytes = serde_json::to_vec(&tail).map_err(std::io::Error::other)?;
-    rec.buf.extend_from_slice(b"\n],");
-    rec.buf.extend_from_slice(&tail_bytes[1..]); // without its opening brace
-    rec.buf.push(b'\n');
-    rec.flush_buf();
-    if let Some(e) = rec.error.take() {
-        return Err(e);
-    }
-    rec.out.flush()?;
+    let mut end = b"\n],".to_vec();
+    end.extend_from_slice(&tail_bytes[1..]); // without its opening brace
+    end.push(b'\n');
+    out.write_all(&end)?;
+    out.flush()?;
     Ok((rt, outcome))
 }
