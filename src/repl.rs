@@ -26,9 +26,22 @@ struct Step {
     repair_goal: Option<String>,
 }
 
+/// What the current branch did: `cycles[n - 1]` is cycle n. Re-executing a
+/// stretch of the branch (after going back) rewrites identical entries, so
+/// time travel never has to drop or rebuild the log.
 #[derive(Default)]
 struct Log {
-    steps: Vec<Step>,
+    cycles: Vec<Step>,
+    /// (cycle before which it happened, text).
+    yields: Vec<(u64, String)>,
+}
+
+impl Log {
+    /// Forgets everything after cycle `n` (a new branch starts there).
+    fn cut(&mut self, n: u64) {
+        self.cycles.truncate(n as usize);
+        self.yields.retain(|(c, _)| *c <= n);
+    }
 }
 
 struct Recorder {
@@ -67,23 +80,30 @@ impl Observer for Recorder {
             EventKind::Repair { goal } => Some(p.goals[goal as usize].qualified.clone()),
             _ => None,
         };
-        self.log.borrow_mut().steps.push(Step {
+        let step = Step {
             text,
             cause: r.event.cause,
             repair_goal,
-        });
+        };
+        let mut log = self.log.borrow_mut();
+        let i = r.cycle as usize - 1;
+        if i < log.cycles.len() {
+            log.cycles[i] = step;
+        } else {
+            log.cycles.push(step);
+        }
     }
 
     fn yielded(&mut self, y: &Yield) {
         let p = self.program;
-        self.log.borrow_mut().steps.push(Step {
-            text: format!(
-                "yield: {} yielded to {} at cycle {}",
-                p.goals[y.goal as usize].qualified, p.goals[y.to as usize].qualified, y.cycle
-            ),
-            cause: u64::MAX,
-            repair_goal: None,
-        });
+        let text = format!(
+            "yield: {} yielded to {} at cycle {}",
+            p.goals[y.goal as usize].qualified, p.goals[y.to as usize].qualified, y.cycle
+        );
+        let mut log = self.log.borrow_mut();
+        if !log.yields.iter().any(|(c, t)| *c == y.cycle && *t == text) {
+            log.yields.push((y.cycle, text));
+        }
     }
 }
 
@@ -124,10 +144,19 @@ pub struct Session {
     inputs: Vec<(u64, HandlerId, Args)>,
     /// The furthest cycle executed on this branch.
     head: u64,
+    /// How many of `inputs` the runtime has received.
+    next_input: usize,
+    /// Checkpoints of this branch every [`CHECKPOINT_EVERY`] cycles, with the
+    /// log's length and `next_input` at that point: going back restores the
+    /// nearest one and re-executes at most that many cycles.
+    checkpoints: Vec<(crate::runtime::Checkpoint, usize, usize)>,
     /// Whether reports may use colour.
     pub color: bool,
     /// Whether a terminal is attached (`:debug` needs one).
     pub interactive: bool,
+    /// Called with the cycle every 65,536 cycles of a long `:run` or `:step`
+    /// (the terminal front end shows a progress line).
+    pub progress: Option<Box<dyn FnMut(u64)>>,
 }
 
 fn leak(p: Program) -> &'static Program {
@@ -147,6 +176,9 @@ fn empty_program() -> Program {
         uses_tick: false,
     })
 }
+
+/// Cycles between the REPL's checkpoints (see `Session::rebuild`).
+pub const CHECKPOINT_EVERY: u64 = 256;
 
 pub const HELP: &[(&str, &str)] = &[
     (":step [n]", "run n cycles (default 1), printing each"),
@@ -211,9 +243,18 @@ impl Session {
             start: Vec::new(),
             inputs: Vec::new(),
             head: 0,
+            next_input: 0,
+            checkpoints: Vec::new(),
             color: false,
             interactive: false,
+            progress: None,
         }
+        .started()
+    }
+
+    fn started(mut self) -> Session {
+        self.restart();
+        self
     }
 
     fn runtime(
@@ -249,21 +290,72 @@ impl Session {
     }
 
     /// Rebuilds the runtime at cycle `n` of this branch by re-executing.
+    /// Travels to cycle `n` of this branch: from the nearest checkpoint at or
+    /// before it (or the epoch's start), re-executing the rest.
     fn rebuild(&mut self, n: u64) {
-        self.log.borrow_mut().steps.clear();
+        let from = self
+            .checkpoints
+            .iter()
+            .rev()
+            .find(|(c, ..)| c.cycle <= n)
+            .cloned();
+        let going_forward = n >= self.rt.cycle && self.rt.outcome.is_none();
+        match from {
+            _ if going_forward && from.as_ref().is_none_or(|(c, ..)| c.cycle <= self.rt.cycle) => {}
+            Some((c, _, next_input)) => {
+                self.rt.restore(&c);
+                self.next_input = next_input;
+            }
+            None => {
+                self.rt = Self::runtime(self.program, &self.start, self.log.clone());
+                self.next_input = 0;
+            }
+        }
+        self.advance(n);
+    }
+
+    /// Starts the epoch over: a fresh runtime at cycle 0.
+    fn restart(&mut self) {
+        *self.log.borrow_mut() = Log::default();
         self.rt = Self::runtime(self.program, &self.start, self.log.clone());
-        for (at, h, args) in self.inputs.clone() {
-            if at > n {
+        self.next_input = 0;
+        // Cycle 0 is always a checkpoint: every jump restores this runtime
+        // (whose fingerprint table spans the branch) rather than a fresh one.
+        let cp = self.rt.checkpoint();
+        self.checkpoints = vec![(cp, 0, 0)];
+        self.advance(0);
+    }
+
+    /// Runs forward to cycle `n` (or the end), delivering this branch's
+    /// inputs on time and checkpointing every [`CHECKPOINT_EVERY`] cycles.
+    fn advance(&mut self, n: u64) {
+        loop {
+            while self.next_input < self.inputs.len()
+                && self.inputs[self.next_input].0 <= self.rt.cycle
+            {
+                let (_, h, args) = self.inputs[self.next_input].clone();
+                self.rt.send_external(h, args);
+                self.next_input += 1;
+            }
+            if self.rt.cycle >= n || self.rt.outcome.is_some() {
                 break;
             }
-            while self.rt.cycle < at && self.rt.outcome.is_none() {
-                self.rt.step();
-            }
-            self.rt.send_external(h, args);
-        }
-        while self.rt.cycle < n && self.rt.outcome.is_none() {
             self.rt.step();
+            let c = self.rt.cycle;
+            if c.is_multiple_of(1 << 16) {
+                if let Some(p) = self.progress.as_mut() {
+                    p(c);
+                }
+            }
+            if c.is_multiple_of(CHECKPOINT_EVERY)
+                && self.checkpoints.last().is_none_or(|(k, ..)| k.cycle < c)
+            {
+                let log_len = self.log.borrow().cycles.len();
+                let cp = self.rt.checkpoint();
+                self.checkpoints.push((cp, log_len, self.next_input));
+            }
         }
+        self.head = self.head.max(self.rt.cycle);
     }
 
     /// Evaluates one complete input; returns what to print.
@@ -354,8 +446,10 @@ impl Session {
         self.program = leak(program);
         self.start = start;
         self.inputs.clear();
+        self.checkpoints.clear();
+        self.next_input = 0;
         self.head = 0;
-        self.rebuild(0);
+        self.restart();
         let kind = if replaced { "replaced" } else { "defined" };
         out.push_str(&format!("{kind} {name}"));
         if !name.starts_with("effect") {
@@ -500,7 +594,10 @@ impl Session {
                 self.head
             ));
             let at = self.rt.cycle;
-            self.inputs.retain(|(c, ..)| *c <= at);
+            self.inputs.truncate(self.next_input);
+            self.log.borrow_mut().cut(at);
+            self.rt.forget_after(at);
+            self.checkpoints.retain(|(c, ..)| c.cycle <= at);
             self.head = at;
         }
         let shown = describe(
@@ -510,35 +607,38 @@ impl Session {
                 args: vals.clone(),
             },
         );
-        self.inputs
-            .push((self.rt.cycle, h as HandlerId, vals.clone()));
+        self.inputs.insert(
+            self.next_input,
+            (self.rt.cycle, h as HandlerId, vals.clone()),
+        );
+        self.next_input += 1;
         self.rt.send_external(h as HandlerId, vals);
         out.push_str(&format!("queued {shown} after cycle {}\n", self.rt.cycle));
         out
     }
 
-    fn steps_since(&self, from: usize) -> String {
-        self.log.borrow().steps[from..]
-            .iter()
-            .map(|s| format!("{}\n", s.text))
-            .collect()
+    /// The log of cycles `from + 1 ..= to`, with the yields among them.
+    fn steps_between(&self, from: u64, to: u64) -> String {
+        let log = self.log.borrow();
+        let mut out = String::new();
+        for n in from + 1..=to {
+            for (_, y) in log.yields.iter().filter(|(c, _)| *c == n) {
+                out.push_str(y);
+                out.push('\n');
+            }
+            if let Some(s) = log.cycles.get(n as usize - 1) {
+                out.push_str(&s.text);
+                out.push('\n');
+            }
+        }
+        out
     }
 
     fn step(&mut self, n: u64) -> String {
-        let before = self.log.borrow().steps.len();
-        let mut ran = 0;
-        while ran < n {
-            if self.rt.outcome.is_some() {
-                break;
-            }
-            let c = self.rt.cycle;
-            self.rt.step();
-            if self.rt.cycle > c {
-                ran += 1;
-            }
-        }
-        self.head = self.head.max(self.rt.cycle);
-        let mut out = self.steps_since(before);
+        let before = self.rt.cycle;
+        let target = self.rt.cycle.saturating_add(n);
+        self.advance(target);
+        let mut out = self.steps_between(before, self.rt.cycle);
         if let Some(o) = &self.rt.outcome {
             out.push_str(&self.ending(o.clone()));
         }
@@ -574,11 +674,8 @@ impl Session {
             },
             "run" | "r" => match number(1_000_000) {
                 Ok(max) => {
-                    let before = self.rt.cycle;
-                    while self.rt.outcome.is_none() && self.rt.cycle - before < max {
-                        self.rt.step();
-                    }
-                    self.head = self.head.max(self.rt.cycle);
+                    let target = self.rt.cycle.saturating_add(max);
+                    self.advance(target);
                     match self.rt.outcome.clone() {
                         Some(o) => report::text(&mut self.rt, self.program, &o),
                         None => format!("stopped after {max} cycles at cycle {} (not finished)\n", self.rt.cycle),
@@ -654,8 +751,10 @@ impl Session {
             "reset" => {
                 self.start.clear();
                 self.inputs.clear();
+                self.checkpoints.clear();
+                self.next_input = 0;
                 self.head = 0;
-                self.rebuild(0);
+                self.restart();
                 "restarted from the initial state\n".into()
             }
             "help" | "h" | "?" => {
@@ -673,7 +772,7 @@ impl Session {
 
     fn why(&self, n: u64) -> String {
         let log = self.log.borrow();
-        let cycles: Vec<&Step> = log.steps.iter().filter(|s| s.cause != u64::MAX).collect();
+        let cycles: Vec<&Step> = log.cycles.iter().take(self.rt.cycle as usize).collect();
         if cycles.is_empty() {
             return "error[T006]: no cycle has run yet\n".into();
         }
@@ -812,8 +911,10 @@ impl Session {
         self.program = leak(program);
         self.start.clear();
         self.inputs.clear();
+        self.checkpoints.clear();
+        self.next_input = 0;
         self.head = 0;
-        self.rebuild(0);
+        self.restart();
         out.push_str(&format!(
             "loaded {path}: {}, {}, {}\n",
             plural(self.program.domains.len(), "domain"),

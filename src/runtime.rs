@@ -13,7 +13,6 @@ pub mod queue;
 pub mod report;
 pub mod sim;
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 
 use crate::codes::Code;
@@ -99,6 +98,29 @@ impl Outcome {
     }
 }
 
+/// Everything needed to continue a run from a cycle: [`Runtime::restore`]
+/// puts a runtime back exactly where [`Runtime::checkpoint`] found it.
+#[derive(Clone)]
+pub struct Checkpoint {
+    pub cycle: u64,
+    state: Vec<Value>,
+    tick: i64,
+    next_effect_id: u64,
+    queue: Queue,
+    seq: u64,
+    in_progress: Vec<u32>,
+    yielded: Vec<bool>,
+    yields: Vec<Yield>,
+    repair_runs: Vec<u64>,
+    hash: sha2::Sha256,
+    quiescent: Vec<Value>,
+    retries: u64,
+    max_wait: [u64; 5],
+    outcome: Option<Outcome>,
+    external_input: bool,
+    goal_truth: Vec<bool>,
+}
+
 /// The part of the configuration that decides the rest of the run, modulo time.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Fingerprint {
@@ -124,8 +146,14 @@ pub struct Runtime<'p> {
     pub yielded: Vec<bool>,
     pub yields: Vec<Yield>,
     pub repair_runs: Vec<u64>,
-    repair_log: Vec<(u64, GoalId)>,
-    fingerprints: HashMap<u64, Vec<(u64, Fingerprint)>>,
+    /// Which goal's repair ran at each repair cycle (cycle → goal).
+    repair_log: std::collections::BTreeMap<u64, GoalId>,
+    /// Fingerprints by (hash, cycle), and their keys in the order they were
+    /// added (cycles only grow), so going back to a checkpoint drops exactly
+    /// the entries added since. Entries from before a yield stay: the yielded
+    /// set is part of every fingerprint, so they can never match again.
+    fingerprints: std::collections::BTreeMap<(u64, u64), Fingerprint>,
+    fingerprint_order: Vec<(u64, u64)>,
     hasher: hash::RunHasher,
     quiescent: Vec<Value>,
     pub retries: u64,
@@ -185,8 +213,9 @@ impl<'p> Runtime<'p> {
             yielded: vec![false; program.goals.len()],
             yields: Vec::new(),
             repair_runs: vec![0; program.goals.len()],
-            repair_log: Vec::new(),
-            fingerprints: HashMap::new(),
+            repair_log: std::collections::BTreeMap::new(),
+            fingerprints: std::collections::BTreeMap::new(),
+            fingerprint_order: Vec::new(),
             hasher: hash::RunHasher::default(),
             quiescent: Vec::new(),
             retries: 0,
@@ -356,6 +385,64 @@ impl<'p> Runtime<'p> {
         self.outcome.as_ref().unwrap_or(&Outcome::Converged)
     }
 
+    /// Saves where the run is (between cycles). Costs O(variables + queue).
+    pub fn checkpoint(&mut self) -> Checkpoint {
+        Checkpoint {
+            cycle: self.cycle,
+            state: self.interp.state.clone(),
+            tick: self.interp.tick,
+            next_effect_id: self.interp.next_effect_id,
+            queue: self.queue.clone(),
+            seq: self.seq,
+            in_progress: self.in_progress.clone(),
+            yielded: self.yielded.clone(),
+            yields: self.yields.clone(),
+            repair_runs: self.repair_runs.clone(),
+            hash: self.hasher.state(),
+            quiescent: self.quiescent.clone(),
+            retries: self.retries,
+            max_wait: self.max_wait,
+            outcome: self.outcome.clone(),
+            external_input: self.external_input,
+            goal_truth: self.goal_truth.clone(),
+        }
+    }
+
+    /// Forgets what happened after cycle `c` on this runtime's branch (its
+    /// future changes: the REPL sent a new input at `c`).
+    pub fn forget_after(&mut self, c: u64) {
+        while self.fingerprint_order.last().is_some_and(|(_, t)| *t > c) {
+            if let Some(k) = self.fingerprint_order.pop() {
+                self.fingerprints.remove(&k);
+            }
+        }
+        self.repair_log.split_off(&(c + 1));
+    }
+
+    /// Puts the run back at a checkpoint of this branch (earlier or later).
+    pub fn restore(&mut self, c: &Checkpoint) {
+        self.cycle = c.cycle;
+        self.interp.state = c.state.clone();
+        self.interp.tick = c.tick;
+        self.interp.next_effect_id = c.next_effect_id;
+        self.queue = c.queue.clone();
+        self.seq = c.seq;
+        self.in_progress = c.in_progress.clone();
+        self.yielded = c.yielded.clone();
+        self.yields = c.yields.clone();
+        self.repair_runs = c.repair_runs.clone();
+        // The fingerprint table and the repair log are keyed by cycle and
+        // read only below the current cycle, so they need no restoring: going
+        // back hides later entries, and re-running rewrites identical ones.
+        self.hasher = hash::RunHasher::with_state(c.hash.clone());
+        self.quiescent = c.quiescent.clone();
+        self.retries = c.retries;
+        self.max_wait = c.max_wait;
+        self.outcome = c.outcome.clone();
+        self.external_input = c.external_input;
+        self.goal_truth = c.goal_truth.clone();
+    }
+
     /// Clears a budget ending so that stepping can go on (the REPL's `:step`
     /// after `:run N`).
     pub fn resume(&mut self) {
@@ -427,22 +514,23 @@ impl<'p> Runtime<'p> {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         fp.hash(&mut h);
         let key = h.finish();
-        let bucket = self.fingerprints.entry(key).or_default();
-        if let Some((mu, _)) = bucket.iter().find(|(_, f)| *f == fp) {
+        // Keyed by (hash, cycle): equal hashes are neighbours, confirmed by equality.
+        if let Some(((_, mu), _)) = self
+            .fingerprints
+            .range((key, 0)..(key, t))
+            .find(|(_, f)| **f == fp)
+        {
             return Some(*mu);
         }
-        bucket.push((t, fp));
+        if self.fingerprints.insert((key, t), fp).is_none() {
+            self.fingerprint_order.push((key, t));
+        }
         None
     }
 
     /// Handles a proven loop from cycle `mu` to `t`: yield, or E005.
     fn on_loop(&mut self, mu: u64, t: u64) -> bool {
-        let mut r: Vec<GoalId> = self
-            .repair_log
-            .iter()
-            .filter(|(c, _)| *c >= mu && *c < t)
-            .map(|(_, g)| *g)
-            .collect();
+        let mut r: Vec<GoalId> = self.repair_log.range(mu..t).map(|(_, g)| *g).collect();
         r.sort_unstable();
         r.dedup();
         let prio = |g: &GoalId| {
@@ -472,7 +560,6 @@ impl<'p> Runtime<'p> {
                     self.hasher.buf.extend_from_slice(&winner.to_le_bytes());
                 }
                 self.queue.drop_rooted(&losers);
-                self.fingerprints.clear();
                 true
             }
             _ => {
@@ -581,7 +668,7 @@ impl<'p> Runtime<'p> {
             }
         }
         if let Some(g) = repair_of {
-            self.repair_log.push((cycle, g));
+            self.repair_log.insert(cycle, g);
             self.repair_runs[g as usize] += 1;
         }
         match result {

@@ -74,3 +74,31 @@ fn nothing_typed_ends_the_session() {
         "the prompt came back and evaluated: {out}"
     );
 }
+
+/// Jumping around the history (back, forward, across checkpoints) and then
+/// running on gives exactly the report of a straight run: time travel is exact.
+#[test]
+fn time_travel_is_exact() {
+    for ex in [
+        "examples/priority_conflict.lxm",
+        "examples/autoscaler.lxm",
+        "examples/three_domain_sync.lxm",
+        "examples/message_storm.lxm",
+    ] {
+        let path = support::root().join(ex);
+        let path = path.to_str().unwrap();
+        let mut straight = lexum::repl::Session::new();
+        straight.load(path);
+        let want = straight.eval(":run");
+        let end = straight.cycle();
+        let mut s = lexum::repl::Session::new();
+        s.load(path);
+        s.eval(":run");
+        for target in [end / 2, end, 1, end.saturating_sub(300), end / 3, 0, end] {
+            s.eval(&format!(":goto {target}"));
+            assert_eq!(s.cycle(), target, "{ex}: :goto {target}");
+        }
+        s.eval(&format!(":goto {}", end / 2));
+        assert_eq!(s.eval(":run"), want, "{ex}: running on after jumps");
+    }
+}

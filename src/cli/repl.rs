@@ -28,6 +28,11 @@ pub fn run(args: Args) -> i32 {
     let tty = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     session.color = tty && std::env::var_os("NO_COLOR").is_none();
     session.interactive = tty;
+    if tty {
+        session.progress = Some(Box::new(|c| {
+            super::err(&format!("\r\x1b[2K… cycle {c}"));
+        }));
+    }
     if let Some(f) = &args.file {
         super::out(&session.load(f));
     }
@@ -243,7 +248,9 @@ fn interactive(mut session: Session) -> i32 {
                 if t == ":quit" || t == ":exit" {
                     break;
                 }
-                super::out(&session.eval(&input));
+                let out = session.eval(&input);
+                super::err("\r\x1b[2K");
+                super::out(&out);
                 if let Some(h) = rl.helper_mut() {
                     h.names = session.names();
                 }

@@ -51,6 +51,7 @@ pub fn encode_value(out: &mut Vec<u8>, v: &Value) {
 enum Msg {
     Data(Vec<u8>),
     Query(std::sync::mpsc::Sender<String>),
+    State(std::sync::mpsc::Sender<Sha256>),
 }
 
 /// Streams cycle records into sha256. Records accumulate in `buf`; full
@@ -67,14 +68,25 @@ const CHUNK: usize = 1 << 16;
 
 impl Default for RunHasher {
     fn default() -> Self {
+        Self::with_state(Sha256::new())
+    }
+}
+
+impl RunHasher {
+    /// A hasher that continues from a saved state (see [`RunHasher::state`]).
+    pub fn with_state(state: Sha256) -> Self {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(8);
+        let local = state.clone();
         let spawned = std::thread::Builder::new()
             .name("lexum-hash".into())
             .spawn(move || {
-                let mut h = Sha256::new();
+                let mut h = state;
                 while let Ok(msg) = rx.recv() {
                     match msg {
                         Msg::Data(d) => h.update(&d),
+                        Msg::State(reply) => {
+                            let _ = reply.send(h.clone());
+                        }
                         Msg::Query(reply) => {
                             let hex = h
                                 .clone()
@@ -91,12 +103,24 @@ impl Default for RunHasher {
         RunHasher {
             buf: Vec::with_capacity(CHUNK + 1024),
             worker: spawned.then_some(tx),
-            local: Sha256::new(),
+            local,
         }
     }
-}
 
-impl RunHasher {
+    /// The hashing state of everything so far (for checkpoints).
+    pub fn state(&mut self) -> Sha256 {
+        self.flush();
+        if let Some(tx) = &self.worker {
+            let (rtx, rrx) = std::sync::mpsc::channel();
+            if tx.send(Msg::State(rtx)).is_ok() {
+                if let Ok(h) = rrx.recv() {
+                    return h;
+                }
+            }
+        }
+        self.local.clone()
+    }
+
     /// Hands the buffer to the hashing thread once it is large.
     #[inline]
     pub fn maybe_flush(&mut self) {
