@@ -28,6 +28,9 @@ pub struct Args {
     effects: String,
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// For a program: the fraction of simulated effect calls that fail.
+    #[arg(long, default_value = "0")]
+    fail_rate: String,
 }
 
 pub fn run(args: Args) -> i32 {
@@ -109,12 +112,26 @@ fn trace_of_program(args: &Args) -> Result<Vec<u8>, i32> {
         ));
         return Err(exit::REJECTED);
     };
+    let Some(fail_per_million) = super::run::per_million(&args.fail_rate) else {
+        super::err(&format!(
+            "error[L002]: --fail-rate must be a number from 0 to 1, found `{}`\n",
+            args.fail_rate
+        ));
+        return Err(exit::USAGE);
+    };
+    if args.effects != "none" && args.effects != "sim" {
+        super::err(&format!(
+            "error[L002]: --effects takes `none` or `sim`, found `{}`\n",
+            args.effects
+        ));
+        return Err(exit::USAGE);
+    }
     let settings = Settings {
         max_cycles: args.max_cycles,
         oscillation_detection: true,
         effects: args.effects.clone(),
         seed: args.seed,
-        fail_per_million: 0,
+        fail_per_million,
     };
     let mut bytes = Vec::new();
     record_run(&program, &file.text, &settings, &mut bytes).map_err(|e| {

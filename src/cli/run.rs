@@ -44,7 +44,7 @@ pub struct Args {
 }
 
 /// Parses a rate such as `0.05` into failures per million, without floats.
-fn per_million(s: &str) -> Option<u32> {
+pub fn per_million(s: &str) -> Option<u32> {
     let s = s.trim();
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
     if frac.len() > 6 || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
