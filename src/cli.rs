@@ -4,6 +4,7 @@
 mod check;
 mod debug;
 mod explain;
+mod journal;
 mod repl;
 mod replay;
 mod run;
@@ -59,6 +60,9 @@ enum Command {
     Debug(debug::Args),
     /// Explore interactively: declare domains, send messages, step, travel in time.
     Repl(repl::Args),
+    /// Examine a run's write-ahead journal.
+    #[command(subcommand)]
+    Journal(journal::Command),
     /// Print the long explanation of a diagnostic code (E001 ... W101).
     Explain(explain::Args),
 }
@@ -100,6 +104,7 @@ pub fn main() -> i32 {
             Command::Replay(args) => replay::run(args),
             Command::Debug(args) => debug::run(args),
             Command::Repl(args) => repl::run(args),
+            Command::Journal(cmd) => journal::run(cmd),
         });
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,

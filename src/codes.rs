@@ -25,10 +25,14 @@ pub enum Code {
     T004,
     T005,
     T006,
+    J001,
+    J002,
+    J003,
+    J004,
 }
 
 impl Code {
-    pub const ALL: [Code; 17] = [
+    pub const ALL: [Code; 21] = [
         Code::E001,
         Code::E002,
         Code::E003,
@@ -46,6 +50,10 @@ impl Code {
         Code::T004,
         Code::T005,
         Code::T006,
+        Code::J001,
+        Code::J002,
+        Code::J003,
+        Code::J004,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +75,10 @@ impl Code {
             Code::T004 => "T004",
             Code::T005 => "T005",
             Code::T006 => "T006",
+            Code::J001 => "J001",
+            Code::J002 => "J002",
+            Code::J003 => "J003",
+            Code::J004 => "J004",
         }
     }
 
@@ -94,6 +106,10 @@ impl Code {
             Code::T004 => "replay diverges from the trace",
             Code::T005 => "the trace's result or run hash does not match the replay",
             Code::T006 => "no such cycle in the trace",
+            Code::J001 => "the journal directory is missing or unreadable",
+            Code::J002 => "the journal cannot be written",
+            Code::J003 => "the journal's last record is torn",
+            Code::J004 => "a journal record is corrupt",
         }
     }
 
@@ -117,6 +133,10 @@ impl Code {
             Code::T004 => include_str!("../docs/codes/T004.md"),
             Code::T005 => include_str!("../docs/codes/T005.md"),
             Code::T006 => include_str!("../docs/codes/T006.md"),
+            Code::J001 => include_str!("../docs/codes/J001.md"),
+            Code::J002 => include_str!("../docs/codes/J002.md"),
+            Code::J003 => include_str!("../docs/codes/J003.md"),
+            Code::J004 => include_str!("../docs/codes/J004.md"),
         }
     }
 }

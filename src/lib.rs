@@ -9,6 +9,7 @@ pub mod codes;
 pub mod debug;
 pub mod diag;
 pub mod ir;
+pub mod journal;
 pub mod repl;
 pub mod runtime;
 pub mod syntax;

@@ -1,0 +1,15 @@
+//! The write-ahead journal's storage layer (LEXUM.md §5): framed records in
+//! numbered segment files. A record is `length (u32 LE) · crc32 of the payload
+//! (u32 LE) · payload`. Reading checks every frame and classifies the end of
+//! the log: clean, torn (the last record was cut short: a crash mid-write) or
+//! corrupt (a checksum or length that cannot be right). A torn or corrupt
+//! record is never returned.
+//!
+//! What is journaled (effect results, external inputs) and recovery on top of
+//! this layer are the rest of issue 4.
+
+pub mod frame;
+pub mod segment;
+
+pub use frame::{Frame, FrameError};
+pub use segment::{inspect, Inspection, JournalError, Tail, Writer};
