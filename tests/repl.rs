@@ -7,10 +7,22 @@ mod support;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+/// A scratch directory to run in (transcripts may write files), where
+/// `examples/` is the repository's.
+fn scratch() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("lexum-repl-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&d);
+    let link = d.join("examples");
+    if !link.exists() {
+        let _ = std::os::unix::fs::symlink(support::root().join("examples"), &link);
+    }
+    d
+}
+
 fn transcript(input: &[u8]) -> (Option<i32>, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lexum"))
         .arg("repl")
-        .current_dir(support::root())
+        .current_dir(scratch())
         .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
