@@ -96,6 +96,7 @@ struct EffectSig {
 
 /// Declarations gathered in a first pass, so bodies can refer to anything
 /// declared anywhere in the file.
+#[derive(Default)]
 pub(crate) struct Checker {
     diags: Vec<Diagnostic>,
     domain_index: BTreeMap<String, DomainId>,
@@ -392,18 +393,7 @@ pub fn check_expression(
     prog: &ast::Program,
     e: &ast::Expr,
 ) -> (Option<(ir::Expr, Type)>, Vec<Diagnostic>) {
-    let mut c = Checker {
-        diags: Vec::new(),
-        domain_index: BTreeMap::new(),
-        domain_names: Vec::new(),
-        priorities: Vec::new(),
-        vars: Vec::new(),
-        var_index: Vec::new(),
-        handlers: Vec::new(),
-        handler_index: Vec::new(),
-        effects: Vec::new(),
-        effect_index: BTreeMap::new(),
-    };
+    let mut c = Checker::default();
     c.declare(prog);
     // A domain of its own, with no state: bare names resolve to nothing.
     let me = c.domain_names.len() as DomainId;
@@ -418,18 +408,7 @@ pub fn check_expression(
 
 /// Checks a parsed program. See [`check_source`] to parse and check in one go.
 pub fn check(prog: &ast::Program) -> Checked {
-    let mut c = Checker {
-        diags: Vec::new(),
-        domain_index: BTreeMap::new(),
-        domain_names: Vec::new(),
-        priorities: Vec::new(),
-        vars: Vec::new(),
-        var_index: Vec::new(),
-        handlers: Vec::new(),
-        handler_index: Vec::new(),
-        effects: Vec::new(),
-        effect_index: BTreeMap::new(),
-    };
+    let mut c = Checker::default();
     c.declare(prog);
 
     let mut domains = Vec::new();

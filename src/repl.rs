@@ -107,6 +107,12 @@ impl Observer for Recorder {
     }
 }
 
+/// How the session names an effect declaration: `effect cloud.create_node`.
+fn effect_decl_name(e: &crate::syntax::ast::EffectDecl) -> String {
+    let path: Vec<&str> = e.name.node.iter().map(|i| i.node.as_str()).collect();
+    format!("effect {}", path.join("."))
+}
+
 fn plural(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
@@ -388,17 +394,7 @@ impl Session {
             return "error: nothing declared\n".into();
         };
         let mut names: Vec<String> = ast.domains.iter().map(|d| d.name.node.clone()).collect();
-        names.extend(ast.effects.iter().map(|e| {
-            format!(
-                "effect {}",
-                e.name
-                    .node
-                    .iter()
-                    .map(|i| i.node.as_str())
-                    .collect::<Vec<_>>()
-                    .join(".")
-            )
-        }));
+        names.extend(ast.effects.iter().map(effect_decl_name));
         if names.len() != 1 {
             return "error: declare one domain or effect at a time\n".into();
         }
@@ -892,15 +888,7 @@ impl Session {
             decls.insert(
                 0,
                 Decl {
-                    name: format!(
-                        "effect {}",
-                        e.name
-                            .node
-                            .iter()
-                            .map(|i| i.node.as_str())
-                            .collect::<Vec<_>>()
-                            .join(".")
-                    ),
+                    name: effect_decl_name(e),
                     text: text[e.span.start..e.span.end].to_string(),
                 },
             );

@@ -23,6 +23,16 @@ fn mk(kind: K, span: Span) -> ir::Expr {
     }
 }
 
+/// E002 for `Domain.var` when the domain has no such variable.
+pub(crate) fn no_such_var(domain: &str, var: &ast::Ident) -> Diagnostic {
+    Diagnostic::new(
+        Code::E002,
+        var.span,
+        format!("domain `{domain}` has no state variable `{}`", var.node),
+    )
+    .with_label("unknown variable")
+}
+
 fn error_expr(span: Span) -> (ir::Expr, Type) {
     (mk(K::Const(Value::Int(0)), span), Type::Unknown)
 }
@@ -379,14 +389,7 @@ impl Checker {
                 if let Some(&vid) = self.var_index[did as usize].get(&var.node) {
                     return self.read_var(ctx, vid, span);
                 }
-                self.error(
-                    Diagnostic::new(
-                        Code::E002,
-                        var.span,
-                        format!("domain `{first}` has no state variable `{}`", var.node),
-                    )
-                    .with_label("unknown variable"),
-                );
+                self.error(no_such_var(first, var));
                 return error_expr(span);
             }
         }

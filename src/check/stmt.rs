@@ -228,14 +228,7 @@ impl Checker {
             if let Some(&did) = self.domain_index.get(first) {
                 let var = &path[1];
                 let Some(&vid) = self.var_index[did as usize].get(&var.node) else {
-                    self.error(
-                        Diagnostic::new(
-                            Code::E002,
-                            var.span,
-                            format!("domain `{first}` has no state variable `{}`", var.node),
-                        )
-                        .with_label("unknown variable"),
-                    );
+                    self.error(super::expr::no_such_var(first, var));
                     return None;
                 };
                 if did != ctx.domain {
