@@ -284,13 +284,27 @@ impl<'p> Runtime<'p> {
     }
 
     fn enqueue(&mut self, kind: EventKind, root: Option<GoalId>, retry: u32, due: u64, cause: u64) {
+        let now = self.tau();
+        self.enqueue_at(kind, root, retry, due, cause, now);
+    }
+
+    /// [`Runtime::enqueue`] with the current time `now` given (a cycle's
+    /// sends are enqueued at the time the cycle ran).
+    fn enqueue_at(
+        &mut self,
+        kind: EventKind,
+        root: Option<GoalId>,
+        retry: u32,
+        due: u64,
+        cause: u64,
+        now: u64,
+    ) {
         let p = self.priority_of_event(&kind);
         if let Some(r) = root {
             self.in_progress[r as usize] += 1;
         }
         let seq = self.seq;
         self.seq += 1;
-        let now = self.tau();
         self.queue.push(
             p,
             Event {
@@ -682,30 +696,9 @@ impl<'p> Runtime<'p> {
                 let tau = self.tau();
                 let root = repair_of.or(ev.root);
                 let sends = std::mem::take(&mut self.interp.sends);
-                let sent: Vec<observe::Sent> = if self.observer.is_some() {
-                    sends
-                        .iter()
-                        .map(|s| observe::Sent {
-                            handler: s.handler,
-                            args: s.args.clone(),
-                            due: tau + s.after,
-                        })
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                for s in sends {
-                    let kind = EventKind::Message {
-                        handler: s.handler,
-                        args: s.args,
-                    };
-                    self.enqueue(kind, root, 0, tau + s.after, cycle);
-                }
                 self.interp.tick += 1;
-                if self.queue.is_empty() {
-                    self.quiescent = self.interp.state.clone();
-                }
-                self.reevaluate(&writes, root, cycle);
+                // The observer sees the sends before they move into the queue
+                // (no copy); goals are evaluated at the new time.
                 if self.observer.is_some() {
                     let changed = self.goal_changes(&writes);
                     self.notify(CycleRecord {
@@ -715,10 +708,22 @@ impl<'p> Runtime<'p> {
                         failure: None,
                         retried: false,
                         writes: &writes,
-                        sends: &sent,
+                        sends: &sends,
+                        send_tick: tau,
                         goals: &changed,
                     });
                 }
+                for s in sends {
+                    let kind = EventKind::Message {
+                        handler: s.handler,
+                        args: s.args,
+                    };
+                    self.enqueue_at(kind, root, 0, tau + s.after, cycle, tau);
+                }
+                if self.queue.is_empty() {
+                    self.quiescent = self.interp.state.clone();
+                }
+                self.reevaluate(&writes, root, cycle);
             }
             Err(failure) => {
                 let failure_copy = failure.clone();
@@ -775,6 +780,7 @@ impl<'p> Runtime<'p> {
                         retried,
                         writes: &[],
                         sends: &[],
+                        send_tick: start_tick as u64,
                         goals: &[],
                     });
                 }
@@ -810,7 +816,13 @@ impl<'p> Runtime<'p> {
 
     fn notify(&mut self, record: CycleRecord<'_>) {
         let checkpoint = if record.cycle.is_multiple_of(observe::CHECKPOINT_EVERY) {
-            Some(self.hasher.hex())
+            match self.observer.as_ref().and_then(|o| o.checkpoint_channel()) {
+                Some(tx) => {
+                    self.hasher.hex_to(tx);
+                    Some(String::new())
+                }
+                None => Some(self.hasher.hex()),
+            }
         } else {
             None
         };

@@ -145,6 +145,25 @@ impl RunHasher {
         }
     }
 
+    /// Sends the hash of everything so far to `reply` once the hash thread
+    /// gets there, without waiting for it.
+    pub fn hex_to(&mut self, reply: std::sync::mpsc::Sender<String>) {
+        self.flush();
+        if let Some(tx) = &self.worker {
+            if tx.send(Msg::Query(reply.clone())).is_ok() {
+                return;
+            }
+        }
+        let hex = self
+            .local
+            .clone()
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let _ = reply.send(hex);
+    }
+
     /// The hash of everything so far, as lowercase hex.
     pub fn hex(&mut self) -> String {
         self.flush();

@@ -1,22 +1,14 @@
 //! What an observer of a run (the trace recorder) is told after each cycle.
 //! Unobserved runs pay nothing for it.
 
-use super::eval::Write;
+use super::eval::{Outgoing, Write};
 use super::failure::Failure;
-use super::queue::{Args, Event};
+use super::queue::Event;
 use super::Yield;
-use crate::ir::{GoalId, HandlerId};
+use crate::ir::GoalId;
 
 /// How often (in cycles) an observer is handed the run hash so far.
 pub const CHECKPOINT_EVERY: u64 = 1000;
-
-/// A message a committed cycle sent, with the tick it is due at.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Sent {
-    pub handler: HandlerId,
-    pub args: Args,
-    pub due: u64,
-}
 
 /// One cycle, as it happened.
 pub struct CycleRecord<'a> {
@@ -29,7 +21,9 @@ pub struct CycleRecord<'a> {
     /// For a failed cycle: whether the event was queued again (false: E007).
     pub retried: bool,
     pub writes: &'a [Write],
-    pub sends: &'a [Sent],
+    /// The messages sent; each is due at `send_tick + after`.
+    pub sends: &'a [Outgoing],
+    pub send_tick: u64,
     /// Goals whose truth the cycle changed, with their new truth.
     pub goals: &'a [(GoalId, bool)],
 }
@@ -40,4 +34,12 @@ pub trait Observer {
     fn cycle(&mut self, record: &CycleRecord<'_>, checkpoint: Option<&str>);
     /// Called for each yield.
     fn yielded(&mut self, y: &Yield);
+
+    /// An observer that can wait for checkpoint hashes gives a channel here:
+    /// the hash thread then sends each checkpoint's hash there when it gets to
+    /// it, the scheduler never waits, and `cycle` sees `Some("")` ("on your
+    /// channel") instead of the hash.
+    fn checkpoint_channel(&self) -> Option<std::sync::mpsc::Sender<String>> {
+        None
+    }
 }

@@ -62,6 +62,8 @@ impl Effects for Logged {
 pub struct Recorder {
     batch: Vec<u8>,
     tx: std::sync::mpsc::SyncSender<Vec<u8>>,
+    /// Where the hash thread sends checkpoint hashes, for the writer.
+    hashes: std::sync::mpsc::Sender<String>,
 }
 
 const BATCH: usize = 1 << 18;
@@ -78,6 +80,10 @@ impl Observer for Rc<RefCell<Recorder>> {
     }
 
     fn yielded(&mut self, _: &Yield) {}
+
+    fn checkpoint_channel(&self) -> Option<std::sync::mpsc::Sender<String>> {
+        Some(self.borrow().hashes.clone())
+    }
 }
 
 /// The writer thread: transcodes batches and writes them; returns the output
@@ -85,7 +91,9 @@ impl Observer for Rc<RefCell<Recorder>> {
 fn writer<W: std::io::Write>(
     mut out: W,
     rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    hashes: std::sync::mpsc::Receiver<String>,
 ) -> (W, Option<std::io::Error>) {
+    let mut pending = || hashes.recv().ok();
     let mut json = Vec::with_capacity(2 * BATCH);
     let mut first = true;
     let mut error = None;
@@ -96,7 +104,7 @@ fn writer<W: std::io::Write>(
                 json.extend_from_slice(b",\n");
             }
             first = false;
-            if super::wire::transcode(&mut input, &mut json).is_none() {
+            if super::wire::transcode_with(&mut input, &mut json, &mut pending).is_none() {
                 error.get_or_insert_with(|| {
                     std::io::Error::other("a cycle record could not be transcoded")
                 });
@@ -249,13 +257,18 @@ pub fn record_session<'p, W: std::io::Write + Send + 'p>(
     head.extend_from_slice(b",\"cycles\":[\n");
     out.write_all(&head)?;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+    let (hash_tx, hash_rx) = std::sync::mpsc::channel::<String>();
     let recorder = Rc::new(RefCell::new(Recorder {
         batch: Vec::with_capacity(BATCH + 4096),
         tx,
+        hashes: hash_tx,
     }));
     rt.observe(Box::new(recorder.clone()));
     let (outcome, mut out) = std::thread::scope(|s| -> std::io::Result<(Outcome, W)> {
-        let handle = s.spawn(move || writer(out, rx));
+        let handle = std::thread::Builder::new()
+            .name("lexum-trace".into())
+            .spawn_scoped(s, move || writer(out, rx, hash_rx))
+            .map_err(std::io::Error::other)?;
         let outcome = rt.run_with_inputs(inputs).clone();
         drop(rt.unobserve());
         let rec = Rc::try_unwrap(recorder)

@@ -23,6 +23,7 @@ fn bytes(buf: &mut Vec<u8>, s: &[u8]) {
 
 /// Appends one cycle's binary record.
 pub fn encode(buf: &mut Vec<u8>, r: &CycleRecord<'_>, checkpoint: Option<&str>) {
+    buf.reserve(96);
     u64le(buf, r.cycle);
     u64le(buf, r.tick as u64);
     match &r.event.kind {
@@ -66,7 +67,7 @@ pub fn encode(buf: &mut Vec<u8>, r: &CycleRecord<'_>, checkpoint: Option<&str>) 
         for a in &s.args {
             encode_value(buf, a);
         }
-        u64le(buf, s.due);
+        u64le(buf, r.send_tick + s.after);
     }
     u32le(buf, r.goals.len() as u32);
     for (g, holds) in r.goals {
@@ -75,6 +76,8 @@ pub fn encode(buf: &mut Vec<u8>, r: &CycleRecord<'_>, checkpoint: Option<&str>) 
     }
     match checkpoint {
         None => buf.push(0),
+        // The hash arrives later on the writer's channel.
+        Some("") => buf.push(2),
         Some(h) => {
             buf.push(1);
             bytes(buf, h.as_bytes());
@@ -187,6 +190,16 @@ fn values(r: &mut Reader<'_>, out: &mut Vec<u8>) -> Option<()> {
 /// Transcodes the next record at the front of `input` into one cycle's JSON
 /// (exactly as serde would write its `CycleJson`), advancing `input`.
 pub fn transcode(input: &mut &[u8], out: &mut Vec<u8>) -> Option<()> {
+    transcode_with(input, out, &mut || None)
+}
+
+/// [`transcode`], taking checkpoint hashes that were sent separately from
+/// `pending` (in cycle order).
+pub fn transcode_with(
+    input: &mut &[u8],
+    out: &mut Vec<u8>,
+    pending: &mut dyn FnMut() -> Option<String>,
+) -> Option<()> {
     let mut r = Reader { b: input };
     out.reserve(256);
     out.extend_from_slice(b"{\"n\":");
@@ -274,10 +287,18 @@ pub fn transcode(input: &mut &[u8], out: &mut Vec<u8>) -> Option<()> {
         }
         out.push(b']');
     }
-    if r.u8()? == 1 {
-        out.extend_from_slice(b",\"h\":\"");
-        out.extend_from_slice(r.bytes()?);
-        out.push(b'"');
+    match r.u8()? {
+        1 => {
+            out.extend_from_slice(b",\"h\":\"");
+            out.extend_from_slice(r.bytes()?);
+            out.push(b'"');
+        }
+        2 => {
+            out.extend_from_slice(b",\"h\":\"");
+            out.extend_from_slice(pending()?.as_bytes());
+            out.push(b'"');
+        }
+        _ => {}
     }
     out.push(b'}');
     *input = r.b;
