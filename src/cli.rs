@@ -85,13 +85,12 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
             let _ = e.print();
-            return code;
+            if e.use_stderr() {
+                err("(that is error[L002], invalid usage: `lexum --help` lists the commands, `lexum explain L002` says more)\n");
+                return exit::USAGE;
+            }
+            return exit::OK;
         }
     };
     let worker = std::thread::Builder::new()

@@ -67,10 +67,11 @@ pub fn load(bytes: &[u8]) -> Result<Loaded, TraceError> {
             } else {
                 "the trace is not valid"
             };
-            return Err(TraceError::new(
-                Code::T001,
-                format!("{what}: {e} (line {}, column {})", e.line(), e.column()),
-            ));
+            let mut msg = format!("{what}: {e}");
+            if !bytes.trim_ascii_start().starts_with(b"{") {
+                msg.push_str(" (a trace is the JSON file `lexum run FILE --trace trace.json` writes; to debug a program directly, `lexum debug FILE.lxm`)");
+            }
+            return Err(TraceError::new(Code::T001, msg));
         }
     };
     if trace.format != FORMAT || trace.version != VERSION {
