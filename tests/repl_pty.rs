@@ -48,6 +48,22 @@ fn repl_in_a_real_terminal() {
         t.lines().filter(|l| l.trim() == "3").count() >= 1
     });
 
+    // :debug opens the debugger at the current cycle; q comes back.
+    pty.send(":goto 1\r");
+    pty.wait("the jump", |t| t.contains("at cycle 1 (of 1)"));
+    pty.send(":debug\r");
+    pty.wait("the debugger", |t| {
+        t.contains("lexum debug  repl session  cycle 1/1")
+    });
+    pty.send("q");
+    pty.wait("the prompt again", |t| {
+        !t.contains("lexum debug  repl session") && t.contains("lexum> ")
+    });
+    pty.send("Cluster.nodes\r");
+    pty.wait("the REPL still works", |t| {
+        t.lines().any(|l| l.trim() == "5")
+    });
+
     // History: Up recalls the last line.
     pty.send("\x1b[A");
     pty.wait("the recalled line", |t| {
