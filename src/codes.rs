@@ -29,10 +29,11 @@ pub enum Code {
     J002,
     J003,
     J004,
+    J005,
 }
 
 impl Code {
-    pub const ALL: [Code; 21] = [
+    pub const ALL: [Code; 22] = [
         Code::E001,
         Code::E002,
         Code::E003,
@@ -54,6 +55,7 @@ impl Code {
         Code::J002,
         Code::J003,
         Code::J004,
+        Code::J005,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -79,6 +81,7 @@ impl Code {
             Code::J002 => "J002",
             Code::J003 => "J003",
             Code::J004 => "J004",
+            Code::J005 => "J005",
         }
     }
 
@@ -110,6 +113,7 @@ impl Code {
             Code::J002 => "the journal cannot be written",
             Code::J003 => "the journal's last record is torn",
             Code::J004 => "a journal record is corrupt",
+            Code::J005 => "the journal belongs to another program or other settings",
         }
     }
 
@@ -137,6 +141,7 @@ impl Code {
             Code::J002 => include_str!("../docs/codes/J002.md"),
             Code::J003 => include_str!("../docs/codes/J003.md"),
             Code::J004 => include_str!("../docs/codes/J004.md"),
+            Code::J005 => include_str!("../docs/codes/J005.md"),
         }
     }
 }

@@ -9,6 +9,7 @@
 //! this layer are the rest of issue 4.
 
 pub mod frame;
+pub mod run;
 pub mod segment;
 
 pub use frame::{Frame, FrameError};

@@ -3,6 +3,10 @@
 use lexum::check::check_source;
 use lexum::diag::{render, Diagnostic};
 use lexum::ir::Program;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use lexum::journal::run::{Journal, Journaled, SyncPolicy};
 use lexum::runtime::{report, Options, Outcome, Runtime};
 use lexum::trace::format::Settings;
 use lexum::trace::record::{binding, record_run};
@@ -41,6 +45,23 @@ pub struct Args {
     /// Record a trace of every cycle to this file (for `lexum replay` and `lexum debug`).
     #[arg(long)]
     trace: Option<String>,
+    /// Journal effect results to this directory; run again with the same
+    /// directory to resume after a crash (docs/journal.md).
+    #[arg(long, value_name = "DIR")]
+    journal: Option<String>,
+    /// With --journal: when results are made durable.
+    #[arg(long, value_enum, default_value_t = Sync::Always)]
+    sync: Sync,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sync {
+    /// fsync before each effect result is used (never loses an acknowledged result).
+    Always,
+    /// fsync every 64 records and at the end.
+    Batch,
+    /// Leave it to the operating system.
+    Never,
 }
 
 /// Parses a rate such as `0.05` into failures per million, without floats.
@@ -103,7 +124,50 @@ pub fn run(args: Args) -> i32 {
         seed: args.seed,
         fail_per_million: rate,
     };
+    if args.journal.is_some() && args.trace.is_some() {
+        super::err("error[L002]: --journal and --trace cannot be used together yet\n");
+        return exit::USAGE;
+    }
+    let journal = match &args.journal {
+        None => None,
+        Some(dir) => {
+            let hash = lexum::trace::sha256_hex(file.text.as_bytes());
+            let policy = match args.sync {
+                Sync::Always => SyncPolicy::Always,
+                Sync::Batch => SyncPolicy::Batch,
+                Sync::Never => SyncPolicy::Never,
+            };
+            match Journal::open(std::path::Path::new(dir), &hash, &settings, policy) {
+                Ok(mut j) => {
+                    j.start(&hash, &settings);
+                    if let Some(e) = j.error.take() {
+                        super::err(&format!("{e}\n"));
+                        return exit::USAGE;
+                    }
+                    Some(Rc::new(RefCell::new(j)))
+                }
+                Err(e) => {
+                    super::err(&format!("{e}\n"));
+                    return exit::USAGE;
+                }
+            }
+        }
+    };
     let (mut rt, outcome) = match &args.trace {
+        _ if journal.is_some() => {
+            let options = Options {
+                max_cycles: settings.max_cycles,
+                detect_oscillation: settings.oscillation_detection,
+                evaluate_all_goals: false,
+            };
+            let fx = Box::new(Journaled {
+                journal: journal.clone().expect("checked above"),
+                inner: binding(&settings),
+            });
+            let mut rt = Runtime::new(&program, options, fx);
+            let outcome = rt.run().clone();
+            (rt, outcome)
+        }
         Some(path) => match record_to_file(&program, &file.text, &settings, path) {
             Ok(r) => r,
             Err(e) => {
@@ -125,6 +189,25 @@ pub fn run(args: Args) -> i32 {
             (rt, outcome)
         }
     };
+    if let Some(j) = &journal {
+        let status = outcome.code().map(|c| c.as_str()).unwrap_or("converged");
+        let hash = rt.run_hash();
+        let mut j = j.borrow_mut();
+        if let Some((s, h)) = j.ended.clone() {
+            if s != status || h != hash {
+                super::err(&format!(
+                    "error[{}]: the journal records a run that ended {s} with hash {h}, but it replays as {status} with hash {hash}\n",
+                    lexum::codes::Code::J004
+                ));
+                return exit::ABORTED;
+            }
+        }
+        j.finish(status, &hash);
+        if let Some(e) = j.error.take() {
+            super::err(&format!("{e}\n"));
+            return exit::USAGE;
+        }
+    }
     match args.format {
         Format::Text => {
             super::out(&report::text(&mut rt, &program, &outcome));

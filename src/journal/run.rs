@@ -1,0 +1,279 @@
+//! Journaled runs (`lexum run --journal DIR`). The journal's first record
+//! names the program (by hash) and the settings; then come effect results,
+//! each written before the handler that asked for it continues; a final
+//! record holds the run's status and hash. Starting again on the same journal
+//! re-executes the program with the recorded results (a run is a function of
+//! its program and its effect results) and goes on where the log ends: a run
+//! killed at any instant and resumed ends exactly like one never interrupted.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+
+use super::segment::{inspect, JournalError, Tail, Writer};
+use crate::codes::Code;
+use crate::ir;
+use crate::runtime::eval::Effects;
+use crate::trace::format::Settings;
+use crate::trace::json::{from_json, to_json};
+use crate::value::Value;
+
+/// Segments roll over past this size.
+pub const SEGMENT_BYTES: u64 = 64 << 20;
+
+/// When appended records are made durable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncPolicy {
+    /// fsync before each effect result is used: a result the program acted on
+    /// is never lost. About one fsync per effect call.
+    Always,
+    /// fsync every 64 records and at the end: a crash can lose the last
+    /// unsynced results, and those calls are made again on recovery (the
+    /// simulator answers the same; a real effect sees the call id again).
+    Batch,
+    /// Never fsync; the operating system writes when it likes.
+    Never,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum Entry {
+    Start {
+        program_hash: String,
+        settings: Settings,
+    },
+    Effect {
+        call: u64,
+        effect: String,
+        result: Json,
+    },
+    End {
+        status: String,
+        run_hash: String,
+    },
+}
+
+/// Why a journal cannot be used for this run.
+#[derive(Debug)]
+pub enum OpenError {
+    Storage(JournalError),
+    /// A record fails its checksum or length: nothing after it is trusted.
+    Corrupt {
+        segment: u64,
+        offset: u64,
+    },
+    /// A record is intact but not a journal entry this version understands.
+    Unreadable {
+        index: usize,
+    },
+    /// The journal belongs to another program or other settings.
+    Mismatch {
+        what: String,
+    },
+}
+
+impl OpenError {
+    pub fn code(&self) -> Code {
+        match self {
+            OpenError::Storage(e) => e.code(),
+            OpenError::Corrupt { .. } | OpenError::Unreadable { .. } => Code::J004,
+            OpenError::Mismatch { .. } => Code::J005,
+        }
+    }
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            OpenError::Storage(e) => write!(f, "{e}"),
+            OpenError::Corrupt { segment, offset } => write!(
+                f,
+                "error[{}]: the journal is corrupt at offset {offset} of segment {segment}; refusing to recover from it",
+                self.code()
+            ),
+            OpenError::Unreadable { index } => {
+                write!(f, "error[{}]: journal record {index} is not an entry this lexum reads", self.code())
+            }
+            OpenError::Mismatch { what } => write!(
+                f,
+                "error[{}]: this journal belongs to {what}; it was left unchanged (use another --journal directory)",
+                self.code()
+            ),
+        }
+    }
+}
+
+/// A journal opened for a run: what it already holds, and how to add to it.
+pub struct Journal {
+    dir: PathBuf,
+    writer: Option<Writer>,
+    policy: SyncPolicy,
+    unsynced: usize,
+    fresh: bool,
+    /// (status, run hash) when the journaled run already ended.
+    pub ended: Option<(String, String)>,
+    recorded: BTreeMap<u64, Result<Value, String>>,
+    pub error: Option<JournalError>,
+}
+
+impl Journal {
+    /// Opens `dir` for a run of the program with this hash and settings.
+    /// Refuses (changing nothing) a corrupt journal or another program's.
+    pub fn open(
+        dir: &Path,
+        program_hash: &str,
+        settings: &Settings,
+        policy: SyncPolicy,
+    ) -> Result<Journal, OpenError> {
+        let mut j = Journal {
+            dir: dir.to_path_buf(),
+            writer: None,
+            policy,
+            unsynced: 0,
+            fresh: true,
+            ended: None,
+            recorded: BTreeMap::new(),
+            error: None,
+        };
+        if !dir.exists() {
+            return Ok(j);
+        }
+        let found = inspect(dir).map_err(OpenError::Storage)?;
+        if let Tail::Corrupt { segment, offset } = found.tail {
+            return Err(OpenError::Corrupt { segment, offset });
+        }
+        for (index, payload) in found.records.iter().enumerate() {
+            let entry: Entry =
+                serde_json::from_slice(payload).map_err(|_| OpenError::Unreadable { index })?;
+            match entry {
+                Entry::Start {
+                    program_hash: h,
+                    settings: s,
+                } => {
+                    if h != program_hash {
+                        return Err(OpenError::Mismatch {
+                            what: format!("another program (sha256 {h})"),
+                        });
+                    }
+                    if s != *settings {
+                        return Err(OpenError::Mismatch {
+                            what: "a run with other settings (effects, seed, fail rate or budget)"
+                                .into(),
+                        });
+                    }
+                    j.fresh = false;
+                }
+                Entry::Effect { call, result, .. } => {
+                    let r = match (result.get("ok"), result.get("error")) {
+                        (Some(v), _) => {
+                            from_json(v).ok_or_else(|| "unreadable journaled result".to_string())
+                        }
+                        (_, Some(Json::String(m))) => Err(m.clone()),
+                        _ => Err("unreadable journaled result".to_string()),
+                    };
+                    j.recorded.insert(call, r);
+                }
+                Entry::End { status, run_hash } => j.ended = Some((status, run_hash)),
+            }
+        }
+        if !found.records.is_empty() && j.fresh {
+            return Err(OpenError::Unreadable { index: 0 });
+        }
+        Ok(j)
+    }
+
+    /// Records start the first time only.
+    pub fn start(&mut self, program_hash: &str, settings: &Settings) {
+        if self.fresh {
+            self.append(&Entry::Start {
+                program_hash: program_hash.to_string(),
+                settings: settings.clone(),
+            });
+            self.sync();
+            self.fresh = false;
+        }
+    }
+
+    fn append(&mut self, e: &Entry) {
+        if self.error.is_some() {
+            return;
+        }
+        if self.writer.is_none() {
+            match Writer::open(&self.dir, SEGMENT_BYTES) {
+                Ok(w) => self.writer = Some(w),
+                Err(e) => {
+                    self.error = Some(e);
+                    return;
+                }
+            }
+        }
+        let bytes = serde_json::to_vec(e).unwrap_or_default();
+        if let Some(w) = self.writer.as_mut() {
+            if let Err(err) = w.append(&bytes) {
+                self.error = Some(err);
+            }
+        }
+        self.unsynced += 1;
+    }
+
+    fn sync(&mut self) {
+        if let (Some(w), None) = (self.writer.as_mut(), &self.error) {
+            if let Err(e) = w.sync() {
+                self.error = Some(e);
+            }
+        }
+        self.unsynced = 0;
+    }
+
+    /// Records the end of the run (once).
+    pub fn finish(&mut self, status: &str, run_hash: &str) {
+        if self.ended.is_none() {
+            self.append(&Entry::End {
+                status: status.to_string(),
+                run_hash: run_hash.to_string(),
+            });
+            self.sync();
+        }
+    }
+}
+
+/// The effect binding of a journaled run: a recorded result is played back;
+/// a new call goes to the real binding and its result is journaled (and
+/// synced, per the policy) before the program sees it.
+pub struct Journaled {
+    pub journal: Rc<RefCell<Journal>>,
+    pub inner: Box<dyn Effects>,
+}
+
+impl Effects for Journaled {
+    fn call(&mut self, call_id: u64, effect: &ir::Effect, args: &[Value]) -> Result<Value, String> {
+        let mut j = self.journal.borrow_mut();
+        if let Some(r) = j.recorded.get(&call_id) {
+            return r.clone();
+        }
+        let r = self.inner.call(call_id, effect, args);
+        j.append(&Entry::Effect {
+            call: call_id,
+            effect: effect.name.clone(),
+            result: match &r {
+                Ok(v) => serde_json::json!({ "ok": to_json(v) }),
+                Err(e) => serde_json::json!({ "error": e }),
+            },
+        });
+        match j.policy {
+            SyncPolicy::Always => j.sync(),
+            SyncPolicy::Batch if j.unsynced >= 64 => j.sync(),
+            _ => {}
+        }
+        if j.error.is_some() {
+            // A result that could not be journaled must not be used.
+            return Err("the journal could not be written".into());
+        }
+        j.recorded.insert(call_id, r.clone());
+        r
+    }
+}
