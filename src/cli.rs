@@ -4,6 +4,7 @@
 mod check;
 mod debug;
 mod explain;
+mod input;
 mod journal;
 mod repl;
 mod replay;

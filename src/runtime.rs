@@ -381,12 +381,23 @@ impl<'p> Runtime<'p> {
         }
     }
 
+    /// Whether an input meant for after cycle `after` is delivered now: once
+    /// that many cycles have run, or at once if the system has gone idle
+    /// (converged or stuck: nothing would ever advance the count).
+    pub fn input_due(&self, after: u64) -> bool {
+        after <= self.cycle
+            || matches!(
+                self.outcome,
+                Some(Outcome::Converged) | Some(Outcome::Stuck { .. })
+            )
+    }
+
     /// Runs to the end, delivering each external input `(after, handler,
     /// args)` once `after` cycles have run (inputs in order of `after`).
     pub fn run_with_inputs(&mut self, inputs: &[(u64, ir::HandlerId, queue::Args)]) -> &Outcome {
         let mut next = 0;
         loop {
-            while next < inputs.len() && inputs[next].0 <= self.cycle {
+            while next < inputs.len() && self.input_due(inputs[next].0) {
                 let (_, h, args) = &inputs[next];
                 self.send_external(*h, args.clone());
                 next += 1;
@@ -524,6 +535,12 @@ impl<'p> Runtime<'p> {
 
     /// Records the fingerprint of cycle `t`; returns the earlier cycle it repeats.
     fn repeats(&mut self, t: u64, current: &EventKind) -> Option<u64> {
+        // With τ in the configuration nothing can repeat: τ only stands still
+        // across failed cycles, and each of those raises a retry count (or
+        // ends the run in E007). So such programs keep no table at all.
+        if self.program.uses_tick || self.external_input {
+            return None;
+        }
         let fp = self.fingerprint(current);
         let mut h = std::collections::hash_map::DefaultHasher::new();
         fp.hash(&mut h);

@@ -264,3 +264,78 @@ fn deep_data_is_fine() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `--input`: external messages delivered after N cycles (or at once when the
+/// system has gone idle), recorded in traces and journals.
+#[test]
+fn external_inputs_drive_runs_traces_and_journals() {
+    let args = [
+        "examples/three_domain_sync.lxm",
+        "--input",
+        "examples/three_domain_sync.inputs.jsonl",
+    ];
+    let (code, out) = run(&args);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("Left.value = 12\n") && out.contains("Right.value = -4\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Coordinator.acks = {\"left\": 12, \"ops\": 7, \"right\": -4}\n"),
+        "the late input arrives: {out}"
+    );
+    let dir = std::env::temp_dir().join(format!("lexum-input-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("t.json");
+    let journal = dir.join("j");
+    let mut with_trace = args.to_vec();
+    with_trace.extend(["--trace", trace.to_str().unwrap()]);
+    assert_eq!(run(&with_trace), (0, out.clone()));
+    let replay = lexum(&["replay", trace.to_str().unwrap()]);
+    assert_eq!(
+        replay.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let mut with_journal = args.to_vec();
+    with_journal.extend(["--journal", journal.to_str().unwrap()]);
+    assert_eq!(run(&with_journal), (0, out.clone()));
+    assert_eq!(
+        run(&with_journal),
+        (0, out.clone()),
+        "resuming a finished journal"
+    );
+    let other = run(&[
+        "examples/three_domain_sync.lxm",
+        "--journal",
+        journal.to_str().unwrap(),
+    ]);
+    assert_eq!(other.0, 3, "other inputs are refused");
+    for (name, line, want) in [
+        ("h", "{\"send\": \"Left.nope\"}", "no handler `Left.nope`"),
+        (
+            "a",
+            "{\"send\": \"Left.set_target\", \"args\": [\"x\"]}",
+            "argument `t` must be Int",
+        ),
+        ("j", "not json", "j.jsonl:1: expected"),
+    ] {
+        let f = dir.join(format!("{name}.jsonl"));
+        std::fs::write(&f, line).unwrap();
+        let o = lexum(&[
+            "run",
+            "examples/three_domain_sync.lxm",
+            "--input",
+            f.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(3));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(want),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

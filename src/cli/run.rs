@@ -9,7 +9,7 @@ use std::rc::Rc;
 use lexum::journal::run::{Journal, Journaled, SyncPolicy};
 use lexum::runtime::{report, Options, Outcome, Runtime};
 use lexum::trace::format::Settings;
-use lexum::trace::record::{binding, record_run};
+use lexum::trace::record::{binding, record_session};
 
 use super::{exit, source, ColorChoice, Format};
 
@@ -49,6 +49,9 @@ pub struct Args {
     /// directory to resume after a crash (docs/journal.md).
     #[arg(long, value_name = "DIR")]
     journal: Option<String>,
+    /// External messages, one JSON line each: {"after": N, "send": "D.handler", "args": [...]}.
+    #[arg(long, value_name = "FILE")]
+    input: Option<String>,
     /// With --journal: when results are made durable.
     #[arg(long, value_enum, default_value_t = Sync::Always)]
     sync: Sync,
@@ -124,6 +127,16 @@ pub fn run(args: Args) -> i32 {
         seed: args.seed,
         fail_per_million: rate,
     };
+    let inputs = match &args.input {
+        None => Vec::new(),
+        Some(path) => match super::input::read(path, &program) {
+            Ok(i) => i,
+            Err(e) => {
+                super::err(&format!("{e}\n"));
+                return exit::USAGE;
+            }
+        },
+    };
     if args.journal.is_some() && args.trace.is_some() {
         super::err("error[L002]: --journal and --trace cannot be used together yet\n");
         return exit::USAGE;
@@ -140,6 +153,10 @@ pub fn run(args: Args) -> i32 {
             match Journal::open(std::path::Path::new(dir), &hash, &settings, policy) {
                 Ok(mut j) => {
                     j.start(&hash, &settings);
+                    if let Err(e) = j.inputs(&inputs) {
+                        super::err(&format!("{e}\n"));
+                        return exit::USAGE;
+                    }
                     if let Some(e) = j.error.take() {
                         super::err(&format!("{e}\n"));
                         return exit::USAGE;
@@ -165,10 +182,10 @@ pub fn run(args: Args) -> i32 {
                 inner: binding(&settings),
             });
             let mut rt = Runtime::new(&program, options, fx);
-            let outcome = rt.run().clone();
+            let outcome = rt.run_with_inputs(&inputs).clone();
             (rt, outcome)
         }
-        Some(path) => match record_to_file(&program, &file.text, &settings, path) {
+        Some(path) => match record_to_file(&program, &file.text, &settings, &inputs, path) {
             Ok(r) => r,
             Err(e) => {
                 super::err(&format!(
@@ -185,7 +202,7 @@ pub fn run(args: Args) -> i32 {
                 evaluate_all_goals: false,
             };
             let mut rt = Runtime::new(&program, options, binding(&settings));
-            let outcome = rt.run().clone();
+            let outcome = rt.run_with_inputs(&inputs).clone();
             (rt, outcome)
         }
     };
@@ -239,11 +256,12 @@ fn record_to_file<'p>(
     program: &'p Program,
     source: &str,
     settings: &Settings,
+    inputs: &super::input::Inputs,
     path: &str,
 ) -> std::io::Result<(Runtime<'p>, Outcome)> {
     let tmp = format!("{path}.tmp");
     let file = std::fs::File::create(&tmp)?;
-    let r = record_run(program, source, settings, file)?;
+    let r = record_session(program, source, settings, &[], inputs, file)?;
     std::fs::rename(&tmp, path)?;
     Ok(r)
 }

@@ -51,6 +51,10 @@ enum Entry {
         effect: String,
         result: Json,
     },
+    /// All of the run's external inputs, journaled before the first is enqueued.
+    Inputs {
+        inputs: Vec<(u64, u32, Vec<Json>)>,
+    },
     End {
         status: String,
         run_hash: String,
@@ -117,6 +121,8 @@ pub struct Journal {
     /// (status, run hash) when the journaled run already ended.
     pub ended: Option<(String, String)>,
     recorded: BTreeMap<u64, Result<Value, String>>,
+    /// The journaled inputs, if any were journaled.
+    inputs: Option<Vec<(u64, u32, Vec<Json>)>>,
     pub error: Option<JournalError>,
 }
 
@@ -137,6 +143,7 @@ impl Journal {
             fresh: true,
             ended: None,
             recorded: BTreeMap::new(),
+            inputs: None,
             error: None,
         };
         if !dir.exists() {
@@ -178,6 +185,7 @@ impl Journal {
                     j.recorded.insert(call, r);
                 }
                 Entry::End { status, run_hash } => j.ended = Some((status, run_hash)),
+                Entry::Inputs { inputs } => j.inputs = Some(inputs),
             }
         }
         if !found.records.is_empty() && j.fresh {
@@ -195,6 +203,33 @@ impl Journal {
             });
             self.sync();
             self.fresh = false;
+        }
+    }
+
+    /// Journals the run's external inputs (durably, before any is enqueued),
+    /// or checks them against the journaled ones when resuming.
+    pub fn inputs(
+        &mut self,
+        inputs: &[(u64, ir::HandlerId, crate::runtime::queue::Args)],
+    ) -> Result<(), OpenError> {
+        let these: Vec<(u64, u32, Vec<Json>)> = inputs
+            .iter()
+            .map(|(a, h, args)| (*a, *h, args.iter().map(to_json).collect()))
+            .collect();
+        match &self.inputs {
+            Some(recorded) if *recorded != these => Err(OpenError::Mismatch {
+                what: "a run with other external inputs".into(),
+            }),
+            Some(_) => Ok(()),
+            None if these.is_empty() => Ok(()),
+            None => {
+                self.append(&Entry::Inputs {
+                    inputs: these.clone(),
+                });
+                self.sync();
+                self.inputs = Some(these);
+                Ok(())
+            }
         }
     }
 

@@ -96,7 +96,7 @@ pub fn inputs(loaded: &Loaded) -> Inputs {
 
 /// Steps `rt` once, first delivering the inputs due by now.
 fn step_with(rt: &mut Runtime<'_>, inputs: &Inputs, next: &mut usize) {
-    while *next < inputs.len() && inputs[*next].0 <= rt.cycle {
+    while *next < inputs.len() && rt.input_due(inputs[*next].0) {
         let (_, h, args) = &inputs[*next];
         rt.send_external(*h, args.clone());
         *next += 1;
@@ -217,7 +217,7 @@ pub fn verify(loaded: &Loaded) -> Result<u64, TraceError> {
         if checker.borrow().found.is_some() {
             break;
         }
-        if rt.outcome.is_some() && inputs.get(next).is_none_or(|i| i.0 > rt.cycle) {
+        if rt.outcome.is_some() && inputs.get(next).is_none_or(|i| !rt.input_due(i.0)) {
             break;
         }
         step_with(&mut rt, &inputs, &mut next);
@@ -298,7 +298,7 @@ pub fn state_at<'p>(loaded: &'p Loaded, n: u64) -> Result<Runtime<'p>, TraceErro
     let inputs = inputs(loaded);
     let mut next = 0;
     while rt.cycle < n
-        && (rt.outcome.is_none() || inputs.get(next).is_some_and(|i| i.0 <= rt.cycle))
+        && (rt.outcome.is_none() || inputs.get(next).is_some_and(|i| rt.input_due(i.0)))
     {
         step_with(&mut rt, &inputs, &mut next);
     }

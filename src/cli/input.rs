@@ -1,0 +1,85 @@
+//! `--input events.jsonl`: external messages for `lexum run`, one JSON object
+//! per line: `{"after": N, "send": "Domain.handler", "args": [...]}`, delivered
+//! once N cycles have run (arguments in the trace's value encoding).
+
+use lexum::ir::{HandlerId, Program};
+use lexum::runtime::queue::Args;
+use lexum::trace::json::from_json;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Line {
+    #[serde(default)]
+    after: u64,
+    send: String,
+    #[serde(default)]
+    args: Vec<serde_json::Value>,
+}
+
+pub type Inputs = Vec<(u64, HandlerId, Args)>;
+
+/// Reads and checks an input file; errors name the line.
+pub fn read(path: &str, program: &Program) -> Result<Inputs, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("error[L001]: cannot read `{path}`: {e}"))?;
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let bad = |why: String| format!("error[L002]: {path}:{n}: {why}");
+        let line: Line = serde_json::from_str(raw).map_err(|e| {
+            bad(format!(
+                "{e}; a line is {{\"after\": N, \"send\": \"Domain.handler\", \"args\": [...]}}"
+            ))
+        })?;
+        let Some(h) = program
+            .handlers
+            .iter()
+            .position(|h| h.qualified == line.send)
+        else {
+            return Err(bad(format!("no handler `{}`", line.send)));
+        };
+        let params = &program.handlers[h].params;
+        if params.len() != line.args.len() {
+            return Err(bad(format!(
+                "`{}` takes {} arguments, found {}",
+                line.send,
+                params.len(),
+                line.args.len()
+            )));
+        }
+        let mut args = Args::new();
+        for (j, ((pname, pty), a)) in params.iter().zip(&line.args).enumerate() {
+            let v =
+                from_json(a).ok_or_else(|| bad(format!("argument {} is not a value", j + 1)))?;
+            if !value_fits(&v, pty) {
+                return Err(bad(format!("argument `{pname}` must be {pty}, found {v}")));
+            }
+            args.push(v);
+        }
+        out.push((line.after, h as HandlerId, args));
+    }
+    out.sort_by_key(|(after, ..)| *after);
+    Ok(out)
+}
+
+fn value_fits(v: &lexum::value::Value, t: &lexum::types::Type) -> bool {
+    use lexum::types::Type;
+    use lexum::value::Value;
+    match (v, t) {
+        (Value::Int(_), Type::Int) | (Value::Bool(_), Type::Bool) | (Value::Str(_), Type::Str) => {
+            true
+        }
+        (Value::List(l), Type::List(e)) => l.iter().all(|x| value_fits(x, e)),
+        (Value::Set(s), Type::Set(e)) => s.iter().all(|x| value_fits(x, e)),
+        (Value::Map(m), Type::Map(k, e)) => {
+            m.iter().all(|(a, b)| value_fits(a, k) && value_fits(b, e))
+        }
+        // `{}` reads back as an empty map; it fits an empty set too.
+        (Value::Map(m), Type::Set(_)) => m.is_empty(),
+        _ => false,
+    }
+}
