@@ -320,6 +320,15 @@ impl Session {
         self.advance(n);
     }
 
+    /// A new epoch: the run starts at cycle 0 from `start` (values carried
+    /// over), with no inputs and no history.
+    fn new_epoch(&mut self, start: Vec<(VarId, Value)>) {
+        self.start = start;
+        self.inputs.clear();
+        self.head = 0;
+        self.restart();
+    }
+
     /// Starts the epoch over: a fresh runtime at cycle 0.
     fn restart(&mut self) {
         *self.log.borrow_mut() = Log::default();
@@ -440,12 +449,7 @@ impl Session {
         self.decls = decls;
         self.source = source;
         self.program = leak(program);
-        self.start = start;
-        self.inputs.clear();
-        self.checkpoints.clear();
-        self.next_input = 0;
-        self.head = 0;
-        self.restart();
+        self.new_epoch(start);
         let kind = if replaced { "replaced" } else { "defined" };
         out.push_str(&format!("{kind} {name}"));
         if !name.starts_with("effect") {
@@ -745,12 +749,7 @@ impl Session {
             "debug" => self.debug(),
             "load" => self.load(arg),
             "reset" => {
-                self.start.clear();
-                self.inputs.clear();
-                self.checkpoints.clear();
-                self.next_input = 0;
-                self.head = 0;
-                self.restart();
+                self.new_epoch(Vec::new());
                 "restarted from the initial state\n".into()
             }
             "help" | "h" | "?" => {
@@ -897,12 +896,7 @@ impl Session {
         self.source = decls.iter().map(|d| format!("{}\n", d.text)).collect();
         self.decls = decls;
         self.program = leak(program);
-        self.start.clear();
-        self.inputs.clear();
-        self.checkpoints.clear();
-        self.next_input = 0;
-        self.head = 0;
-        self.restart();
+        self.new_epoch(Vec::new());
         out.push_str(&format!(
             "loaded {path}: {}, {}, {}\n",
             plural(self.program.domains.len(), "domain"),

@@ -54,6 +54,15 @@ enum Msg {
     State(std::sync::mpsc::Sender<Sha256>),
 }
 
+/// The digest of everything hashed so far, as lowercase hex.
+fn to_hex(h: &Sha256) -> String {
+    h.clone()
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Streams cycle records into sha256. Records accumulate in `buf`; full
 /// buffers go to a hashing thread, so the scheduler's thread never hashes.
 /// The result is the sha256 of the concatenated records, whatever the timing.
@@ -88,12 +97,7 @@ impl RunHasher {
                             let _ = reply.send(h.clone());
                         }
                         Msg::Query(reply) => {
-                            let hex = h
-                                .clone()
-                                .finalize()
-                                .iter()
-                                .map(|b| format!("{b:02x}"))
-                                .collect();
+                            let hex = to_hex(&h);
                             let _ = reply.send(hex);
                         }
                     }
@@ -154,13 +158,7 @@ impl RunHasher {
                 return;
             }
         }
-        let hex = self
-            .local
-            .clone()
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hex = to_hex(&self.local);
         let _ = reply.send(hex);
     }
 
@@ -175,11 +173,6 @@ impl RunHasher {
                 }
             }
         }
-        self.local
-            .clone()
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        to_hex(&self.local)
     }
 }
