@@ -141,6 +141,8 @@ struct Decl {
 pub struct Session {
     decls: Vec<Decl>,
     source: String,
+    /// `source` parsed, kept so expressions are checked without re-parsing.
+    ast: crate::syntax::ast::Program,
     program: &'static Program,
     rt: Runtime<'static>,
     log: Rc<RefCell<Log>>,
@@ -243,6 +245,7 @@ impl Session {
         Session {
             decls: Vec::new(),
             source: String::new(),
+            ast: Default::default(),
             program,
             rt,
             log,
@@ -447,6 +450,7 @@ impl Session {
         }
         let pending = self.rt.queue().len();
         self.decls = decls;
+        self.ast = syntax::parse(&source).0.unwrap_or_default();
         self.source = source;
         self.program = leak(program);
         self.new_epoch(start);
@@ -502,10 +506,18 @@ impl Session {
         let Some(e) = e else {
             return Err("error: not an expression\n".into());
         };
-        let (ast, _) = syntax::parse(&self.source);
-        let ast = ast.unwrap_or_default();
-        let (checked, diags) = check_expression(&ast, &e);
-        let Some((ir, _)) = checked else {
+        self.evaluate(&e, text).map(|(v, _)| v)
+    }
+
+    /// Checks a parsed expression against the program and evaluates it on
+    /// the current state; `text` is the input its spans point into.
+    fn evaluate(
+        &self,
+        e: &crate::syntax::ast::Expr,
+        text: &str,
+    ) -> Result<(Value, crate::types::Type), String> {
+        let (checked, diags) = check_expression(&self.ast, e);
+        let Some((ir, ty)) = checked else {
             return Err(self.report(&diags, text));
         };
         let f = compile_expr(self.program, &ir);
@@ -514,6 +526,7 @@ impl Session {
         let mut nofx = sim::Unbound;
         interp
             .value(&f, &mut nofx)
+            .map(|v| (v, ty))
             .map_err(|f| format!("error: {}\n", f.kind))
     }
 
@@ -569,18 +582,11 @@ impl Session {
         }
         let mut vals = Args::new();
         for (a, (pname, pty)) in args.iter().zip(&params) {
-            let src = &text[a.span.start..a.span.end];
-            let (ast, _) = syntax::parse(&self.source);
-            let (checked, diags) = check_expression(&ast.unwrap_or_default(), a);
-            match checked {
-                Some((_, ty)) if !ty.fits(pty) => {
+            match self.evaluate(a, text) {
+                Ok((_, ty)) if !ty.fits(pty) => {
                     return format!("error[E002]: argument `{pname}` must be {pty}, found {ty}\n");
                 }
-                Some(_) => {}
-                None => return self.report(&diags, text),
-            }
-            match self.value_of(src) {
-                Ok(v) => vals.push(v),
+                Ok((v, _)) => vals.push(v),
                 Err(e) => return e,
             }
         }
@@ -894,6 +900,7 @@ impl Session {
         }
         let mut out = render_text(&checked.diagnostics, path, &text, self.color);
         self.source = decls.iter().map(|d| format!("{}\n", d.text)).collect();
+        self.ast = syntax::parse(&self.source).0.unwrap_or_default();
         self.decls = decls;
         self.program = leak(program);
         self.new_epoch(Vec::new());

@@ -164,15 +164,6 @@ impl RunHasher {
 
     /// The hash of everything so far, as lowercase hex.
     pub fn hex(&mut self) -> String {
-        self.flush();
-        if let Some(tx) = &self.worker {
-            let (rtx, rrx) = std::sync::mpsc::channel();
-            if tx.send(Msg::Query(rtx)).is_ok() {
-                if let Ok(h) = rrx.recv() {
-                    return h;
-                }
-            }
-        }
-        to_hex(&self.local)
+        to_hex(&self.state())
     }
 }

@@ -187,6 +187,31 @@ fn values(r: &mut Reader<'_>, out: &mut Vec<u8>) -> Option<()> {
     Some(())
 }
 
+/// Reads a count, then (if it is not 0) writes `prefix`, that many
+/// `[...]` items separated by commas, and the closing `]`.
+fn list(
+    r: &mut Reader<'_>,
+    out: &mut Vec<u8>,
+    prefix: &[u8],
+    item: impl Fn(&mut Reader<'_>, &mut Vec<u8>) -> Option<()>,
+) -> Option<()> {
+    let n = r.u32()?;
+    if n == 0 {
+        return Some(());
+    }
+    out.extend_from_slice(prefix);
+    for i in 0..n {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.push(b'[');
+        item(r, out)?;
+        out.push(b']');
+    }
+    out.push(b']');
+    Some(())
+}
+
 /// Transcodes the next record at the front of `input` into one cycle's JSON
 /// (exactly as serde would write its `CycleJson`), advancing `input`.
 pub fn transcode(input: &mut &[u8], out: &mut Vec<u8>) -> Option<()> {
@@ -240,65 +265,36 @@ pub fn transcode_with(
         out.extend_from_slice(b",\"f\":");
         serde_json::to_writer(&mut *out, &FailureJson { k, m, s, retried }).ok()?;
     }
-    let n = r.u32()?;
-    if n > 0 {
-        out.extend_from_slice(b",\"w\":[");
-        for i in 0..n {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.push(b'[');
-            int(out, r.u32()? as i64);
-            out.push(b',');
-            value(&mut r, out)?;
-            out.push(b',');
-            value(&mut r, out)?;
-            out.push(b']');
-        }
-        out.push(b']');
-    }
-    let n = r.u32()?;
-    if n > 0 {
-        out.extend_from_slice(b",\"s\":[");
-        for i in 0..n {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.push(b'[');
-            int(out, r.u32()? as i64);
-            out.push(b',');
-            values(&mut r, out)?;
-            out.push(b',');
-            int(out, r.u64()? as i64);
-            out.push(b']');
-        }
-        out.push(b']');
-    }
-    let n = r.u32()?;
-    if n > 0 {
-        out.extend_from_slice(b",\"q\":[");
-        for i in 0..n {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.push(b'[');
-            int(out, r.u32()? as i64);
-            out.extend_from_slice(if r.u8()? != 0 { b",true]" } else { b",false]" });
-        }
-        out.push(b']');
-    }
-    match r.u8()? {
-        1 => {
-            out.extend_from_slice(b",\"h\":\"");
-            out.extend_from_slice(r.bytes()?);
-            out.push(b'"');
-        }
-        2 => {
-            out.extend_from_slice(b",\"h\":\"");
-            out.extend_from_slice(pending()?.as_bytes());
-            out.push(b'"');
-        }
-        _ => {}
+    // Writes `[var, old, new]`, sends `[handler, args, due]`, goal changes `[goal, holds]`.
+    list(&mut r, out, b",\"w\":[", |r, out| {
+        int(out, r.u32()? as i64);
+        out.push(b',');
+        value(r, out)?;
+        out.push(b',');
+        value(r, out)
+    })?;
+    list(&mut r, out, b",\"s\":[", |r, out| {
+        int(out, r.u32()? as i64);
+        out.push(b',');
+        values(r, out)?;
+        out.push(b',');
+        int(out, r.u64()? as i64);
+        Some(())
+    })?;
+    list(&mut r, out, b",\"q\":[", |r, out| {
+        int(out, r.u32()? as i64);
+        out.extend_from_slice(if r.u8()? != 0 { b",true" } else { b",false" });
+        Some(())
+    })?;
+    let checkpoint = match r.u8()? {
+        1 => Some(r.bytes()?.to_vec()),
+        2 => Some(pending()?.into_bytes()),
+        _ => None,
+    };
+    if let Some(h) = checkpoint {
+        out.extend_from_slice(b",\"h\":\"");
+        out.extend_from_slice(&h);
+        out.push(b'"');
     }
     out.push(b'}');
     *input = r.b;
