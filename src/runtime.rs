@@ -138,6 +138,8 @@ pub struct Runtime<'p> {
     pub interp: Interp,
     pub code: Compiled,
     writes_buf: Vec<Write>,
+    /// The variables the last commit changed (reused from cycle to cycle).
+    changed: Vec<VarId>,
     pub options: Options,
     queue: Queue,
     seq: u64,
@@ -205,6 +207,7 @@ impl<'p> Runtime<'p> {
             interp: Interp::new(vec![Value::Bool(false); nvars]),
             code: Compiled::new(program),
             writes_buf: Vec::new(),
+            changed: Vec::new(),
             options,
             queue: Queue::default(),
             seq: 0,
@@ -680,8 +683,8 @@ impl<'p> Runtime<'p> {
             }
         };
         let mut writes = std::mem::take(&mut self.writes_buf);
-        writes.clear();
-        let result = result.and_then(|()| self.check_invariants());
+        let mut changed = std::mem::take(&mut self.changed);
+        let result = result.and_then(|()| self.check_invariants(&ev.kind));
         // Hash: cycle, event, outcome, writes.
         let buf = &mut self.hasher.buf;
         buf.extend_from_slice(&cycle.to_le_bytes());
@@ -704,12 +707,10 @@ impl<'p> Runtime<'p> {
         }
         match result {
             Ok(()) => {
-                self.interp.commit_into(&mut writes);
                 self.hasher.buf.push(0);
-                for w in &writes {
-                    self.hasher.buf.extend_from_slice(&w.var.to_le_bytes());
-                    hash::encode_value(&mut self.hasher.buf, &w.new);
-                }
+                let records = self.observer.is_some().then_some(&mut writes);
+                self.interp
+                    .commit(&mut self.hasher.buf, &mut changed, records);
                 let tau = self.tau();
                 let root = repair_of.or(ev.root);
                 let sends = std::mem::take(&mut self.interp.sends);
@@ -717,7 +718,7 @@ impl<'p> Runtime<'p> {
                 // The observer sees the sends before they move into the queue
                 // (no copy); goals are evaluated at the new time.
                 if self.observer.is_some() {
-                    let changed = self.goal_changes(&writes);
+                    let goals = self.goal_changes(&changed);
                     self.notify(CycleRecord {
                         cycle,
                         tick: start_tick,
@@ -727,7 +728,7 @@ impl<'p> Runtime<'p> {
                         writes: &writes,
                         sends: &sends,
                         send_tick: tau,
-                        goals: &changed,
+                        goals: &goals,
                     });
                 }
                 for s in sends {
@@ -740,7 +741,7 @@ impl<'p> Runtime<'p> {
                 if self.queue.is_empty() {
                     self.quiescent = self.interp.state.clone();
                 }
-                self.reevaluate(&writes, root, cycle);
+                self.reevaluate(&changed, root, cycle);
             }
             Err(failure) => {
                 let failure_copy = failure.clone();
@@ -805,17 +806,18 @@ impl<'p> Runtime<'p> {
         }
         self.hasher.maybe_flush();
         self.writes_buf = writes;
+        self.changed = changed;
     }
 
     /// Goals whose truth this cycle's writes changed (all goals are checked
     /// when the program reads `tick`). Updates the cached truths.
-    fn goal_changes(&mut self, writes: &[Write]) -> Vec<(GoalId, bool)> {
+    fn goal_changes(&mut self, changed: &[VarId]) -> Vec<(GoalId, bool)> {
         let mut goals: Vec<GoalId> = if self.program.uses_tick {
             (0..self.program.goals.len() as GoalId).collect()
         } else {
-            writes
+            changed
                 .iter()
-                .flat_map(|w| self.readers[w.var as usize].iter().copied())
+                .flat_map(|v| self.readers[*v as usize].iter().copied())
                 .collect()
         };
         goals.sort_unstable();
@@ -848,16 +850,36 @@ impl<'p> Runtime<'p> {
         }
     }
 
-    fn check_invariants(&mut self) -> Result<(), Failure> {
-        let mut to_check: smallvec::SmallVec<[u32; 8]> = self
-            .interp
-            .touched_vars()
-            .flat_map(|v| self.invariant_readers[v as usize].iter().copied())
-            .collect();
-        to_check.sort_unstable();
-        to_check.dedup();
+    /// Checks the invariants this cycle's writes can have broken. Every
+    /// committed state satisfies every invariant, so when invariants read
+    /// only state (not `tick`), checking the body's static list whenever it
+    /// wrote anything is the same as checking exactly those it wrote.
+    fn check_invariants(&mut self, kind: &EventKind) -> Result<(), Failure> {
+        if self.interp.touched_vars().next().is_none() {
+            return Ok(());
+        }
+        let fixed = match kind {
+            _ if self.program.uses_tick => None,
+            EventKind::Message { handler, .. } => Some(&self.code.handlers[*handler as usize]),
+            EventKind::Repair { goal } => self.code.repairs[*goal as usize].as_ref(),
+        };
+        let dynamic: smallvec::SmallVec<[u32; 8]>;
+        let to_check: &[u32] = match fixed {
+            Some(body) => &body.invariants,
+            None => {
+                let mut d: smallvec::SmallVec<[u32; 8]> = self
+                    .interp
+                    .touched_vars()
+                    .flat_map(|v| self.invariant_readers[v as usize].iter().copied())
+                    .collect();
+                d.sort_unstable();
+                d.dedup();
+                dynamic = d;
+                &dynamic
+            }
+        };
         let mut nofx = sim::Unbound;
-        for i in to_check {
+        for &i in to_check {
             let inv = &self.program.invariants[i as usize];
             match self
                 .interp
@@ -877,13 +899,13 @@ impl<'p> Runtime<'p> {
     }
 
     /// After a commit: goals whose reads were written, or whose work drained.
-    fn reevaluate(&mut self, writes: &[Write], root: Option<GoalId>, cycle: u64) {
+    fn reevaluate(&mut self, changed: &[VarId], root: Option<GoalId>, cycle: u64) {
         let mut goals: Vec<GoalId> = if self.options.evaluate_all_goals || self.program.uses_tick {
             (0..self.program.goals.len() as GoalId).collect()
         } else {
-            let mut g: Vec<GoalId> = writes
+            let mut g: Vec<GoalId> = changed
                 .iter()
-                .flat_map(|w| self.readers[w.var as usize].iter().copied())
+                .flat_map(|v| self.readers[*v as usize].iter().copied())
                 .collect();
             if let Some(r) = root {
                 if self.in_progress[r as usize] == 0 {

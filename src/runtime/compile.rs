@@ -47,6 +47,11 @@ fn text(v: &Value) -> String {
 pub struct Body {
     pub stmts: Box<[StmtFn]>,
     pub frame_size: u32,
+    /// The invariants that read a variable this body may assign, in
+    /// declaration order: after a commit that wrote anything these are the
+    /// only ones that can have changed, known before the run instead of
+    /// gathered from the writes every cycle.
+    pub invariants: Box<[u32]>,
 }
 
 /// Everything a run executes, compiled.
@@ -394,9 +399,20 @@ impl Compiler<'_> {
     }
 
     fn body(&self, b: &ir::Body) -> Body {
+        let mut assigned = Vec::new();
+        assigned_vars(&b.stmts, &mut assigned);
+        let invariants = (0..self.p.invariants.len() as u32)
+            .filter(|&i| {
+                self.p.invariants[i as usize]
+                    .reads
+                    .iter()
+                    .any(|v| assigned.contains(v))
+            })
+            .collect();
         Body {
             stmts: self.block(&b.stmts),
             frame_size: b.frame_size,
+            invariants,
         }
     }
 
@@ -447,7 +463,7 @@ impl Compiler<'_> {
                     let Some(new) = new else {
                         return fail(F::Overflow, sp);
                     };
-                    it.write_var(var as ir::VarId, Value::Int(new));
+                    it.write_int(var as ir::VarId, new);
                     Ok(())
                 })
             }
@@ -609,6 +625,23 @@ impl Compiler<'_> {
                     Ok(())
                 })
             }
+        }
+    }
+}
+
+/// The state variables `stmts` may assign, on any path.
+fn assigned_vars(stmts: &[ir::Stmt], out: &mut Vec<ir::VarId>) {
+    for s in stmts {
+        match &s.kind {
+            S::Assign {
+                root: Root::Var(v), ..
+            } => out.push(*v),
+            S::If(_, a, b) => {
+                assigned_vars(a, out);
+                assigned_vars(b, out);
+            }
+            S::ForRange(_, _, _, b) | S::ForEach(_, _, _, b) => assigned_vars(b, out),
+            _ => {}
         }
     }
 }

@@ -79,22 +79,55 @@ impl Interp {
         self.undo.iter().map(|(v, _)| *v)
     }
 
-    /// Ends the transaction keeping its writes, which go to `out`: the
-    /// variables whose value changed (`x = x` writes nothing), in the order
-    /// the transaction first assigned them.
-    pub fn commit_into(&mut self, out: &mut Vec<Write>) {
-        out.clear();
-        for (v, old) in self.undo.drain(..) {
-            self.touched[v as usize] = false;
-            let new = match (&self.state[v as usize], &old) {
-                // The common case, without the generic comparison and clone.
-                (Value::Int(n), Value::Int(o)) if n == o => continue,
-                (Value::Int(n), _) => Value::Int(*n),
-                (n, o) if n == o => continue,
-                (n, _) => n.clone(),
-            };
-            out.push(Write { var: v, old, new });
+    /// Ends the transaction keeping its writes: the variables whose value
+    /// changed (`x = x` writes nothing) go to `changed` in the order the
+    /// transaction first assigned them, and their encoding (variable id, new
+    /// value) to the run hash's buffer `hash`. Full [`Write`] records, with
+    /// the old values, are built only when `records` asks for them (someone
+    /// observes the run): the hot loop does not pay for them.
+    pub fn commit(
+        &mut self,
+        hash: &mut Vec<u8>,
+        changed: &mut Vec<VarId>,
+        mut records: Option<&mut Vec<Write>>,
+    ) {
+        changed.clear();
+        if let Some(r) = records.as_deref_mut() {
+            r.clear();
         }
+        for (v, old) in self.undo.iter_mut() {
+            let v = *v;
+            let i = v as usize;
+            self.touched[i] = false;
+            let new = &self.state[i];
+            match (new, &*old) {
+                // The common case, without the generic comparison.
+                (Value::Int(n), Value::Int(o)) => {
+                    if n == o {
+                        continue;
+                    }
+                    hash.extend_from_slice(&v.to_le_bytes());
+                    hash.push(1);
+                    hash.extend_from_slice(&n.to_le_bytes());
+                }
+                (n, o) => {
+                    if n == o {
+                        continue;
+                    }
+                    hash.extend_from_slice(&v.to_le_bytes());
+                    super::hash::encode_value(hash, n);
+                }
+            }
+            changed.push(v);
+            if let Some(r) = records.as_deref_mut() {
+                r.push(Write {
+                    var: v,
+                    old: std::mem::replace(old, Value::Bool(false)),
+                    new: new.clone(),
+                });
+            }
+        }
+        self.undo.clear();
     }
 
     /// Ends the transaction undoing every write and dropping every send.
@@ -126,6 +159,25 @@ impl Interp {
             self.undo.push((v, old));
         } else {
             self.state[i] = value;
+        }
+    }
+
+    /// [`Interp::write_var`] for an `Int` variable, which always holds an
+    /// `Int`: the slot is updated in place, without moving a `Value`.
+    #[inline]
+    pub fn write_int(&mut self, v: VarId, n: i64) {
+        let i = v as usize;
+        if !self.touched[i] {
+            self.touched[i] = true;
+            let old = match self.state[i] {
+                Value::Int(o) => o,
+                _ => 0,
+            };
+            self.undo.push((v, Value::Int(old)));
+        }
+        match &mut self.state[i] {
+            Value::Int(x) => *x = n,
+            slot => *slot = Value::Int(n),
         }
     }
 
