@@ -3,6 +3,7 @@
 //! Q in [`queue::Queue`], τ is `tick`. One event per cycle; E005 is proven by
 //! an exact repeat of the configuration modulo time.
 
+pub mod checkpoint;
 pub mod compile;
 pub mod eval;
 pub mod failure;
@@ -13,11 +14,11 @@ pub mod queue;
 pub mod report;
 pub mod sim;
 
-use std::hash::{Hash, Hasher};
 
 use crate::codes::Code;
 use crate::ir::{self, GoalId, Priority, Program, VarId};
 use crate::value::Value;
+pub use checkpoint::Checkpoint;
 use compile::Compiled;
 use eval::{Effects, Interp, Write};
 use failure::Failure;
@@ -98,29 +99,6 @@ impl Outcome {
     }
 }
 
-/// Everything needed to continue a run from a cycle: [`Runtime::restore`]
-/// puts a runtime back exactly where [`Runtime::checkpoint`] found it.
-#[derive(Clone)]
-pub struct Checkpoint {
-    pub cycle: u64,
-    state: Vec<Value>,
-    tick: i64,
-    next_effect_id: u64,
-    queue: Queue,
-    seq: u64,
-    in_progress: Vec<u32>,
-    yielded: Vec<bool>,
-    yields: Vec<Yield>,
-    repair_runs: Vec<u64>,
-    hash: sha2::Sha256,
-    quiescent: Vec<Value>,
-    retries: u64,
-    max_wait: [u64; 5],
-    outcome: Option<Outcome>,
-    external_input: bool,
-    goal_truth: Vec<bool>,
-}
-
 /// The part of the configuration that decides the rest of the run, modulo time.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Fingerprint {
@@ -131,6 +109,58 @@ struct Fingerprint {
     yielded: Vec<bool>,
     next_effect: u64,
     tick: Option<i64>,
+}
+
+impl Fingerprint {
+    /// sha256 of the canonical encoding (that of the run hash: values as in
+    /// docs/runtime.md, integers little-endian). Snapshots store digests, not
+    /// whole configurations, so a resumed run compares against them.
+    fn digest(&self) -> [u8; 32] {
+        use sha2::Digest;
+        let mut b = Vec::with_capacity(64 + 16 * self.state.len());
+        encode_kind(&mut b, &self.current);
+        for v in &self.state {
+            hash::encode_value(&mut b, v);
+        }
+        b.extend_from_slice(&(self.queue.len() as u64).to_le_bytes());
+        for (p, k, root, retry, due) in &self.queue {
+            b.push(*p as u8);
+            encode_kind(&mut b, k);
+            b.extend_from_slice(&root.map_or(u64::MAX, u64::from).to_le_bytes());
+            b.extend_from_slice(&retry.to_le_bytes());
+            b.extend_from_slice(&due.to_le_bytes());
+        }
+        for n in &self.in_progress {
+            b.extend_from_slice(&n.to_le_bytes());
+        }
+        b.extend(self.yielded.iter().map(|y| *y as u8));
+        b.extend_from_slice(&self.next_effect.to_le_bytes());
+        match self.tick {
+            Some(t) => {
+                b.push(1);
+                b.extend_from_slice(&t.to_le_bytes());
+            }
+            None => b.push(0),
+        }
+        sha2::Sha256::digest(&b).into()
+    }
+}
+
+fn encode_kind(b: &mut Vec<u8>, k: &EventKind) {
+    match k {
+        EventKind::Message { handler, args } => {
+            b.push(1);
+            b.extend_from_slice(&handler.to_le_bytes());
+            b.extend_from_slice(&(args.len() as u32).to_le_bytes());
+            for a in args {
+                hash::encode_value(b, a);
+            }
+        }
+        EventKind::Repair { goal } => {
+            b.push(2);
+            b.extend_from_slice(&goal.to_le_bytes());
+        }
+    }
 }
 
 pub struct Runtime<'p> {
@@ -154,7 +184,9 @@ pub struct Runtime<'p> {
     /// added (cycles only grow), so going back to a checkpoint drops exactly
     /// the entries added since. Entries from before a yield stay: the yielded
     /// set is part of every fingerprint, so they can never match again.
-    fingerprints: std::collections::BTreeMap<(u64, u64), Fingerprint>,
+    /// A fingerprint is kept whole for exact comparison; entries restored
+    /// from a snapshot have only their digest (see [`Fingerprint::digest`]).
+    fingerprints: std::collections::BTreeMap<(u64, u64), ([u8; 32], Option<Fingerprint>)>,
     fingerprint_order: Vec<(u64, u64)>,
     hasher: hash::RunHasher,
     quiescent: Vec<Value>,
@@ -171,6 +203,9 @@ pub struct Runtime<'p> {
     external_input: bool,
     /// Each goal's truth after the last cycle (kept only while observed).
     goal_truth: Vec<bool>,
+    /// How many external inputs have been delivered (a resumed run goes on
+    /// from the next).
+    pub inputs_delivered: u64,
 }
 
 impl<'p> Runtime<'p> {
@@ -230,6 +265,7 @@ impl<'p> Runtime<'p> {
             observer: None,
             external_input: false,
             goal_truth: Vec::new(),
+            inputs_delivered: 0,
         };
         rt.start(initial);
         rt
@@ -373,6 +409,7 @@ impl<'p> Runtime<'p> {
     /// with no causal root. A run that had ended goes on.
     pub fn send_external(&mut self, handler: ir::HandlerId, args: queue::Args) {
         self.external_input = true;
+        self.inputs_delivered += 1;
         let due = self.tau();
         let cycle = self.cycle;
         self.enqueue(EventKind::Message { handler, args }, None, 0, due, cycle);
@@ -398,19 +435,25 @@ impl<'p> Runtime<'p> {
     /// Runs to the end, delivering each external input `(after, handler,
     /// args)` once `after` cycles have run (inputs in order of `after`).
     pub fn run_with_inputs(&mut self, inputs: &[(u64, ir::HandlerId, queue::Args)]) -> &Outcome {
-        let mut next = 0;
         loop {
-            while next < inputs.len() && self.input_due(inputs[next].0) {
-                let (_, h, args) = &inputs[next];
-                self.send_external(*h, args.clone());
-                next += 1;
-            }
+            self.deliver_inputs(inputs);
             if self.outcome.is_some() {
                 break;
             }
             self.step();
         }
         self.outcome.as_ref().unwrap_or(&Outcome::Converged)
+    }
+
+    /// Sends the inputs of `inputs` (the run's whole list, in order of
+    /// `after`) that are due and not yet delivered.
+    pub fn deliver_inputs(&mut self, inputs: &[(u64, ir::HandlerId, queue::Args)]) {
+        while let Some((after, h, args)) = inputs.get(self.inputs_delivered as usize) {
+            if !self.input_due(*after) {
+                break;
+            }
+            self.send_external(*h, args.clone());
+        }
     }
 
     /// Saves where the run is (between cycles). Costs O(variables + queue).
@@ -433,6 +476,7 @@ impl<'p> Runtime<'p> {
             outcome: self.outcome.clone(),
             external_input: self.external_input,
             goal_truth: self.goal_truth.clone(),
+            inputs_delivered: self.inputs_delivered,
         }
     }
 
@@ -469,6 +513,7 @@ impl<'p> Runtime<'p> {
         self.outcome = c.outcome.clone();
         self.external_input = c.external_input;
         self.goal_truth = c.goal_truth.clone();
+        self.inputs_delivered = c.inputs_delivered;
     }
 
     /// Clears a budget ending so that stepping can go on (the REPL's `:step`
@@ -545,18 +590,28 @@ impl<'p> Runtime<'p> {
             return None;
         }
         let fp = self.fingerprint(current);
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        fp.hash(&mut h);
-        let key = h.finish();
-        // Keyed by (hash, cycle): equal hashes are neighbours, confirmed by equality.
-        if let Some(((_, mu), _)) = self
-            .fingerprints
-            .range((key, 0)..(key, t))
-            .find(|(_, f)| **f == fp)
+        let digest = fp.digest();
+        let key = u64::from_le_bytes([
+            digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6],
+            digest[7],
+        ]);
+        // Keyed by (hash, cycle): equal hashes are neighbours, confirmed by
+        // equality (or, for entries restored from a snapshot, by the digest).
+        if let Some(((_, mu), _)) =
+            self.fingerprints
+                .range((key, 0)..(key, t))
+                .find(|(_, (d, f))| match f {
+                    Some(f) => *f == fp,
+                    None => *d == digest,
+                })
         {
             return Some(*mu);
         }
-        if self.fingerprints.insert((key, t), fp).is_none() {
+        if self
+            .fingerprints
+            .insert((key, t), (digest, Some(fp)))
+            .is_none()
+        {
             self.fingerprint_order.push((key, t));
         }
         None
