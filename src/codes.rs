@@ -30,10 +30,11 @@ pub enum Code {
     J003,
     J004,
     J005,
+    J006,
 }
 
 impl Code {
-    pub const ALL: [Code; 22] = [
+    pub const ALL: [Code; 23] = [
         Code::E001,
         Code::E002,
         Code::E003,
@@ -56,6 +57,7 @@ impl Code {
         Code::J003,
         Code::J004,
         Code::J005,
+        Code::J006,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +84,7 @@ impl Code {
             Code::J003 => "J003",
             Code::J004 => "J004",
             Code::J005 => "J005",
+            Code::J006 => "J006",
         }
     }
 
@@ -114,6 +117,7 @@ impl Code {
             Code::J003 => "the journal's last record is torn",
             Code::J004 => "a journal record is corrupt",
             Code::J005 => "the journal belongs to another program or other settings",
+            Code::J006 => "a snapshot is unusable",
         }
     }
 
@@ -142,6 +146,7 @@ impl Code {
             Code::J003 => include_str!("../docs/codes/J003.md"),
             Code::J004 => include_str!("../docs/codes/J004.md"),
             Code::J005 => include_str!("../docs/codes/J005.md"),
+            Code::J006 => include_str!("../docs/codes/J006.md"),
         }
     }
 }

@@ -5,12 +5,16 @@
 //! corrupt (a checksum or length that cannot be right). A torn or corrupt
 //! record is never returned.
 //!
-//! What is journaled (effect results, external inputs) and recovery on top of
-//! this layer are the rest of issue 4.
+//! On top: `run` (what is journaled: effect results, external inputs, the
+//! ending), `snapshot` (checkpoints on disk, written in the background, which
+//! bound the log) and `session` (a journaled run, resumed from the newest
+//! usable snapshot).
 
 pub mod frame;
 pub mod run;
 pub mod segment;
+pub mod session;
+pub mod snapshot;
 
 pub use frame::{Frame, FrameError};
 pub use segment::{inspect, Inspection, JournalError, Tail, Writer};

@@ -13,7 +13,7 @@ pub mod ops;
 pub mod queue;
 pub mod report;
 pub mod sim;
-
+pub mod subprocess;
 
 use crate::codes::Code;
 use crate::ir::{self, GoalId, Priority, Program, VarId};
@@ -95,6 +95,48 @@ impl Outcome {
             Outcome::Stuck { .. } | Outcome::Budget { .. } => Some(Code::E006),
             Outcome::RetriesExhausted { .. } => Some(Code::E007),
             Outcome::InitialState { .. } => Some(Code::E008),
+        }
+    }
+}
+
+/// One entry of the oscillation detector's memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DetectorRecord {
+    /// The configuration at the repair cycle `cycle` had this digest.
+    Fingerprint { cycle: u64, digest: [u8; 32] },
+    /// Goal `goal`'s repair ran at cycle `cycle`.
+    Repair { cycle: u64, goal: GoalId },
+}
+
+impl DetectorRecord {
+    /// A fixed binary form: `F`, cycle (u64 LE), digest; or `R`, cycle, goal (u32 LE).
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            DetectorRecord::Fingerprint { cycle, digest } => {
+                out.push(b'F');
+                out.extend_from_slice(&cycle.to_le_bytes());
+                out.extend_from_slice(digest);
+            }
+            DetectorRecord::Repair { cycle, goal } => {
+                out.push(b'R');
+                out.extend_from_slice(&cycle.to_le_bytes());
+                out.extend_from_slice(&goal.to_le_bytes());
+            }
+        }
+    }
+
+    pub fn decode(b: &[u8]) -> Option<DetectorRecord> {
+        let cycle = u64::from_le_bytes(b.get(1..9)?.try_into().ok()?);
+        match (b.first()?, b.len()) {
+            (b'F', 41) => Some(DetectorRecord::Fingerprint {
+                cycle,
+                digest: b[9..41].try_into().ok()?,
+            }),
+            (b'R', 13) => Some(DetectorRecord::Repair {
+                cycle,
+                goal: u32::from_le_bytes(b[9..13].try_into().ok()?),
+            }),
+            _ => None,
         }
     }
 }
@@ -516,6 +558,67 @@ impl<'p> Runtime<'p> {
         self.inputs_delivered = c.inputs_delivered;
     }
 
+    /// The oscillation detector's memory, as records: the fingerprints
+    /// from the `from`-th on (their digests) and the repair cycles after
+    /// cycle `after`. Journaled runs append these to disk before a snapshot
+    /// that counts them, so a resumed run proves the same loops.
+    pub fn detector_records(&self, from: usize, after: Option<u64>) -> Vec<DetectorRecord> {
+        let mut out: Vec<DetectorRecord> = self
+            .fingerprint_order
+            .get(from..)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|k| {
+                self.fingerprints
+                    .get(k)
+                    .map(|(d, _)| DetectorRecord::Fingerprint {
+                        cycle: k.1,
+                        digest: *d,
+                    })
+            })
+            .collect();
+        let start = after.map_or(0, |c| c + 1);
+        out.extend(
+            self.repair_log
+                .range(start..)
+                .map(|(c, g)| DetectorRecord::Repair {
+                    cycle: *c,
+                    goal: *g,
+                }),
+        );
+        out
+    }
+
+    /// How many fingerprints the detector holds.
+    pub fn fingerprint_count(&self) -> usize {
+        self.fingerprint_order.len()
+    }
+
+    /// Puts back detector memory read from disk (on a fresh runtime, before
+    /// [`Runtime::restore`]'s cycle goes on).
+    pub fn restore_detector(&mut self, records: &[DetectorRecord]) {
+        for r in records {
+            match *r {
+                DetectorRecord::Fingerprint { cycle, digest } => {
+                    let key = u64::from_le_bytes([
+                        digest[0], digest[1], digest[2], digest[3], digest[4], digest[5],
+                        digest[6], digest[7],
+                    ]);
+                    if self
+                        .fingerprints
+                        .insert((key, cycle), (digest, None))
+                        .is_none()
+                    {
+                        self.fingerprint_order.push((key, cycle));
+                    }
+                }
+                DetectorRecord::Repair { cycle, goal } => {
+                    self.repair_log.insert(cycle, goal);
+                }
+            }
+        }
+    }
+
     /// Clears a budget ending so that stepping can go on (the REPL's `:step`
     /// after `:run N`).
     pub fn resume(&mut self) {
@@ -592,8 +695,7 @@ impl<'p> Runtime<'p> {
         let fp = self.fingerprint(current);
         let digest = fp.digest();
         let key = u64::from_le_bytes([
-            digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6],
-            digest[7],
+            digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
         ]);
         // Keyed by (hash, cycle): equal hashes are neighbours, confirmed by
         // equality (or, for entries restored from a snapshot, by the digest).

@@ -24,6 +24,23 @@ impl Value {
     pub fn list(items: im::Vector<Value>) -> Value {
         Value::List(Arc::new(items))
     }
+
+    /// Whether a value read from outside (an input line, an effect's result)
+    /// has type `t`, so typed code may rely on it.
+    pub fn fits(&self, t: &crate::types::Type) -> bool {
+        use crate::types::Type;
+        match (self, t) {
+            (Value::Int(_), Type::Int)
+            | (Value::Bool(_), Type::Bool)
+            | (Value::Str(_), Type::Str) => true,
+            (Value::List(l), Type::List(e)) => l.iter().all(|x| x.fits(e)),
+            (Value::Set(s), Type::Set(e)) => s.iter().all(|x| x.fits(e)),
+            (Value::Map(m), Type::Map(k, e)) => m.iter().all(|(a, b)| a.fits(k) && b.fits(e)),
+            // `{}` reads back as an empty map; it fits an empty set too.
+            (Value::Map(m), Type::Set(_)) => m.is_empty(),
+            _ => false,
+        }
+    }
 }
 
 /// Writes a string as a Lexum literal, escaping what the lexer would not read back.

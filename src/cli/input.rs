@@ -55,7 +55,7 @@ pub fn read(path: &str, program: &Program) -> Result<Inputs, String> {
         for (j, ((pname, pty), a)) in params.iter().zip(&line.args).enumerate() {
             let v =
                 from_json(a).ok_or_else(|| bad(format!("argument {} is not a value", j + 1)))?;
-            if !value_fits(&v, pty) {
+            if !v.fits(pty) {
                 return Err(bad(format!("argument `{pname}` must be {pty}, found {v}")));
             }
             args.push(v);
@@ -64,22 +64,4 @@ pub fn read(path: &str, program: &Program) -> Result<Inputs, String> {
     }
     out.sort_by_key(|(after, ..)| *after);
     Ok(out)
-}
-
-fn value_fits(v: &lexum::value::Value, t: &lexum::types::Type) -> bool {
-    use lexum::types::Type;
-    use lexum::value::Value;
-    match (v, t) {
-        (Value::Int(_), Type::Int) | (Value::Bool(_), Type::Bool) | (Value::Str(_), Type::Str) => {
-            true
-        }
-        (Value::List(l), Type::List(e)) => l.iter().all(|x| value_fits(x, e)),
-        (Value::Set(s), Type::Set(e)) => s.iter().all(|x| value_fits(x, e)),
-        (Value::Map(m), Type::Map(k, e)) => {
-            m.iter().all(|(a, b)| value_fits(a, k) && value_fits(b, e))
-        }
-        // `{}` reads back as an empty map; it fits an empty set too.
-        (Value::Map(m), Type::Set(_)) => m.is_empty(),
-        _ => false,
-    }
 }

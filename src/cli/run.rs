@@ -3,10 +3,9 @@
 use lexum::check::check_source;
 use lexum::diag::{render, Diagnostic};
 use lexum::ir::Program;
-use std::cell::RefCell;
-use std::rc::Rc;
 
-use lexum::journal::run::{Journal, Journaled, SyncPolicy};
+use lexum::journal::run::SyncPolicy;
+use lexum::journal::session;
 use lexum::runtime::{report, Options, Outcome, Runtime};
 use lexum::trace::format::Settings;
 use lexum::trace::record::{binding, record_session};
@@ -55,6 +54,16 @@ pub struct Args {
     /// With --journal: when results are made durable.
     #[arg(long, value_enum, default_value_t = Sync::Always)]
     sync: Sync,
+    /// With --journal: write a snapshot every N cycles (and when the run ends quiescent).
+    #[arg(long, value_name = "N", default_value_t = session::DEFAULT_SNAPSHOT_EVERY)]
+    snapshot_every: u64,
+    /// With --journal: start a new log segment past this many bytes.
+    #[arg(long, hide = true, default_value_t = lexum::journal::run::SEGMENT_BYTES)]
+    segment_bytes: u64,
+    /// Bind an effect to a command: JSON arguments on stdin, a JSON result
+    /// on stdout, a non-zero exit is an effect error (docs/journal.md).
+    #[arg(long, value_name = "NAME=COMMAND")]
+    effect: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -137,31 +146,45 @@ pub fn run(args: Args) -> i32 {
             }
         },
     };
+    if !args.effect.is_empty() && args.trace.is_some() {
+        super::err("error[L002]: --effect and --trace cannot be used together yet (a trace replays simulated effects)\n");
+        return exit::USAGE;
+    }
     if args.journal.is_some() && args.trace.is_some() {
         super::err("error[L002]: --journal and --trace cannot be used together yet\n");
         return exit::USAGE;
     }
-    let journal = match &args.journal {
-        None => None,
-        Some(dir) => {
-            let hash = lexum::trace::sha256_hex(file.text.as_bytes());
+    let mut journal = None;
+    let (mut rt, outcome) = match (&args.journal, &args.trace) {
+        (Some(dir), _) => {
             let policy = match args.sync {
                 Sync::Always => SyncPolicy::Always,
                 Sync::Batch => SyncPolicy::Batch,
                 Sync::Never => SyncPolicy::Never,
             };
-            match Journal::open(std::path::Path::new(dir), &hash, &settings, policy) {
-                Ok(mut j) => {
-                    j.start(&hash, &settings);
-                    if let Err(e) = j.inputs(&inputs) {
-                        super::err(&format!("{e}\n"));
-                        return exit::USAGE;
+            let setup = session::Setup {
+                dir: std::path::Path::new(dir),
+                source: &file.text,
+                settings: &settings,
+                inputs: &inputs,
+                policy,
+                snapshot_every: args.snapshot_every,
+                segment_bytes: args.segment_bytes,
+            };
+            let inner = match effect_binding(&settings, &args.effect, &program) {
+                Ok(b) => b,
+                Err(e) => {
+                    super::err(&format!("{e}\n"));
+                    return exit::USAGE;
+                }
+            };
+            match session::run(&program, &setup, inner) {
+                Ok(done) => {
+                    for w in &done.warnings {
+                        super::err(&format!("{w}\n"));
                     }
-                    if let Some(e) = j.error.take() {
-                        super::err(&format!("{e}\n"));
-                        return exit::USAGE;
-                    }
-                    Some(Rc::new(RefCell::new(j)))
+                    journal = Some(done.journal);
+                    (done.runtime, done.outcome)
                 }
                 Err(e) => {
                     super::err(&format!("{e}\n"));
@@ -169,39 +192,32 @@ pub fn run(args: Args) -> i32 {
                 }
             }
         }
-    };
-    let (mut rt, outcome) = match &args.trace {
-        _ if journal.is_some() => {
-            let options = Options {
-                max_cycles: settings.max_cycles,
-                detect_oscillation: settings.oscillation_detection,
-                evaluate_all_goals: false,
-            };
-            let fx = Box::new(Journaled {
-                journal: journal.clone().expect("checked above"),
-                inner: binding(&settings),
-            });
-            let mut rt = Runtime::new(&program, options, fx);
-            let outcome = rt.run_with_inputs(&inputs).clone();
-            (rt, outcome)
-        }
-        Some(path) => match record_to_file(&program, &file.text, &settings, &inputs, path) {
-            Ok(r) => r,
-            Err(e) => {
-                super::err(&format!(
-                    "error[{}]: cannot write the trace `{path}`: {e}\n",
-                    lexum::codes::Code::L001
-                ));
-                return exit::USAGE;
+        (None, Some(path)) => {
+            match record_to_file(&program, &file.text, &settings, &inputs, path) {
+                Ok(r) => r,
+                Err(e) => {
+                    super::err(&format!(
+                        "error[{}]: cannot write the trace `{path}`: {e}\n",
+                        lexum::codes::Code::L001
+                    ));
+                    return exit::USAGE;
+                }
             }
-        },
-        None => {
+        }
+        (None, None) => {
             let options = Options {
                 max_cycles: settings.max_cycles,
                 detect_oscillation: settings.oscillation_detection,
                 evaluate_all_goals: false,
             };
-            let mut rt = Runtime::new(&program, options, binding(&settings));
+            let inner = match effect_binding(&settings, &args.effect, &program) {
+                Ok(b) => b,
+                Err(e) => {
+                    super::err(&format!("{e}\n"));
+                    return exit::USAGE;
+                }
+            };
+            let mut rt = Runtime::new(&program, options, inner);
             let outcome = rt.run_with_inputs(&inputs).clone();
             (rt, outcome)
         }
@@ -248,6 +264,23 @@ pub fn run(args: Args) -> i32 {
         Outcome::Converged => exit::OK,
         _ => exit::ABORTED,
     }
+}
+
+/// The effect binding: commands from `--effect`, then the `--effects` one.
+fn effect_binding(
+    settings: &Settings,
+    flags: &[String],
+    program: &Program,
+) -> Result<Box<dyn lexum::runtime::eval::Effects>, String> {
+    let fallback = binding(settings);
+    if flags.is_empty() {
+        return Ok(fallback);
+    }
+    let commands = lexum::runtime::subprocess::parse_bindings(flags, program)?;
+    Ok(Box::new(lexum::runtime::subprocess::Subprocess {
+        commands,
+        fallback,
+    }))
 }
 
 /// Records the run's trace into `path` atomically: a temporary file beside it,

@@ -78,13 +78,18 @@ pub enum OpenError {
     Mismatch {
         what: String,
     },
+    /// The log's first records were removed (they were covered by a
+    /// snapshot) and no snapshot is usable: there is nothing to resume from.
+    NoStart,
 }
 
 impl OpenError {
     pub fn code(&self) -> Code {
         match self {
             OpenError::Storage(e) => e.code(),
-            OpenError::Corrupt { .. } | OpenError::Unreadable { .. } => Code::J004,
+            OpenError::Corrupt { .. } | OpenError::Unreadable { .. } | OpenError::NoStart => {
+                Code::J004
+            }
             OpenError::Mismatch { .. } => Code::J005,
         }
     }
@@ -102,6 +107,11 @@ impl std::fmt::Display for OpenError {
             OpenError::Unreadable { index } => {
                 write!(f, "error[{}]: journal record {index} is not an entry this lexum reads", self.code())
             }
+            OpenError::NoStart => write!(
+                f,
+                "error[{}]: no snapshot is usable and the log's beginning was removed; refusing to resume from a guess",
+                self.code()
+            ),
             OpenError::Mismatch { what } => write!(
                 f,
                 "error[{}]: this journal belongs to {what}; it was left unchanged (use another --journal directory)",
@@ -118,6 +128,13 @@ pub struct Journal {
     policy: SyncPolicy,
     unsynced: usize,
     fresh: bool,
+    /// Whether the log holds any record at all.
+    pub has_records: bool,
+    /// Segments roll over past this size ([`SEGMENT_BYTES`] unless a test
+    /// wants many small ones).
+    pub segment_bytes: u64,
+    /// Where the log ended when it was opened (segment, byte offset).
+    base: (u64, u64),
     /// (status, run hash) when the journaled run already ended.
     pub ended: Option<(String, String)>,
     recorded: BTreeMap<u64, Result<Value, String>>,
@@ -141,6 +158,9 @@ impl Journal {
             policy,
             unsynced: 0,
             fresh: true,
+            has_records: false,
+            segment_bytes: SEGMENT_BYTES,
+            base: (1, 0),
             ended: None,
             recorded: BTreeMap::new(),
             inputs: None,
@@ -152,6 +172,13 @@ impl Journal {
         let found = inspect(dir).map_err(OpenError::Storage)?;
         if let Tail::Corrupt { segment, offset } = found.tail {
             return Err(OpenError::Corrupt { segment, offset });
+        }
+        j.has_records = !found.records.is_empty();
+        if let Some((n, bytes, _)) = found.segments.last() {
+            j.base = match found.tail {
+                Tail::Torn { offset, .. } => (*n, offset),
+                _ => (*n, *bytes),
+            };
         }
         for (index, payload) in found.records.iter().enumerate() {
             let entry: Entry =
@@ -188,15 +215,23 @@ impl Journal {
                 Entry::Inputs { inputs } => j.inputs = Some(inputs),
             }
         }
-        if !found.records.is_empty() && j.fresh {
-            return Err(OpenError::Unreadable { index: 0 });
-        }
         Ok(j)
+    }
+
+    /// Whether the log's first record (naming program and settings) is
+    /// there; after snapshots bounded the log it may have been removed.
+    pub fn has_start(&self) -> bool {
+        !self.fresh
+    }
+
+    /// Where the next record goes: (segment, byte offset).
+    pub fn position(&self) -> (u64, u64) {
+        self.writer.as_ref().map_or(self.base, |w| w.position())
     }
 
     /// Records start the first time only.
     pub fn start(&mut self, program_hash: &str, settings: &Settings) {
-        if self.fresh {
+        if self.fresh && !self.has_records {
             self.append(&Entry::Start {
                 program_hash: program_hash.to_string(),
                 settings: settings.clone(),
@@ -208,15 +243,17 @@ impl Journal {
 
     /// Journals the run's external inputs (durably, before any is enqueued),
     /// or checks them against the journaled ones when resuming.
+    /// `from_snapshot`: a snapshot (which names the inputs by hash) was
+    /// loaded, so inputs missing from the log were removed with its
+    /// beginning, not never journaled.
     pub fn inputs(
         &mut self,
         inputs: &[(u64, ir::HandlerId, crate::runtime::queue::Args)],
+        from_snapshot: bool,
     ) -> Result<(), OpenError> {
-        let these: Vec<(u64, u32, Vec<Json>)> = inputs
-            .iter()
-            .map(|(a, h, args)| (*a, *h, args.iter().map(to_json).collect()))
-            .collect();
+        let these = inputs_json(inputs);
         match &self.inputs {
+            None if from_snapshot => Ok(()),
             Some(recorded) if *recorded != these => Err(OpenError::Mismatch {
                 what: "a run with other external inputs".into(),
             }),
@@ -238,7 +275,7 @@ impl Journal {
             return;
         }
         if self.writer.is_none() {
-            match Writer::open(&self.dir, SEGMENT_BYTES) {
+            match Writer::open(&self.dir, self.segment_bytes) {
                 Ok(w) => self.writer = Some(w),
                 Err(e) => {
                     self.error = Some(e);
@@ -274,6 +311,16 @@ impl Journal {
             self.sync();
         }
     }
+}
+
+/// The inputs as journaled (and hashed into snapshots).
+pub fn inputs_json(
+    inputs: &[(u64, ir::HandlerId, crate::runtime::queue::Args)],
+) -> Vec<(u64, u32, Vec<Json>)> {
+    inputs
+        .iter()
+        .map(|(a, h, args)| (*a, *h, args.iter().map(to_json).collect()))
+        .collect()
 }
 
 /// The effect binding of a journaled run: a recorded result is played back;

@@ -143,6 +143,12 @@ impl Writer {
         Ok(())
     }
 
+    /// Where the next record goes: (segment, byte offset), counting records
+    /// appended but not yet written.
+    pub fn position(&self) -> (u64, u64) {
+        (self.number, self.size + self.buf.len() as u64)
+    }
+
     fn path(&self) -> PathBuf {
         self.dir.join(segment_name(self.number))
     }

@@ -130,7 +130,11 @@ fn state_of(j: &Json, n: usize) -> Result<Vec<Value>, Unreadable> {
         .collect()
 }
 
-fn list_of<T>(j: Option<&Json>, n: usize, f: impl Fn(&Json) -> Option<T>) -> Result<Vec<T>, Unreadable> {
+fn list_of<T>(
+    j: Option<&Json>,
+    n: usize,
+    f: impl Fn(&Json) -> Option<T>,
+) -> Result<Vec<T>, Unreadable> {
     let Some(Json::Array(items)) = j else {
         return bad("a list is missing");
     };
@@ -257,7 +261,13 @@ impl Checkpoint {
             hash,
             quiescent,
             retries: u64_of(j, "retries")?,
-            max_wait: [max_wait[0], max_wait[1], max_wait[2], max_wait[3], max_wait[4]],
+            max_wait: [
+                max_wait[0],
+                max_wait[1],
+                max_wait[2],
+                max_wait[3],
+                max_wait[4],
+            ],
             outcome: None,
             external_input: o
                 .get("external_input")

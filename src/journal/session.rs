@@ -1,0 +1,140 @@
+//! A journaled run from start to end (`lexum run FILE --journal DIR`):
+//! open the journal, resume from the newest usable snapshot (or the start),
+//! run with effect results journaled before use, hand a snapshot to the
+//! background writer every `snapshot_every` cycles and when the run ends
+//! quiescent, and finally record the ending.
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+
+use super::run::{inputs_json, Journal, Journaled, OpenError, SyncPolicy};
+use super::snapshot::{self, Identity, Position, Snapshotter};
+use crate::ir::{HandlerId, Program};
+use crate::runtime::eval::Effects;
+use crate::runtime::queue::Args;
+use crate::runtime::{Options, Outcome, Runtime};
+use crate::trace::format::Settings;
+use crate::trace::sha256_hex;
+
+/// The default snapshot interval, in cycles: often enough that recovery
+/// re-executes little, rare enough that writing costs nothing measurable.
+pub const DEFAULT_SNAPSHOT_EVERY: u64 = 100_000;
+
+/// How a journaled run is set up.
+pub struct Setup<'a> {
+    pub dir: &'a Path,
+    pub source: &'a str,
+    pub settings: &'a Settings,
+    pub inputs: &'a [(u64, HandlerId, Args)],
+    pub policy: SyncPolicy,
+    pub snapshot_every: u64,
+    pub segment_bytes: u64,
+}
+
+/// A finished (or refused) journaled run.
+pub struct Finished<'p> {
+    pub runtime: Runtime<'p>,
+    pub outcome: Outcome,
+    pub journal: Rc<RefCell<Journal>>,
+    /// The cycle the run resumed from (a snapshot's), if it did.
+    pub resumed_from: Option<u64>,
+    /// Skipped snapshots (J006) and snapshots that could not be written (J002).
+    pub warnings: Vec<String>,
+}
+
+/// Runs `program` journaled in `setup.dir`, resuming whatever is there.
+pub fn run<'p>(
+    program: &'p Program,
+    setup: &Setup<'_>,
+    inner: Box<dyn Effects>,
+) -> Result<Finished<'p>, OpenError> {
+    let id = Identity {
+        program_hash: sha256_hex(setup.source.as_bytes()),
+        settings: setup.settings.clone(),
+        inputs_hash: sha256_hex(
+            &serde_json::to_vec(&inputs_json(setup.inputs)).unwrap_or_default(),
+        ),
+    };
+    let mut j = Journal::open(setup.dir, &id.program_hash, setup.settings, setup.policy)?;
+    j.segment_bytes = setup.segment_bytes;
+    let (snap, skipped) = if setup.dir.exists() {
+        snapshot::load_newest(setup.dir, program, &id)
+    } else {
+        (None, Vec::new())
+    };
+    // An intact snapshot of another run means the journal is another run's.
+    if let Some(snapshot::SnapshotError::OtherRun { what, .. }) = skipped
+        .iter()
+        .find(|e| matches!(e, snapshot::SnapshotError::OtherRun { .. }))
+    {
+        return Err(OpenError::Mismatch { what: what.clone() });
+    }
+    if snap.is_none() && j.has_records && !j.has_start() {
+        return Err(OpenError::NoStart);
+    }
+    if snap.is_none() {
+        j.start(&id.program_hash, setup.settings);
+    }
+    j.inputs(setup.inputs, snap.is_some())?;
+    if let Some(e) = j.error.take() {
+        return Err(OpenError::Storage(e));
+    }
+    let ended = j.ended.is_some();
+    let journal = Rc::new(RefCell::new(j));
+    let options = Options {
+        max_cycles: setup.settings.max_cycles,
+        detect_oscillation: setup.settings.oscillation_detection,
+        evaluate_all_goals: false,
+    };
+    let fx = Box::new(Journaled {
+        journal: journal.clone(),
+        inner,
+    });
+    let mut rt = Runtime::new(program, options, fx);
+    if let Some(s) = &snap {
+        rt.restore_detector(&s.detector_records);
+        rt.restore(&s.checkpoint);
+    }
+    // A run that already ended writes nothing: no snapshots either.
+    let mut writer =
+        (!ended).then(|| Snapshotter::start(setup.dir, program, id.clone(), snap.as_ref()));
+    let every = setup.snapshot_every.max(1);
+    let mut last = rt.cycle;
+    loop {
+        rt.deliver_inputs(setup.inputs);
+        if rt.outcome.is_some() {
+            break;
+        }
+        rt.step();
+        if let Some(w) = writer.as_mut() {
+            if rt.outcome.is_none() && rt.cycle >= last + every && !w.busy() {
+                submit(&mut rt, w, &journal);
+                last = rt.cycle;
+            }
+        }
+    }
+    let outcome = rt.outcome.clone().unwrap_or(Outcome::Converged);
+    let mut warnings: Vec<String> = skipped.iter().map(|e| e.to_string()).collect();
+    if let Some(mut w) = writer {
+        // At quiescence: stepping again from here recomputes the ending.
+        if matches!(outcome, Outcome::Converged | Outcome::Stuck { .. }) && rt.cycle != last {
+            submit(&mut rt, &mut w, &journal);
+        }
+        warnings.extend(w.finish());
+    }
+    Ok(Finished {
+        runtime: rt,
+        outcome,
+        journal,
+        resumed_from: snap.map(|s| s.cycle),
+        warnings,
+    })
+}
+
+fn submit(rt: &mut Runtime<'_>, w: &mut Snapshotter, journal: &Rc<RefCell<Journal>>) {
+    let checkpoint = rt.checkpoint();
+    let detector = rt.detector_records(w.fingerprints_sent, w.repairs_sent_through);
+    let (segment, offset) = journal.borrow().position();
+    w.submit(checkpoint, detector, Position { segment, offset });
+}

@@ -1,0 +1,601 @@
+//! Snapshots (LEXUM.md §5): `DIR/<cycle>.snapshot.json`, each a whole
+//! [`Checkpoint`] of a journaled run plus what recovery needs to trust it —
+//! the program's hash and settings, the journal position it covers
+//! (`mailbox_offset`), how many oscillation-detector records of
+//! `DIR/detector.wal` it counts, and a sha256 of its own content.
+//!
+//! A background [`Snapshotter`] thread is handed a checkpoint (an O(1) clone
+//! of each variable's persistent value) and does everything slow: the JSON,
+//! the hashes, the writes. Each file is written atomically (temporary file,
+//! fsync, rename, directory fsync). Once a snapshot is durable, all but the
+//! two newest are deleted, and so are the log segments wholly before the
+//! *previous* snapshot's position: the previous one stays usable as a
+//! fallback, with the log it needs.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+
+use serde_json::{json, Map, Value as Json};
+
+use super::frame;
+use super::segment::segments;
+use crate::codes::Code;
+use crate::ir::Program;
+use crate::runtime::{Checkpoint, DetectorRecord};
+use crate::trace::format::Settings;
+use crate::trace::sha256_hex;
+
+/// The oscillation detector's records, beside the snapshots.
+pub const DETECTOR_FILE: &str = "detector.wal";
+
+/// The `format` field of every snapshot.
+pub const FORMAT: &str = "lexum-snapshot/1";
+
+/// A journal position: segment number and byte offset in it (counting
+/// records appended but not yet written: the position is logical).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Position {
+    pub segment: u64,
+    pub offset: u64,
+}
+
+/// What ties a snapshot to one run: program, settings and external inputs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Identity {
+    pub program_hash: String,
+    pub settings: Settings,
+    pub inputs_hash: String,
+}
+
+/// How much of `detector.wal` a snapshot counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct DetectorMark {
+    pub records: u64,
+    pub bytes: u64,
+}
+
+/// A snapshot read back and checked against the program.
+pub struct Snapshot {
+    pub file: String,
+    pub cycle: u64,
+    pub run_hash: String,
+    pub checkpoint: Checkpoint,
+    pub mailbox: Position,
+    pub detector: DetectorMark,
+    pub detector_records: Vec<DetectorRecord>,
+}
+
+/// Why a snapshot file was skipped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotError {
+    Unreadable {
+        file: String,
+        why: String,
+    },
+    /// The content hash does not match: the file was changed or damaged.
+    Damaged {
+        file: String,
+    },
+    /// Another program, other settings or other inputs (`what` says which).
+    OtherRun {
+        file: String,
+        what: String,
+    },
+}
+
+impl SnapshotError {
+    pub fn code(&self) -> Code {
+        Code::J006
+    }
+}
+
+impl std::fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            SnapshotError::Unreadable { file, why } => {
+                write!(
+                    f,
+                    "warning[J006]: snapshot `{file}` is unusable ({why}); skipped"
+                )
+            }
+            SnapshotError::Damaged { file } => write!(
+                f,
+                "warning[J006]: snapshot `{file}` does not match its content hash; skipped"
+            ),
+            SnapshotError::OtherRun { file, what } => write!(
+                f,
+                "warning[J006]: snapshot `{file}` belongs to {what}; skipped"
+            ),
+        }
+    }
+}
+
+/// A snapshot's file name: the cycle, zero-padded so names sort by cycle.
+pub fn file_name(cycle: u64) -> String {
+    format!("{cycle:020}.snapshot.json")
+}
+
+/// The snapshot files in `dir`, oldest first.
+pub fn list(dir: &Path) -> Vec<String> {
+    let mut out: Vec<String> = fs::read_dir(dir)
+        .map(|rd| {
+            rd.filter_map(|e| e.ok())
+                .filter_map(|e| e.file_name().to_str().map(str::to_string))
+                .filter(|n| n.ends_with(".snapshot.json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// Variable names by domain, for the snapshot's `domains` section.
+#[derive(Clone)]
+pub struct Names {
+    /// (domain name, [(variable name, variable index)]).
+    domains: Vec<(String, Vec<(String, usize)>)>,
+    nvars: usize,
+}
+
+impl Names {
+    pub fn new(p: &Program) -> Names {
+        Names {
+            domains: p
+                .domains
+                .iter()
+                .map(|d| {
+                    let vars = d
+                        .vars
+                        .clone()
+                        .map(|v| (p.vars[v as usize].name.clone(), v as usize))
+                        .collect();
+                    (d.name.clone(), vars)
+                })
+                .collect(),
+            nvars: p.vars.len(),
+        }
+    }
+}
+
+/// Encodes a snapshot: the checkpoint's JSON with its state moved into one
+/// `{domain, state}` entry per domain, the identity, the position, and a
+/// `content_hash` over all of it (serde_json writes object keys sorted, so
+/// the bytes hashed are canonical).
+pub fn encode(
+    names: &Names,
+    c: &Checkpoint,
+    id: &Identity,
+    mailbox: Position,
+    detector: DetectorMark,
+) -> Vec<u8> {
+    let mut runtime = c.to_json();
+    let state = match runtime.as_object_mut().and_then(|o| o.remove("state")) {
+        Some(Json::Array(s)) => s,
+        _ => Vec::new(),
+    };
+    let domains: Vec<Json> = names
+        .domains
+        .iter()
+        .map(|(d, vars)| {
+            let mut m = Map::new();
+            for (name, i) in vars {
+                m.insert(name.clone(), state.get(*i).cloned().unwrap_or(Json::Null));
+            }
+            json!({ "domain": d, "state": m })
+        })
+        .collect();
+    let run_hash = {
+        use sha2::Digest;
+        crate::runtime::checkpoint::hex(&c.hash.clone().finalize())
+    };
+    let mut doc = json!({
+        "format": FORMAT,
+        "program_hash": id.program_hash,
+        "settings": id.settings,
+        "inputs_hash": id.inputs_hash,
+        "cycle": c.cycle,
+        "run_hash": run_hash,
+        "clock": runtime.get("clock").cloned().unwrap_or(Json::Null),
+        "mailbox_offset": { "segment": mailbox.segment, "offset": mailbox.offset },
+        "detector": { "records": detector.records, "bytes": detector.bytes },
+        "domains": domains,
+        "runtime": runtime,
+    });
+    let hash = sha256_hex(&serde_json::to_vec(&doc).unwrap_or_default());
+    if let Some(o) = doc.as_object_mut() {
+        o.insert("content_hash".into(), Json::String(hash));
+    }
+    serde_json::to_vec(&doc).unwrap_or_default()
+}
+
+/// The parts of a snapshot that need no program: for `journal inspect`.
+pub struct Header {
+    pub cycle: u64,
+    pub run_hash: String,
+    pub mailbox: Position,
+    pub detector: DetectorMark,
+}
+
+/// Parses a snapshot and checks its content hash.
+pub fn read_header(dir: &Path, file: &str) -> Result<(Header, Json), SnapshotError> {
+    let unreadable = |why: &str| SnapshotError::Unreadable {
+        file: file.to_string(),
+        why: why.to_string(),
+    };
+    let bytes = fs::read(dir.join(file)).map_err(|e| unreadable(&e.to_string()))?;
+    let mut doc: Json = serde_json::from_slice(&bytes).map_err(|_| unreadable("not JSON"))?;
+    let Some(o) = doc.as_object_mut() else {
+        return Err(unreadable("not an object"));
+    };
+    let Some(Json::String(claimed)) = o.remove("content_hash") else {
+        return Err(unreadable("no content hash"));
+    };
+    if sha256_hex(&serde_json::to_vec(&doc).unwrap_or_default()) != claimed {
+        return Err(SnapshotError::Damaged {
+            file: file.to_string(),
+        });
+    }
+    if doc.get("format").and_then(Json::as_str) != Some(FORMAT) {
+        return Err(unreadable("unknown format"));
+    }
+    let n = |a: &str, b: &str| doc.get(a).and_then(|x| x.get(b)).and_then(Json::as_u64);
+    let (Some(segment), Some(offset), Some(records), Some(bytes)) = (
+        n("mailbox_offset", "segment"),
+        n("mailbox_offset", "offset"),
+        n("detector", "records"),
+        n("detector", "bytes"),
+    ) else {
+        return Err(unreadable("no journal position"));
+    };
+    let header = Header {
+        cycle: doc.get("cycle").and_then(Json::as_u64).unwrap_or(0),
+        run_hash: doc
+            .get("run_hash")
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_string(),
+        mailbox: Position { segment, offset },
+        detector: DetectorMark { records, bytes },
+    };
+    Ok((header, doc))
+}
+
+/// Reads one snapshot for `program`, checking identity and detector records.
+pub fn read(
+    dir: &Path,
+    file: &str,
+    program: &Program,
+    id: &Identity,
+) -> Result<Snapshot, SnapshotError> {
+    let (h, mut doc) = read_header(dir, file)?;
+    let unreadable = |why: &str| SnapshotError::Unreadable {
+        file: file.to_string(),
+        why: why.to_string(),
+    };
+    let settings: Option<Settings> = doc
+        .get("settings")
+        .and_then(|s| serde_json::from_value(s.clone()).ok());
+    let other = |what: String| SnapshotError::OtherRun {
+        file: file.to_string(),
+        what,
+    };
+    match doc.get("program_hash").and_then(Json::as_str) {
+        Some(h) if h == id.program_hash => {}
+        h => {
+            return Err(other(format!(
+                "another program (sha256 {})",
+                h.unwrap_or("unknown")
+            )))
+        }
+    }
+    if settings.as_ref() != Some(&id.settings) {
+        return Err(other(
+            "a run with other settings (effects, seed, fail rate or budget)".into(),
+        ));
+    }
+    if doc.get("inputs_hash").and_then(Json::as_str) != Some(id.inputs_hash.as_str()) {
+        return Err(other("a run with other external inputs".into()));
+    }
+    // Put the state back together from the domains.
+    let names = Names::new(program);
+    let mut state = vec![Json::Null; names.nvars];
+    let Some(Json::Array(domains)) = doc.get("domains") else {
+        return Err(unreadable("no domains"));
+    };
+    if domains.len() != names.domains.len() {
+        return Err(unreadable("wrong number of domains"));
+    }
+    for (d, (name, vars)) in domains.iter().zip(&names.domains) {
+        if d.get("domain").and_then(Json::as_str) != Some(name.as_str()) {
+            return Err(unreadable("domains out of order"));
+        }
+        for (v, i) in vars {
+            match d.get("state").and_then(|s| s.get(v)) {
+                Some(x) => state[*i] = x.clone(),
+                None => return Err(unreadable("a variable is missing")),
+            }
+        }
+    }
+    let Some(runtime) = doc.get_mut("runtime").and_then(Json::as_object_mut) else {
+        return Err(unreadable("no runtime section"));
+    };
+    runtime.insert("state".into(), Json::Array(state));
+    let runtime = Json::Object(runtime.clone());
+    let checkpoint = Checkpoint::from_json(&runtime, program).map_err(|e| unreadable(&e.0))?;
+    if checkpoint.cycle != h.cycle {
+        return Err(unreadable("cycle does not match"));
+    }
+    let detector_records = read_detector(dir, h.detector, program.goals.len())
+        .ok_or_else(|| unreadable("its oscillation-detector records are missing"))?;
+    Ok(Snapshot {
+        file: file.to_string(),
+        cycle: h.cycle,
+        run_hash: h.run_hash,
+        checkpoint,
+        mailbox: h.mailbox,
+        detector: h.detector,
+        detector_records,
+    })
+}
+
+/// The first `mark.records` records of `detector.wal`, all intact and
+/// ending exactly at `mark.bytes`; `None` if they are not all there.
+fn read_detector(dir: &Path, mark: DetectorMark, ngoals: usize) -> Option<Vec<DetectorRecord>> {
+    if mark.records == 0 {
+        return Some(Vec::new());
+    }
+    let bytes = fs::read(dir.join(DETECTOR_FILE)).ok()?;
+    let bytes = bytes.get(..mark.bytes as usize)?;
+    let (frames, err) = frame::decode_all(bytes);
+    if err.is_some() || frames.len() as u64 != mark.records {
+        return None;
+    }
+    frames
+        .iter()
+        .map(|f| {
+            DetectorRecord::decode(&f.payload).filter(|r| match r {
+                DetectorRecord::Repair { goal, .. } => (*goal as usize) < ngoals,
+                DetectorRecord::Fingerprint { .. } => true,
+            })
+        })
+        .collect()
+}
+
+/// The newest usable snapshot (newest first, falling back past unusable
+/// ones), and the reasons any newer ones were skipped.
+pub fn load_newest(
+    dir: &Path,
+    program: &Program,
+    id: &Identity,
+) -> (Option<Snapshot>, Vec<SnapshotError>) {
+    let mut skipped = Vec::new();
+    for file in list(dir).iter().rev() {
+        match read(dir, file, program, id) {
+            Ok(s) => return (Some(s), skipped),
+            Err(e) => skipped.push(e),
+        }
+    }
+    (None, skipped)
+}
+
+/// Writes `bytes` to `dir/name` atomically: a temporary file, fsync, rename,
+/// then an fsync of the directory so the new name is durable too.
+pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = dir.join(format!("{name}.tmp"));
+    {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    fs::rename(&tmp, dir.join(name))?;
+    File::open(dir)?.sync_all()
+}
+
+struct Job {
+    checkpoint: Checkpoint,
+    detector: Vec<DetectorRecord>,
+    mailbox: Position,
+}
+
+/// What the writer thread keeps between jobs.
+struct WriterState {
+    dir: PathBuf,
+    names: Names,
+    id: Identity,
+    detector: DetectorMark,
+    /// (file, position) of the snapshots kept: the previous and the newest.
+    kept: Vec<(String, Position)>,
+}
+
+impl WriterState {
+    fn write(&mut self, job: Job) -> std::io::Result<()> {
+        // 1. The detector records the snapshot counts, durable first.
+        if !job.detector.is_empty() || self.detector.records == 0 {
+            let path = self.dir.join(DETECTOR_FILE);
+            let mut f = OpenOptions::new()
+                .create(true)
+                .write(true)
+                .truncate(false)
+                .open(&path)?;
+            // Anything past the mark was written for a snapshot that never
+            // became durable: cut it off.
+            f.set_len(self.detector.bytes)?;
+            let mut buf = Vec::new();
+            let mut rec = Vec::with_capacity(41);
+            for r in &job.detector {
+                rec.clear();
+                r.encode(&mut rec);
+                frame::encode(&mut buf, &rec);
+            }
+            use std::io::Seek;
+            f.seek(std::io::SeekFrom::Start(self.detector.bytes))?;
+            f.write_all(&buf)?;
+            f.sync_data()?;
+            self.detector.records += job.detector.len() as u64;
+            self.detector.bytes += buf.len() as u64;
+        }
+        // 2. The snapshot itself, atomically.
+        let name = file_name(job.checkpoint.cycle);
+        let bytes = encode(
+            &self.names,
+            &job.checkpoint,
+            &self.id,
+            job.mailbox,
+            self.detector,
+        );
+        write_atomic(&self.dir, &name, &bytes)?;
+        // 3. Bound the journal: keep this one and the previous one, and the
+        // log from the previous one's position on.
+        self.kept.retain(|(f, _)| *f != name);
+        self.kept.push((name, job.mailbox));
+        if self.kept.len() > 2 {
+            self.kept.remove(0);
+        }
+        let keep: Vec<&String> = self.kept.iter().map(|(f, _)| f).collect();
+        for f in list(&self.dir) {
+            if !keep.contains(&&f) {
+                let _ = fs::remove_file(self.dir.join(f));
+            }
+        }
+        if self.kept.len() == 2 {
+            let from = self.kept[0].1.segment;
+            if let Ok(segs) = segments(&self.dir) {
+                for (n, p) in segs {
+                    if n < from {
+                        let _ = fs::remove_file(p);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The background snapshot writer of a journaled run.
+pub struct Snapshotter {
+    tx: Option<mpsc::Sender<Job>>,
+    busy: Arc<AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+    errors: Arc<Mutex<Vec<String>>>,
+    /// Detector records handed over so far: fingerprints, and the cycle of
+    /// the last repair sent.
+    pub fingerprints_sent: usize,
+    pub repairs_sent_through: Option<u64>,
+}
+
+impl Snapshotter {
+    /// Starts the writer for `dir`, continuing from `resumed` (the snapshot
+    /// the run resumed from, if any).
+    pub fn start(
+        dir: &Path,
+        program: &Program,
+        id: Identity,
+        resumed: Option<&Snapshot>,
+    ) -> Snapshotter {
+        let mut state = WriterState {
+            dir: dir.to_path_buf(),
+            names: Names::new(program),
+            id,
+            detector: resumed.map(|s| s.detector).unwrap_or_default(),
+            kept: resumed
+                .map(|s| vec![(s.file.clone(), s.mailbox)])
+                .unwrap_or_default(),
+        };
+        let (tx, rx) = mpsc::channel::<Job>();
+        let busy = Arc::new(AtomicBool::new(false));
+        let errors = Arc::new(Mutex::new(Vec::new()));
+        let (b, e) = (busy.clone(), errors.clone());
+        let handle = std::thread::Builder::new()
+            .name("lexum-snapshot".into())
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    let cycle = job.checkpoint.cycle;
+                    if let Err(err) = state.write(job) {
+                        if let Ok(mut v) = e.lock() {
+                            v.push(format!(
+                                "warning[{}]: the snapshot of cycle {cycle} could not be written: {err}",
+                                Code::J002
+                            ));
+                        }
+                    }
+                    b.store(false, Ordering::Release);
+                }
+            })
+            .ok();
+        let (fingerprints_sent, repairs_sent_through) = match resumed {
+            Some(s) => {
+                let f = s
+                    .detector_records
+                    .iter()
+                    .filter(|r| matches!(r, DetectorRecord::Fingerprint { .. }))
+                    .count();
+                let r = s
+                    .detector_records
+                    .iter()
+                    .filter_map(|r| match r {
+                        DetectorRecord::Repair { cycle, .. } => Some(*cycle),
+                        _ => None,
+                    })
+                    .max();
+                (f, r)
+            }
+            None => (0, None),
+        };
+        Snapshotter {
+            tx: handle.is_some().then_some(tx),
+            busy,
+            handle,
+            errors,
+            fingerprints_sent,
+            repairs_sent_through,
+        }
+    }
+
+    /// Whether the writer is still busy with the previous snapshot (the
+    /// scheduler then carries on and tries again next cycle).
+    pub fn busy(&self) -> bool {
+        self.busy.load(Ordering::Acquire)
+    }
+
+    /// Hands a snapshot to the writer; returns at once.
+    pub fn submit(
+        &mut self,
+        checkpoint: Checkpoint,
+        detector: Vec<DetectorRecord>,
+        mailbox: Position,
+    ) {
+        for r in &detector {
+            match r {
+                DetectorRecord::Fingerprint { .. } => self.fingerprints_sent += 1,
+                DetectorRecord::Repair { cycle, .. } => {
+                    self.repairs_sent_through = Some(*cycle).max(self.repairs_sent_through)
+                }
+            }
+        }
+        if let Some(tx) = &self.tx {
+            self.busy.store(true, Ordering::Release);
+            if tx
+                .send(Job {
+                    checkpoint,
+                    detector,
+                    mailbox,
+                })
+                .is_err()
+            {
+                self.busy.store(false, Ordering::Release);
+            }
+        }
+    }
+
+    /// Waits for every submitted snapshot; returns the warnings.
+    pub fn finish(mut self) -> Vec<String> {
+        self.tx = None;
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+        self.errors.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
