@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use lexum::codes::Code;
-use lexum::journal::{inspect, Tail};
+use lexum::journal::{inspect, snapshot, Tail};
 
 use super::exit;
 
@@ -27,17 +27,44 @@ pub fn run(cmd: Command) -> i32 {
         }
     };
     let mut s = format!("journal {dir}\n");
+    let dir_path = Path::new(&dir);
+    let mut latest = None;
     if found.snapshots.is_empty() {
         s.push_str("snapshots: none\n");
     } else {
-        s.push_str(&format!("snapshots: {}\n", found.snapshots.join(", ")));
+        s.push_str("snapshots:\n");
+        for f in &found.snapshots {
+            match snapshot::read_header(dir_path, f) {
+                Ok((h, _)) => {
+                    s.push_str(&format!(
+                        "  {f}: cycle {}, run hash {}, covers the log to segment {} offset {}, {} detector records\n",
+                        h.cycle, h.run_hash, h.mailbox.segment, h.mailbox.offset, h.detector.records
+                    ));
+                    latest = Some(h.mailbox);
+                }
+                Err(e) => s.push_str(&format!("  {f}: unusable ({e})\n")),
+            }
+        }
     }
     for (n, bytes, records) in &found.segments {
         s.push_str(&format!(
             "segment {n}: {bytes} bytes, {records} intact records\n"
         ));
     }
-    s.push_str(&format!("records: {}\n", found.records.len()));
+    match latest {
+        Some(m) => {
+            let after = found
+                .positions
+                .iter()
+                .filter(|p| **p >= (m.segment, m.offset))
+                .count();
+            s.push_str(&format!(
+                "records: {} ({after} after the latest usable snapshot)\n",
+                found.records.len()
+            ));
+        }
+        None => s.push_str(&format!("records: {}\n", found.records.len())),
+    }
     let code = match found.tail {
         Tail::Clean => {
             s.push_str("tail: clean\n");

@@ -57,6 +57,9 @@ pub struct Args {
     /// With --journal: write a snapshot every N cycles (and when the run ends quiescent).
     #[arg(long, value_name = "N", default_value_t = session::DEFAULT_SNAPSHOT_EVERY)]
     snapshot_every: u64,
+    /// With --journal: exit abruptly after this cycle, as if killed (tests).
+    #[arg(long, hide = true, value_name = "N")]
+    crash_after_cycle: Option<u64>,
     /// With --journal: start a new log segment past this many bytes.
     #[arg(long, hide = true, default_value_t = lexum::journal::run::SEGMENT_BYTES)]
     segment_bytes: u64,
@@ -157,6 +160,15 @@ pub fn run(args: Args) -> i32 {
     let mut journal = None;
     let (mut rt, outcome) = match (&args.journal, &args.trace) {
         (Some(dir), _) => {
+            // A testing hook: end the process abruptly after a given cycle,
+            // as `kill -9` would (no destructor runs, nothing is flushed).
+            let crash = args.crash_after_cycle.map(|n| {
+                move |c: u64| {
+                    if c >= n {
+                        std::process::exit(137)
+                    }
+                }
+            });
             let policy = match args.sync {
                 Sync::Always => SyncPolicy::Always,
                 Sync::Batch => SyncPolicy::Batch,
@@ -170,6 +182,8 @@ pub fn run(args: Args) -> i32 {
                 policy,
                 snapshot_every: args.snapshot_every,
                 segment_bytes: args.segment_bytes,
+                after_cycle: crash.as_ref().map(|f| f as &dyn Fn(u64)),
+                measure: false,
             };
             let inner = match effect_binding(&settings, &args.effect, &program) {
                 Ok(b) => b,

@@ -130,6 +130,9 @@ pub struct Journal {
     fresh: bool,
     /// Whether the log holds any record at all.
     pub has_records: bool,
+    /// Where the log's last record was found cut short (segment, offset):
+    /// never acknowledged, so dropped (and truncated away before appending).
+    pub torn: Option<(u64, u64)>,
     /// Segments roll over past this size ([`SEGMENT_BYTES`] unless a test
     /// wants many small ones).
     pub segment_bytes: u64,
@@ -159,6 +162,7 @@ impl Journal {
             unsynced: 0,
             fresh: true,
             has_records: false,
+            torn: None,
             segment_bytes: SEGMENT_BYTES,
             base: (1, 0),
             ended: None,
@@ -174,6 +178,9 @@ impl Journal {
             return Err(OpenError::Corrupt { segment, offset });
         }
         j.has_records = !found.records.is_empty();
+        if let Tail::Torn { segment, offset } = found.tail {
+            j.torn = Some((segment, offset));
+        }
         if let Some((n, bytes, _)) = found.segments.last() {
             j.base = match found.tail {
                 Tail::Torn { offset, .. } => (*n, offset),

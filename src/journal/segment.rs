@@ -211,6 +211,8 @@ pub struct Inspection {
     pub segments: Vec<(u64, u64, usize)>,
     pub snapshots: Vec<String>,
     pub records: Vec<Vec<u8>>,
+    /// Where each record starts: (segment, offset), parallel to `records`.
+    pub positions: Vec<(u64, u64)>,
     pub tail: Tail,
 }
 
@@ -231,6 +233,7 @@ pub fn inspect(dir: &Path) -> Result<Inspection, JournalError> {
         segments: Vec::new(),
         snapshots,
         records: Vec::new(),
+        positions: Vec::new(),
         tail: Tail::Clean,
     };
     let last = segs.last().map(|(n, _)| *n);
@@ -241,6 +244,7 @@ pub fn inspect(dir: &Path) -> Result<Inspection, JournalError> {
         })?;
         let (frames, err) = frame::decode_all(&bytes);
         out.segments.push((n, bytes.len() as u64, frames.len()));
+        out.positions.extend(frames.iter().map(|f| (n, f.offset)));
         out.records.extend(frames.into_iter().map(|f| f.payload));
         match err {
             None => {}

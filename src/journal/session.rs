@@ -30,6 +30,23 @@ pub struct Setup<'a> {
     pub policy: SyncPolicy,
     pub snapshot_every: u64,
     pub segment_bytes: u64,
+    /// Called after every cycle with its number (tests simulate a crash at
+    /// an exact cycle with it).
+    pub after_cycle: Option<&'a dyn Fn(u64)>,
+    /// Time every cycle (costs two clock reads per cycle): fills [`Stats`].
+    pub measure: bool,
+}
+
+/// What [`Setup::measure`] measured.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    /// The longest cycle (including handing over a snapshot) overall...
+    pub longest_cycle: std::time::Duration,
+    /// ...and while the writer was busy with a snapshot.
+    pub longest_cycle_while_writing: std::time::Duration,
+    /// The longest hand-over of a snapshot to the writer.
+    pub longest_submit: std::time::Duration,
+    pub snapshots: u64,
 }
 
 /// A finished (or refused) journaled run.
@@ -39,8 +56,10 @@ pub struct Finished<'p> {
     pub journal: Rc<RefCell<Journal>>,
     /// The cycle the run resumed from (a snapshot's), if it did.
     pub resumed_from: Option<u64>,
-    /// Skipped snapshots (J006) and snapshots that could not be written (J002).
+    /// A torn tail (J003), skipped snapshots (J006) and snapshots that could
+    /// not be written (J002).
     pub warnings: Vec<String>,
+    pub stats: Stats,
 }
 
 /// Runs `program` journaled in `setup.dir`, resuming whatever is there.
@@ -81,6 +100,14 @@ pub fn run<'p>(
         return Err(OpenError::Storage(e));
     }
     let ended = j.ended.is_some();
+    let mut warnings: Vec<String> = Vec::new();
+    if let Some((segment, offset)) = j.torn {
+        warnings.push(format!(
+            "warning[{}]: the journal's last record (segment {segment}, offset {offset}) was cut short by a crash; it was never acknowledged and is dropped",
+            crate::codes::Code::J003
+        ));
+    }
+    warnings.extend(skipped.iter().map(|e| e.to_string()));
     let journal = Rc::new(RefCell::new(j));
     let options = Options {
         max_cycles: setup.settings.max_cycles,
@@ -101,21 +128,38 @@ pub fn run<'p>(
         (!ended).then(|| Snapshotter::start(setup.dir, program, id.clone(), snap.as_ref()));
     let every = setup.snapshot_every.max(1);
     let mut last = rt.cycle;
+    let mut stats = Stats::default();
     loop {
         rt.deliver_inputs(setup.inputs);
         if rt.outcome.is_some() {
             break;
         }
+        let t0 = setup.measure.then(std::time::Instant::now);
+        let writing = setup.measure && writer.as_ref().is_some_and(|w| w.busy());
         rt.step();
         if let Some(w) = writer.as_mut() {
             if rt.outcome.is_none() && rt.cycle >= last + every && !w.busy() {
+                let s0 = setup.measure.then(std::time::Instant::now);
                 submit(&mut rt, w, &journal);
+                if let Some(s0) = s0 {
+                    stats.longest_submit = stats.longest_submit.max(s0.elapsed());
+                }
+                stats.snapshots += 1;
                 last = rt.cycle;
             }
         }
+        if let Some(t0) = t0 {
+            let d = t0.elapsed();
+            stats.longest_cycle = stats.longest_cycle.max(d);
+            if writing {
+                stats.longest_cycle_while_writing = stats.longest_cycle_while_writing.max(d);
+            }
+        }
+        if let Some(f) = setup.after_cycle {
+            f(rt.cycle);
+        }
     }
     let outcome = rt.outcome.clone().unwrap_or(Outcome::Converged);
-    let mut warnings: Vec<String> = skipped.iter().map(|e| e.to_string()).collect();
     if let Some(mut w) = writer {
         // At quiescence: stepping again from here recomputes the ending.
         if matches!(outcome, Outcome::Converged | Outcome::Stuck { .. }) && rt.cycle != last {
@@ -129,6 +173,7 @@ pub fn run<'p>(
         journal,
         resumed_from: snap.map(|s| s.cycle),
         warnings,
+        stats,
     })
 }
 
