@@ -116,7 +116,7 @@ fn crashes_at_exact_cycles_resume_from_snapshots_to_the_same_end() {
         let dir = case.base.join(format!("j{crash}"));
         let c = crash.to_string();
         let mut extra = SMALL.to_vec();
-        extra.extend(["--crash-after-cycle", &c]);
+        extra.extend(["--crash-after-cycle", &c, "--snapshot-wait"]);
         let out = case.run(&SIM, &dir, &extra);
         assert_eq!(out.status.code(), Some(137), "crash at {crash}");
         let resumed = case.run(&SIM, &dir, &SMALL);
@@ -146,9 +146,21 @@ fn oscillation_proofs_and_yields_survive_resumption() {
         for crash in 1..=8u64 {
             let dir = case.base.join(format!("j{crash}"));
             let c = crash.to_string();
-            let _ = case.run(&[], &dir, &["--snapshot-every", "1", "--crash-after-cycle", &c]);
+            let _ = case.run(
+                &[],
+                &dir,
+                &["--snapshot-every", "1", "--snapshot-wait", "--crash-after-cycle", &c],
+            );
             let resumed = case.run(&[], &dir, &["--snapshot-every", "1"]);
             case.assert_same(&resumed, &format!("{example} resumed after cycle {crash}"));
+            // Past the run's end there is nothing to crash; before it, the
+            // resumed run must have started from the snapshot of that cycle.
+            if String::from_utf8_lossy(&resumed.stdout).contains(&format!("cycles: {crash}\n"))
+                || crash < 5
+            {
+                let snaps = lexum::journal::snapshot::list(&dir);
+                assert!(!snaps.is_empty(), "{example} after {crash}: no snapshot");
+            }
         }
     }
 }

@@ -60,6 +60,9 @@ pub struct Args {
     /// With --journal: exit abruptly after this cycle, as if killed (tests).
     #[arg(long, hide = true, value_name = "N")]
     crash_after_cycle: Option<u64>,
+    /// With --journal: wait for each snapshot to be durable (tests).
+    #[arg(long, hide = true)]
+    snapshot_wait: bool,
     /// With --journal: start a new log segment past this many bytes.
     #[arg(long, hide = true, default_value_t = lexum::journal::run::SEGMENT_BYTES)]
     segment_bytes: u64,
@@ -184,6 +187,7 @@ pub fn run(args: Args) -> i32 {
                 segment_bytes: args.segment_bytes,
                 after_cycle: crash.as_ref().map(|f| f as &dyn Fn(u64)),
                 measure: false,
+                wait_for_snapshots: args.snapshot_wait,
             };
             let inner = match effect_binding(&settings, &args.effect, &program) {
                 Ok(b) => b,

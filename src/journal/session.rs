@@ -35,6 +35,9 @@ pub struct Setup<'a> {
     pub after_cycle: Option<&'a dyn Fn(u64)>,
     /// Time every cycle (costs two clock reads per cycle): fills [`Stats`].
     pub measure: bool,
+    /// Wait for each snapshot to be durable before going on (tests: a crash
+    /// right after cycle N then finds the snapshot of cycle N).
+    pub wait_for_snapshots: bool,
 }
 
 /// What [`Setup::measure`] measured.
@@ -141,6 +144,9 @@ pub fn run<'p>(
             if rt.outcome.is_none() && rt.cycle >= last + every && !w.busy() {
                 let s0 = setup.measure.then(std::time::Instant::now);
                 submit(&mut rt, w, &journal);
+                while setup.wait_for_snapshots && w.busy() {
+                    std::thread::sleep(std::time::Duration::from_micros(50));
+                }
                 if let Some(s0) = s0 {
                     stats.longest_submit = stats.longest_submit.max(s0.elapsed());
                 }
