@@ -99,6 +99,10 @@ impl Outcome {
     }
 }
 
+/// How many of the latest repair-cycle configurations the oscillation
+/// detector keeps whole (for exact confirmation); older ones keep a digest.
+pub const EXACT_FINGERPRINTS: usize = 1024;
+
 /// One entry of the oscillation detector's memory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DetectorRecord {
@@ -154,15 +158,17 @@ struct Fingerprint {
 }
 
 impl Fingerprint {
-    /// sha256 of the canonical encoding (that of the run hash: values as in
-    /// docs/runtime.md, integers little-endian). Snapshots store digests, not
-    /// whole configurations, so a resumed run compares against them.
+    /// sha256 over the configuration with each value replaced by its
+    /// 128-bit content hash ([`Value::content_hash`], O(1) per value), so a
+    /// fingerprint costs O(variables + queue) however big the collections.
+    /// Snapshots store digests, not whole configurations: a resumed run
+    /// compares against them.
     fn digest(&self) -> [u8; 32] {
         use sha2::Digest;
         let mut b = Vec::with_capacity(64 + 16 * self.state.len());
         encode_kind(&mut b, &self.current);
         for v in &self.state {
-            hash::encode_value(&mut b, v);
+            b.extend_from_slice(&v.content_hash().to_le_bytes());
         }
         b.extend_from_slice(&(self.queue.len() as u64).to_le_bytes());
         for (p, k, root, retry, due) in &self.queue {
@@ -195,7 +201,7 @@ fn encode_kind(b: &mut Vec<u8>, k: &EventKind) {
             b.extend_from_slice(&handler.to_le_bytes());
             b.extend_from_slice(&(args.len() as u32).to_le_bytes());
             for a in args {
-                hash::encode_value(b, a);
+                b.extend_from_slice(&a.content_hash().to_le_bytes());
             }
         }
         EventKind::Repair { goal } => {
@@ -715,6 +721,16 @@ impl<'p> Runtime<'p> {
             .is_none()
         {
             self.fingerprint_order.push((key, t));
+            // Older configurations keep only their digest: memory stays
+            // bounded however long the run, and loops up to this long are
+            // still confirmed by exact equality.
+            let n = self.fingerprint_order.len();
+            if n > EXACT_FINGERPRINTS {
+                let old = self.fingerprint_order[n - 1 - EXACT_FINGERPRINTS];
+                if let Some(e) = self.fingerprints.get_mut(&old) {
+                    e.1 = None;
+                }
+            }
         }
         None
     }
@@ -850,7 +866,7 @@ impl<'p> Runtime<'p> {
                 buf.push(1);
                 buf.extend_from_slice(&handler.to_le_bytes());
                 for a in args {
-                    hash::encode_value(buf, a);
+                    hash::encode_for_hash(buf, a);
                 }
             }
             EventKind::Repair { goal } => {

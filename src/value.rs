@@ -10,10 +10,11 @@ pub enum Value {
     Int(i64),
     Bool(bool),
     Str(Arc<str>),
-    /// Boxed behind an `Arc` so that a `Value` stays 24 bytes; cloning is O(1) either way.
-    List(Arc<im::Vector<Value>>),
-    Set(im::OrdSet<Value>),
-    Map(im::OrdMap<Value, Value>),
+    /// Collections are boxed behind an `Arc` so that a `Value` stays 24
+    /// bytes, and carry their content hash (see [`Hashed`]); cloning is O(1).
+    List(Arc<Hashed<im::Vector<Value>>>),
+    Set(Arc<Hashed<im::OrdSet<Value>>>),
+    Map(Arc<Hashed<im::OrdMap<Value, Value>>>),
 }
 
 impl Value {
@@ -22,7 +23,31 @@ impl Value {
     }
 
     pub fn list(items: im::Vector<Value>) -> Value {
-        Value::List(Arc::new(items))
+        Value::List(Arc::new(Hashed::of_list(items)))
+    }
+
+    pub fn set(items: im::OrdSet<Value>) -> Value {
+        Value::Set(Arc::new(Hashed::of_set(items)))
+    }
+
+    pub fn map(items: im::OrdMap<Value, Value>) -> Value {
+        Value::Map(Arc::new(Hashed::of_map(items)))
+    }
+
+    /// A 128-bit hash of the content, O(1) for every value but strings
+    /// (collections keep theirs up to date as they change). Equal values
+    /// have equal hashes on every machine and build; the oscillation
+    /// detector fingerprints configurations with it instead of walking
+    /// every collection at every repair cycle.
+    pub fn content_hash(&self) -> u128 {
+        match self {
+            Value::Int(i) => mix(1, *i as u64 as u128),
+            Value::Bool(b) => mix(2, *b as u128),
+            Value::Str(s) => mix(3, hash_bytes(s.as_bytes())),
+            Value::List(l) => mix(4, l.sum ^ l.items.len() as u128),
+            Value::Set(x) => mix(5, x.sum ^ x.items.len() as u128),
+            Value::Map(m) => mix(6, m.sum ^ m.items.len() as u128),
+        }
     }
 
     /// Whether a value read from outside (an input line, an effect's result)
@@ -97,6 +122,158 @@ impl fmt::Display for Value {
                 }
                 f.write_str("}")
             }
+        }
+    }
+}
+
+/// splitmix64's finalizer: a fixed, well-mixed permutation of u64.
+fn sm(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Combines two 128-bit hashes (not symmetric).
+fn mix(a: u128, b: u128) -> u128 {
+    let (a0, a1, b0, b1) = (a as u64, (a >> 64) as u64, b as u64, (b >> 64) as u64);
+    let x = sm(a0 ^ sm(b0 ^ 0x243F_6A88_85A3_08D3)) ^ sm(a1.rotate_left(17) ^ b1);
+    let y = sm(a1 ^ sm(b1 ^ 0x1319_8A2E_0370_7344)) ^ sm(a0.rotate_left(29) ^ b0 ^ 0xA409);
+    (x as u128) | ((y as u128) << 64)
+}
+
+fn hash_bytes(b: &[u8]) -> u128 {
+    let mut h: u128 = b.len() as u128;
+    for chunk in b.chunks(8) {
+        let mut w = [0u8; 8];
+        w[..chunk.len()].copy_from_slice(chunk);
+        h = mix(h, u64::from_le_bytes(w) as u128);
+    }
+    h
+}
+
+/// A collection with a hash of its content kept up to date: the wrapping
+/// sum of one hash per element (per index and element for lists, per key
+/// and value for maps), so each insertion, removal or replacement adjusts it
+/// in O(1). Reads go through `Deref`; changes through the methods here.
+#[derive(Clone, Debug)]
+pub struct Hashed<T> {
+    items: T,
+    sum: u128,
+}
+
+impl<T> std::ops::Deref for Hashed<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.items
+    }
+}
+
+impl<T: PartialEq> PartialEq for Hashed<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.sum == other.sum && self.items == other.items
+    }
+}
+impl<T: Eq> Eq for Hashed<T> {}
+impl<T: PartialOrd> PartialOrd for Hashed<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        self.items.partial_cmp(&other.items)
+    }
+}
+impl<T: Ord> Ord for Hashed<T> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.items.cmp(&other.items)
+    }
+}
+impl<T: std::hash::Hash> std::hash::Hash for Hashed<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.items.hash(state)
+    }
+}
+
+fn list_entry(i: usize, x: &Value) -> u128 {
+    mix(x.content_hash(), i as u128)
+}
+fn set_entry(x: &Value) -> u128 {
+    mix(x.content_hash(), 0x5E7)
+}
+fn map_entry(k: &Value, v: &Value) -> u128 {
+    mix(k.content_hash(), v.content_hash())
+}
+
+impl Hashed<im::Vector<Value>> {
+    pub fn of_list(items: im::Vector<Value>) -> Self {
+        let sum = items
+            .iter()
+            .enumerate()
+            .fold(0u128, |s, (i, x)| s.wrapping_add(list_entry(i, x)));
+        Hashed { items, sum }
+    }
+
+    pub fn push_back(&mut self, x: Value) {
+        self.sum = self.sum.wrapping_add(list_entry(self.items.len(), &x));
+        self.items.push_back(x);
+    }
+
+    /// Replaces element `i` (which must exist).
+    pub fn set(&mut self, i: usize, x: Value) {
+        if let Some(old) = self.items.get(i) {
+            self.sum = self
+                .sum
+                .wrapping_sub(list_entry(i, old))
+                .wrapping_add(list_entry(i, &x));
+            self.items.set(i, x);
+        }
+    }
+
+    pub fn append(&mut self, other: &im::Vector<Value>) {
+        for x in other.iter() {
+            self.push_back(x.clone());
+        }
+    }
+}
+
+impl Hashed<im::OrdSet<Value>> {
+    pub fn of_set(items: im::OrdSet<Value>) -> Self {
+        let sum = items
+            .iter()
+            .fold(0u128, |s, x| s.wrapping_add(set_entry(x)));
+        Hashed { items, sum }
+    }
+
+    pub fn insert(&mut self, x: Value) {
+        let h = set_entry(&x);
+        if self.items.insert(x).is_none() {
+            self.sum = self.sum.wrapping_add(h);
+        }
+    }
+
+    pub fn remove(&mut self, x: &Value) {
+        if self.items.remove(x).is_some() {
+            self.sum = self.sum.wrapping_sub(set_entry(x));
+        }
+    }
+}
+
+impl Hashed<im::OrdMap<Value, Value>> {
+    pub fn of_map(items: im::OrdMap<Value, Value>) -> Self {
+        let sum = items
+            .iter()
+            .fold(0u128, |s, (k, v)| s.wrapping_add(map_entry(k, v)));
+        Hashed { items, sum }
+    }
+
+    pub fn insert(&mut self, k: Value, v: Value) {
+        let add = map_entry(&k, &v);
+        if let Some(old) = self.items.insert(k.clone(), v) {
+            self.sum = self.sum.wrapping_sub(map_entry(&k, &old));
+        }
+        self.sum = self.sum.wrapping_add(add);
+    }
+
+    pub fn remove(&mut self, k: &Value) {
+        if let Some(old) = self.items.remove(k) {
+            self.sum = self.sum.wrapping_sub(map_entry(k, &old));
         }
     }
 }

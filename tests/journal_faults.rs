@@ -124,8 +124,14 @@ fn crashes_at_exact_cycles_resume_from_snapshots_to_the_same_end() {
         // The log is bounded: the first segments are gone once two
         // snapshots cover them, and at most two snapshots are kept.
         let files = contents(&dir);
-        let snaps = files.keys().filter(|n| n.ends_with(".snapshot.json")).count();
-        assert!((1..=2).contains(&snaps), "crash at {crash}: {snaps} snapshots");
+        let snaps = files
+            .keys()
+            .filter(|n| n.ends_with(".snapshot.json"))
+            .count();
+        assert!(
+            (1..=2).contains(&snaps),
+            "crash at {crash}: {snaps} snapshots"
+        );
         assert!(
             !files.contains_key("00000000000000000001.wal"),
             "crash at {crash}: the first segment should have been removed"
@@ -140,8 +146,9 @@ fn crashes_at_exact_cycles_resume_from_snapshots_to_the_same_end() {
 #[test]
 fn oscillation_proofs_and_yields_survive_resumption() {
     for example in ["oscillation", "autoscaler", "priority_conflict"] {
-        let source = std::fs::read_to_string(support::root().join(format!("examples/{example}.lxm")))
-            .unwrap();
+        let source =
+            std::fs::read_to_string(support::root().join(format!("examples/{example}.lxm")))
+                .unwrap();
         let case = Case::new(example, &source, &[]);
         for crash in 1..=8u64 {
             let dir = case.base.join(format!("j{crash}"));
@@ -149,7 +156,13 @@ fn oscillation_proofs_and_yields_survive_resumption() {
             let _ = case.run(
                 &[],
                 &dir,
-                &["--snapshot-every", "1", "--snapshot-wait", "--crash-after-cycle", &c],
+                &[
+                    "--snapshot-every",
+                    "1",
+                    "--snapshot-wait",
+                    "--crash-after-cycle",
+                    &c,
+                ],
             );
             let resumed = case.run(&[], &dir, &["--snapshot-every", "1"]);
             case.assert_same(&resumed, &format!("{example} resumed after cycle {crash}"));
@@ -250,7 +263,10 @@ fn damaged_or_deleted_snapshots_fall_back_or_refuse() {
     let out = case.run(&SIM, &dir, &SMALL);
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("error[J004]") && err.contains("no snapshot is usable"), "{err}");
+    assert!(
+        err.contains("error[J004]") && err.contains("no snapshot is usable"),
+        "{err}"
+    );
     assert!(out.stdout.is_empty(), "no report from a guess");
     assert_eq!(contents(&dir), before, "a refused journal is left alone");
 }

@@ -60,6 +60,10 @@ pub struct Args {
     /// With --journal: exit abruptly after this cycle, as if killed (tests).
     #[arg(long, hide = true, value_name = "N")]
     crash_after_cycle: Option<u64>,
+    /// With --journal: time every cycle and print the longest, with and
+    /// without a snapshot being written, to stderr (benchmarks).
+    #[arg(long, hide = true)]
+    measure_cycles: bool,
     /// With --journal: wait for each snapshot to be durable (tests).
     #[arg(long, hide = true)]
     snapshot_wait: bool,
@@ -186,7 +190,7 @@ pub fn run(args: Args) -> i32 {
                 snapshot_every: args.snapshot_every,
                 segment_bytes: args.segment_bytes,
                 after_cycle: crash.as_ref().map(|f| f as &dyn Fn(u64)),
-                measure: false,
+                measure: args.measure_cycles,
                 wait_for_snapshots: args.snapshot_wait,
             };
             let inner = match effect_binding(&settings, &args.effect, &program) {
@@ -200,6 +204,16 @@ pub fn run(args: Args) -> i32 {
                 Ok(done) => {
                     for w in &done.warnings {
                         super::err(&format!("{w}\n"));
+                    }
+                    if args.measure_cycles {
+                        let s = done.stats;
+                        super::err(&format!(
+                            "cycle times: longest {} µs, longest while a snapshot was being written {} µs, longest snapshot hand-over {} µs, {} snapshots\n",
+                            s.longest_cycle.as_micros(),
+                            s.longest_cycle_while_writing.as_micros(),
+                            s.longest_submit.as_micros(),
+                            s.snapshots
+                        ));
                     }
                     journal = Some(done.journal);
                     (done.runtime, done.outcome)

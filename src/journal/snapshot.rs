@@ -191,7 +191,7 @@ pub fn encode(
         use sha2::Digest;
         crate::runtime::checkpoint::hex(&c.hash.clone().finalize())
     };
-    let mut doc = json!({
+    let doc = json!({
         "format": FORMAT,
         "program_hash": id.program_hash,
         "settings": id.settings,
@@ -204,11 +204,40 @@ pub fn encode(
         "domains": domains,
         "runtime": runtime,
     });
-    let hash = sha256_hex(&serde_json::to_vec(&doc).unwrap_or_default());
-    if let Some(o) = doc.as_object_mut() {
-        o.insert("content_hash".into(), Json::String(hash));
+    seal(serde_json::to_vec(&doc).unwrap_or_default())
+}
+
+/// `,"content_hash":"` + 64 hex digits + `"}`.
+const SEAL_LEN: usize = 17 + 64 + 2;
+
+/// Appends `content_hash` as the document's last field: the sha256 of the
+/// document as it was without it. Checking it needs no re-serialization.
+fn seal(mut body: Vec<u8>) -> Vec<u8> {
+    let hash = sha256_hex(&body);
+    if body.pop() != Some(b'}') {
+        return body;
     }
-    serde_json::to_vec(&doc).unwrap_or_default()
+    body.extend_from_slice(b",\"content_hash\":\"");
+    body.extend_from_slice(hash.as_bytes());
+    body.extend_from_slice(b"\"}");
+    body
+}
+
+/// Whether the bytes end with a content hash matching the rest.
+fn sealed(bytes: &[u8]) -> bool {
+    let Some(split) = bytes.len().checked_sub(SEAL_LEN) else {
+        return false;
+    };
+    let (body, tail) = bytes.split_at(split);
+    let Some(hex) = tail
+        .strip_prefix(b",\"content_hash\":\"".as_slice())
+        .and_then(|t| t.strip_suffix(b"\"}".as_slice()))
+    else {
+        return false;
+    };
+    let mut whole = body.to_vec();
+    whole.push(b'}');
+    sha256_hex(&whole).as_bytes() == hex
 }
 
 /// The parts of a snapshot that need no program: for `journal inspect`.
@@ -226,18 +255,12 @@ pub fn read_header(dir: &Path, file: &str) -> Result<(Header, Json), SnapshotErr
         why: why.to_string(),
     };
     let bytes = fs::read(dir.join(file)).map_err(|e| unreadable(&e.to_string()))?;
-    let mut doc: Json = serde_json::from_slice(&bytes).map_err(|_| unreadable("not JSON"))?;
-    let Some(o) = doc.as_object_mut() else {
-        return Err(unreadable("not an object"));
-    };
-    let Some(Json::String(claimed)) = o.remove("content_hash") else {
-        return Err(unreadable("no content hash"));
-    };
-    if sha256_hex(&serde_json::to_vec(&doc).unwrap_or_default()) != claimed {
+    if !sealed(&bytes) {
         return Err(SnapshotError::Damaged {
             file: file.to_string(),
         });
     }
+    let doc: Json = serde_json::from_slice(&bytes).map_err(|_| unreadable("not JSON"))?;
     if doc.get("format").and_then(Json::as_str) != Some(FORMAT) {
         return Err(unreadable("unknown format"));
     }
@@ -263,80 +286,118 @@ pub fn read_header(dir: &Path, file: &str) -> Result<(Header, Json), SnapshotErr
     Ok((header, doc))
 }
 
-/// Reads one snapshot for `program`, checking identity and detector records.
+#[derive(serde::Deserialize)]
+struct Doc {
+    format: String,
+    program_hash: String,
+    settings: Settings,
+    inputs_hash: String,
+    cycle: u64,
+    run_hash: String,
+    mailbox_offset: PositionDoc,
+    detector: MarkDoc,
+    domains: Vec<DomainDoc>,
+    runtime: Json,
+}
+
+#[derive(serde::Deserialize)]
+struct PositionDoc {
+    segment: u64,
+    offset: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct MarkDoc {
+    records: u64,
+    bytes: u64,
+}
+
+#[derive(serde::Deserialize)]
+struct DomainDoc {
+    domain: String,
+    state: std::collections::BTreeMap<String, crate::trace::json::Decoded>,
+}
+
+/// Reads one snapshot for `program`, checking its content hash, identity
+/// and detector records. The state is decoded straight from the text.
 pub fn read(
     dir: &Path,
     file: &str,
     program: &Program,
     id: &Identity,
 ) -> Result<Snapshot, SnapshotError> {
-    let (h, mut doc) = read_header(dir, file)?;
     let unreadable = |why: &str| SnapshotError::Unreadable {
         file: file.to_string(),
         why: why.to_string(),
     };
-    let settings: Option<Settings> = doc
-        .get("settings")
-        .and_then(|s| serde_json::from_value(s.clone()).ok());
+    let bytes = fs::read(dir.join(file)).map_err(|e| unreadable(&e.to_string()))?;
+    if !sealed(&bytes) {
+        return Err(SnapshotError::Damaged {
+            file: file.to_string(),
+        });
+    }
+    let doc: Doc = serde_json::from_slice(&bytes).map_err(|e| unreadable(&e.to_string()))?;
+    drop(bytes);
+    if doc.format != FORMAT {
+        return Err(unreadable("unknown format"));
+    }
     let other = |what: String| SnapshotError::OtherRun {
         file: file.to_string(),
         what,
     };
-    match doc.get("program_hash").and_then(Json::as_str) {
-        Some(h) if h == id.program_hash => {}
-        h => {
-            return Err(other(format!(
-                "another program (sha256 {})",
-                h.unwrap_or("unknown")
-            )))
-        }
+    if doc.program_hash != id.program_hash {
+        return Err(other(format!(
+            "another program (sha256 {})",
+            doc.program_hash
+        )));
     }
-    if settings.as_ref() != Some(&id.settings) {
+    if doc.settings != id.settings {
         return Err(other(
             "a run with other settings (effects, seed, fail rate or budget)".into(),
         ));
     }
-    if doc.get("inputs_hash").and_then(Json::as_str) != Some(id.inputs_hash.as_str()) {
+    if doc.inputs_hash != id.inputs_hash {
         return Err(other("a run with other external inputs".into()));
     }
     // Put the state back together from the domains.
     let names = Names::new(program);
-    let mut state = vec![Json::Null; names.nvars];
-    let Some(Json::Array(domains)) = doc.get("domains") else {
-        return Err(unreadable("no domains"));
-    };
-    if domains.len() != names.domains.len() {
+    let mut state: Vec<Option<crate::value::Value>> = vec![None; names.nvars];
+    if doc.domains.len() != names.domains.len() {
         return Err(unreadable("wrong number of domains"));
     }
-    for (d, (name, vars)) in domains.iter().zip(&names.domains) {
-        if d.get("domain").and_then(Json::as_str) != Some(name.as_str()) {
+    for (mut d, (name, vars)) in doc.domains.into_iter().zip(&names.domains) {
+        if d.domain != *name {
             return Err(unreadable("domains out of order"));
         }
         for (v, i) in vars {
-            match d.get("state").and_then(|s| s.get(v)) {
-                Some(x) => state[*i] = x.clone(),
+            match d.state.remove(v) {
+                Some(x) => state[*i] = Some(x.0),
                 None => return Err(unreadable("a variable is missing")),
             }
         }
     }
-    let Some(runtime) = doc.get_mut("runtime").and_then(Json::as_object_mut) else {
-        return Err(unreadable("no runtime section"));
-    };
-    runtime.insert("state".into(), Json::Array(state));
-    let runtime = Json::Object(runtime.clone());
-    let checkpoint = Checkpoint::from_json(&runtime, program).map_err(|e| unreadable(&e.0))?;
-    if checkpoint.cycle != h.cycle {
+    let state: Vec<crate::value::Value> = state.into_iter().flatten().collect();
+    let checkpoint =
+        Checkpoint::from_json(&doc.runtime, program, Some(state)).map_err(|e| unreadable(&e.0))?;
+    if checkpoint.cycle != doc.cycle {
         return Err(unreadable("cycle does not match"));
     }
-    let detector_records = read_detector(dir, h.detector, program.goals.len())
+    let detector = DetectorMark {
+        records: doc.detector.records,
+        bytes: doc.detector.bytes,
+    };
+    let detector_records = read_detector(dir, detector, program.goals.len())
         .ok_or_else(|| unreadable("its oscillation-detector records are missing"))?;
     Ok(Snapshot {
         file: file.to_string(),
-        cycle: h.cycle,
-        run_hash: h.run_hash,
+        cycle: doc.cycle,
+        run_hash: doc.run_hash,
         checkpoint,
-        mailbox: h.mailbox,
-        detector: h.detector,
+        mailbox: Position {
+            segment: doc.mailbox_offset.segment,
+            offset: doc.mailbox_offset.offset,
+        },
+        detector,
         detector_records,
     })
 }

@@ -193,14 +193,23 @@ impl Checkpoint {
     }
 
     /// Reads [`Checkpoint::to_json`]'s form back for `program`, checking every
-    /// index against it.
-    pub fn from_json(j: &Json, program: &Program) -> Result<Checkpoint, Unreadable> {
+    /// index against it. `state`, when given, replaces the `state` field
+    /// (snapshots store it by domain and decode it directly).
+    pub fn from_json(
+        j: &Json,
+        program: &Program,
+        state: Option<Vec<Value>>,
+    ) -> Result<Checkpoint, Unreadable> {
         let Json::Object(o) = j else {
             return bad("the checkpoint is not an object");
         };
         let nvars = program.vars.len();
         let ngoals = program.goals.len();
-        let state = state_of(o.get("state").unwrap_or(&Json::Null), nvars)?;
+        let state = match state {
+            Some(s) if s.len() == nvars => s,
+            Some(_) => return bad("a state has the wrong number of variables"),
+            None => state_of(o.get("state").unwrap_or(&Json::Null), nvars)?,
+        };
         let quiescent = match o.get("quiescent") {
             Some(Json::Null) | None => state.clone(),
             Some(q) => state_of(q, nvars)?,

@@ -354,7 +354,7 @@ impl Compiler<'_> {
                     for i in items.iter() {
                         out.insert(i(it, f, x)?);
                     }
-                    Ok(Value::Set(out))
+                    Ok(Value::set(out))
                 })
             }
             K::Map(entries) => {
@@ -368,7 +368,7 @@ impl Compiler<'_> {
                         let k = k(it, f, x)?;
                         out.insert(k, v(it, f, x)?);
                     }
-                    Ok(Value::Map(out))
+                    Ok(Value::map(out))
                 })
             }
             K::Builtin(b, args) => {

@@ -115,7 +115,7 @@ impl Interp {
                         continue;
                     }
                     hash.extend_from_slice(&v.to_le_bytes());
-                    super::hash::encode_value(hash, n);
+                    super::hash::encode_for_hash(hash, n);
                 }
             }
             changed.push(v);
@@ -233,13 +233,13 @@ pub fn update(current: Value, idx: &[Value], op: AssignOp, v: Value) -> Result<V
             let child = match m.get(first) {
                 Some(c) => c.clone(),
                 None if rest.is_empty() && op == AssignOp::Set => {
-                    m.insert(first.clone(), v);
+                    Arc::make_mut(&mut m).insert(first.clone(), v);
                     return Ok(Value::Map(m));
                 }
                 None => return Err(F::MissingKey(first.to_string())),
             };
             let new = update(child, rest, op, v)?;
-            m.insert(first.clone(), new);
+            Arc::make_mut(&mut m).insert(first.clone(), new);
             Ok(Value::Map(m))
         }
         Value::List(mut l) => {

@@ -33,18 +33,32 @@ pub fn encode_value(out: &mut Vec<u8>, v: &Value) {
         Value::Set(s) => {
             out.push(5);
             out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-            for x in s {
+            for x in s.iter() {
                 encode_value(out, x);
             }
         }
         Value::Map(m) => {
             out.push(6);
             out.extend_from_slice(&(m.len() as u32).to_le_bytes());
-            for (k, x) in m {
+            for (k, x) in m.iter() {
                 encode_value(out, k);
                 encode_value(out, x);
             }
         }
+    }
+}
+
+/// The run hash's encoding of a value: scalars as [`encode_value`];
+/// a collection as tag 7 and its 128-bit content hash (little-endian), which
+/// it keeps up to date as it changes ([`Value::content_hash`]). So hashing a
+/// write costs O(1) however big the collection written.
+pub fn encode_for_hash(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::List(_) | Value::Set(_) | Value::Map(_) => {
+            out.push(7);
+            out.extend_from_slice(&v.content_hash().to_le_bytes());
+        }
+        _ => encode_value(out, v),
     }
 }
 

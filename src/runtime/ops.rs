@@ -37,7 +37,7 @@ pub fn binary(op: BinOp, a: Value, b: Value) -> OpResult {
             Str(Arc::from(s))
         }
         (BinOp::Add, List(mut x), List(y)) => {
-            Arc::make_mut(&mut x).append(Arc::unwrap_or_clone(y));
+            Arc::make_mut(&mut x).append(&y);
             List(x)
         }
         (BinOp::Sub, Int(x), Int(y)) => Int(x.checked_sub(y).ok_or(F::Overflow)?),
@@ -133,23 +133,23 @@ pub fn builtin(b: Builtin, mut args: Vec<Value>) -> OpResult {
         },
         Builtin::Insert => match arg(&mut args, 0) {
             Set(mut s) => {
-                s.insert(arg(&mut args, 1));
+                Arc::make_mut(&mut s).insert(arg(&mut args, 1));
                 Set(s)
             }
             Map(mut m) if args.len() == 3 => {
                 let (k, v) = (arg(&mut args, 1), arg(&mut args, 2));
-                m.insert(k, v);
+                Arc::make_mut(&mut m).insert(k, v);
                 Map(m)
             }
             other => other,
         },
         Builtin::Remove => match arg(&mut args, 0) {
             Set(mut s) => {
-                s.remove(&args[1]);
+                Arc::make_mut(&mut s).remove(&args[1]);
                 Set(s)
             }
             Map(mut m) => {
-                m.remove(&args[1]);
+                Arc::make_mut(&mut m).remove(&args[1]);
                 Map(m)
             }
             other => other,

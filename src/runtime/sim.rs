@@ -38,8 +38,8 @@ fn value_of(ty: &Type, r: u64, call_id: u64) -> Value {
         Type::Bool => Value::Bool(r & 1 == 1),
         Type::Str => Value::str(&format!("sim-{call_id}")),
         Type::List(_) => Value::list(im::Vector::new()),
-        Type::Set(_) => Value::Set(im::OrdSet::new()),
-        Type::Map(..) | Type::Unknown => Value::Map(im::OrdMap::new()),
+        Type::Set(_) => Value::set(im::OrdSet::new()),
+        Type::Map(..) | Type::Unknown => Value::map(im::OrdMap::new()),
     }
 }
 

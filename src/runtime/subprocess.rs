@@ -95,7 +95,7 @@ impl Subprocess {
             .ok_or_else(|| format!("`{}` printed something that is not a value", effect.name))?;
         match (&v, &effect.ret) {
             (Value::Map(m), crate::types::Type::Set(_)) if m.is_empty() => {
-                Ok(Value::Set(im::OrdSet::new()))
+                Ok(Value::set(im::OrdSet::new()))
             }
             _ if v.fits(&effect.ret) => Ok(v),
             _ => Err(format!(

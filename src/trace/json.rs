@@ -19,6 +19,74 @@ pub fn to_json(v: &Value) -> Json {
     }
 }
 
+/// A value decoded straight from JSON text, without building a
+/// `serde_json::Value` tree first (snapshots hold million-entry maps).
+pub struct Decoded(pub Value);
+
+impl<'de> serde::Deserialize<'de> for Decoded {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(DecodedVisitor).map(Decoded)
+    }
+}
+
+struct DecodedVisitor;
+
+impl<'de> serde::de::Visitor<'de> for DecodedVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an encoded Lexum value")
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Int(v))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Value, E> {
+        i64::try_from(v)
+            .map(Value::Int)
+            .map_err(|_| E::custom("integer out of range"))
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::str(v))
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = im::Vector::new();
+        while let Some(Decoded(v)) = seq.next_element()? {
+            out.push_back(v);
+        }
+        Ok(Value::list(out))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        use serde::de::Error;
+        let key: String = map
+            .next_key()?
+            .ok_or_else(|| A::Error::custom("an empty object is not a value"))?;
+        let v = match key.as_str() {
+            "set" => {
+                let items: Vec<Decoded> = map.next_value()?;
+                Value::set(items.into_iter().map(|d| d.0).collect())
+            }
+            "map" => {
+                let pairs: Vec<(Decoded, Decoded)> = map.next_value()?;
+                Value::map(pairs.into_iter().map(|(k, v)| (k.0, v.0)).collect())
+            }
+            _ => return Err(A::Error::custom("unknown collection")),
+        };
+        if map.next_key::<String>()?.is_some() {
+            return Err(A::Error::custom("a collection has one key"));
+        }
+        Ok(v)
+    }
+}
+
 /// Reads a value back; `None` for anything that is not an encoded value.
 pub fn from_json(j: &Json) -> Option<Value> {
     Some(match j {
@@ -33,7 +101,7 @@ pub fn from_json(j: &Json) -> Option<Value> {
         ),
         Json::Object(o) if o.len() == 1 => {
             if let Some(Json::Array(items)) = o.get("set") {
-                Value::Set(
+                Value::set(
                     items
                         .iter()
                         .map(from_json)
@@ -48,7 +116,7 @@ pub fn from_json(j: &Json) -> Option<Value> {
                     }
                     m.insert(from_json(&kv[0])?, from_json(&kv[1])?);
                 }
-                Value::Map(m)
+                Value::map(m)
             } else {
                 return None;
             }
