@@ -235,7 +235,7 @@ pub struct Runtime<'p> {
     /// A fingerprint is kept whole for exact comparison; entries restored
     /// from a snapshot have only their digest (see [`Fingerprint::digest`]).
     fingerprints: std::collections::BTreeMap<(u64, u64), ([u8; 32], Option<Fingerprint>)>,
-    fingerprint_order: Vec<(u64, u64)>,
+    fingerprint_order: Vec<(u64, u64, [u8; 32])>,
     hasher: hash::RunHasher,
     quiescent: Vec<Value>,
     pub retries: u64,
@@ -254,6 +254,9 @@ pub struct Runtime<'p> {
     /// How many external inputs have been delivered (a resumed run goes on
     /// from the next).
     pub inputs_delivered: u64,
+    /// When set, every entry the oscillation detector adds is also appended
+    /// here (journaled runs take it with each snapshot, in O(1)).
+    pub detector_log: Option<Vec<DetectorRecord>>,
 }
 
 impl<'p> Runtime<'p> {
@@ -314,6 +317,7 @@ impl<'p> Runtime<'p> {
             external_input: false,
             goal_truth: Vec::new(),
             inputs_delivered: 0,
+            detector_log: None,
         };
         rt.start(initial);
         rt
@@ -531,9 +535,13 @@ impl<'p> Runtime<'p> {
     /// Forgets what happened after cycle `c` on this runtime's branch (its
     /// future changes: the REPL sent a new input at `c`).
     pub fn forget_after(&mut self, c: u64) {
-        while self.fingerprint_order.last().is_some_and(|(_, t)| *t > c) {
-            if let Some(k) = self.fingerprint_order.pop() {
-                self.fingerprints.remove(&k);
+        while self
+            .fingerprint_order
+            .last()
+            .is_some_and(|(_, t, _)| *t > c)
+        {
+            if let Some((k, t, _)) = self.fingerprint_order.pop() {
+                self.fingerprints.remove(&(k, t));
             }
         }
         self.repair_log.split_off(&(c + 1));
@@ -564,37 +572,6 @@ impl<'p> Runtime<'p> {
         self.inputs_delivered = c.inputs_delivered;
     }
 
-    /// The oscillation detector's memory, as records: the fingerprints
-    /// from the `from`-th on (their digests) and the repair cycles after
-    /// cycle `after`. Journaled runs append these to disk before a snapshot
-    /// that counts them, so a resumed run proves the same loops.
-    pub fn detector_records(&self, from: usize, after: Option<u64>) -> Vec<DetectorRecord> {
-        let mut out: Vec<DetectorRecord> = self
-            .fingerprint_order
-            .get(from..)
-            .unwrap_or(&[])
-            .iter()
-            .filter_map(|k| {
-                self.fingerprints
-                    .get(k)
-                    .map(|(d, _)| DetectorRecord::Fingerprint {
-                        cycle: k.1,
-                        digest: *d,
-                    })
-            })
-            .collect();
-        let start = after.map_or(0, |c| c + 1);
-        out.extend(
-            self.repair_log
-                .range(start..)
-                .map(|(c, g)| DetectorRecord::Repair {
-                    cycle: *c,
-                    goal: *g,
-                }),
-        );
-        out
-    }
-
     /// How many fingerprints the detector holds.
     pub fn fingerprint_count(&self) -> usize {
         self.fingerprint_order.len()
@@ -615,7 +592,7 @@ impl<'p> Runtime<'p> {
                         .insert((key, cycle), (digest, None))
                         .is_none()
                     {
-                        self.fingerprint_order.push((key, cycle));
+                        self.fingerprint_order.push((key, cycle, digest));
                     }
                 }
                 DetectorRecord::Repair { cycle, goal } => {
@@ -720,14 +697,17 @@ impl<'p> Runtime<'p> {
             .insert((key, t), (digest, Some(fp)))
             .is_none()
         {
-            self.fingerprint_order.push((key, t));
+            self.fingerprint_order.push((key, t, digest));
+            if let Some(log) = self.detector_log.as_mut() {
+                log.push(DetectorRecord::Fingerprint { cycle: t, digest });
+            }
             // Older configurations keep only their digest: memory stays
             // bounded however long the run, and loops up to this long are
             // still confirmed by exact equality.
             let n = self.fingerprint_order.len();
             if n > EXACT_FINGERPRINTS {
-                let old = self.fingerprint_order[n - 1 - EXACT_FINGERPRINTS];
-                if let Some(e) = self.fingerprints.get_mut(&old) {
+                let (k, c, _) = self.fingerprint_order[n - 1 - EXACT_FINGERPRINTS];
+                if let Some(e) = self.fingerprints.get_mut(&(k, c)) {
                     e.1 = None;
                 }
             }
@@ -876,6 +856,9 @@ impl<'p> Runtime<'p> {
         }
         if let Some(g) = repair_of {
             self.repair_log.insert(cycle, g);
+            if let Some(log) = self.detector_log.as_mut() {
+                log.push(DetectorRecord::Repair { cycle, goal: g });
+            }
             self.repair_runs[g as usize] += 1;
         }
         match result {

@@ -208,11 +208,15 @@ pub fn run(args: Args) -> i32 {
                     if args.measure_cycles {
                         let s = done.stats;
                         super::err(&format!(
-                            "cycle times: longest {} µs, longest while a snapshot was being written {} µs, longest snapshot hand-over {} µs, {} snapshots\n",
+                            "cycle times: longest {} µs, longest while a snapshot was being written {} µs, longest snapshot hand-over {} µs, {} snapshots; over 1 ms: {} of {} cycles while writing, {} of {} otherwise\n",
                             s.longest_cycle.as_micros(),
                             s.longest_cycle_while_writing.as_micros(),
                             s.longest_submit.as_micros(),
-                            s.snapshots
+                            s.snapshots,
+                            s.slow_while_writing,
+                            s.cycles_while_writing,
+                            s.slow_otherwise,
+                            s.cycles_otherwise
                         ));
                     }
                     journal = Some(done.journal);

@@ -31,11 +31,14 @@ pub enum SyncPolicy {
     /// fsync before each effect result is used: a result the program acted on
     /// is never lost. About one fsync per effect call.
     Always,
-    /// fsync every 64 records and at the end: a crash can lose the last
-    /// unsynced results, and those calls are made again on recovery (the
-    /// simulator answers the same; a real effect sees the call id again).
+    /// Each record is written at once and fsynced every 64 records and at
+    /// the end: a killed process loses nothing; a machine that loses power
+    /// can lose the last unsynced results, and those calls are made again on
+    /// recovery (the simulator answers the same; a real effect sees the call
+    /// id again).
     Batch,
-    /// Never fsync; the operating system writes when it likes.
+    /// Each record is written at once and never fsynced: the operating
+    /// system makes it durable when it likes.
     Never,
 }
 
@@ -308,6 +311,14 @@ impl Journal {
         self.unsynced = 0;
     }
 
+    fn flush(&mut self) {
+        if let (Some(w), None) = (self.writer.as_mut(), &self.error) {
+            if let Err(e) = w.flush() {
+                self.error = Some(e);
+            }
+        }
+    }
+
     /// Records the end of the run (once).
     pub fn finish(&mut self, status: &str, run_hash: &str) {
         if self.ended.is_none() {
@@ -356,7 +367,9 @@ impl Effects for Journaled {
         match j.policy {
             SyncPolicy::Always => j.sync(),
             SyncPolicy::Batch if j.unsynced >= 64 => j.sync(),
-            _ => {}
+            // Written at once, synced later (or never): a killed process
+            // loses nothing; a machine that loses power may.
+            _ => j.flush(),
         }
         if j.error.is_some() {
             // A result that could not be journaled must not be used.

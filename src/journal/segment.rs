@@ -153,36 +153,64 @@ impl Writer {
         self.dir.join(segment_name(self.number))
     }
 
-    /// Writes the buffered records and fsyncs the segment: after this returns,
-    /// they survive a crash. Rolls to a new segment when the current is full.
-    pub fn sync(&mut self) -> Result<(), JournalError> {
-        let path = self.path();
-        let werr = |error| JournalError::Write {
-            path: path.clone(),
-            error,
-        };
+    /// Hands the buffered records to the operating system (no fsync): they
+    /// survive the process being killed, not the machine losing power.
+    /// Rolls to a new segment when the current one is full.
+    pub fn flush(&mut self) -> Result<(), JournalError> {
+        self.write_buffered()?;
+        if self.size >= self.segment_bytes {
+            self.roll()?;
+        }
+        Ok(())
+    }
+
+    fn write_buffered(&mut self) -> Result<(), JournalError> {
         if !self.buf.is_empty() {
-            self.file.write_all(&self.buf).map_err(werr)?;
+            let path = self.path();
+            self.file
+                .write_all(&self.buf)
+                .map_err(|error| JournalError::Write { path, error })?;
             self.size += self.buf.len() as u64;
             self.buf.clear();
         }
-        self.file.sync_data().map_err(werr)?;
+        Ok(())
+    }
+
+    /// Writes the buffered records and fsyncs the segment: after this returns,
+    /// they survive a crash. Rolls to a new segment when the current is full.
+    pub fn sync(&mut self) -> Result<(), JournalError> {
+        self.write_buffered()?;
+        let path = self.path();
+        self.file
+            .sync_data()
+            .map_err(|error| JournalError::Write { path, error })?;
         if self.size >= self.segment_bytes {
-            self.number += 1;
-            let next = self.path();
-            self.file = OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&next)
-                .map_err(|error| JournalError::Write {
-                    path: next.clone(),
-                    error,
-                })?;
-            self.size = 0;
-            // The new name must be durable too.
-            if let Ok(d) = File::open(&self.dir) {
-                let _ = d.sync_all();
-            }
+            self.roll()?;
+        }
+        Ok(())
+    }
+
+    fn roll(&mut self) -> Result<(), JournalError> {
+        let path = self.path();
+        // The full segment is made durable before the next one starts, so
+        // only the newest segment can ever end torn.
+        self.file
+            .sync_data()
+            .map_err(|error| JournalError::Write { path, error })?;
+        self.number += 1;
+        let next = self.path();
+        self.file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&next)
+            .map_err(|error| JournalError::Write {
+                path: next.clone(),
+                error,
+            })?;
+        self.size = 0;
+        // The new name must be durable too.
+        if let Ok(d) = File::open(&self.dir) {
+            let _ = d.sync_all();
         }
         Ok(())
     }

@@ -50,6 +50,12 @@ pub struct Stats {
     /// The longest hand-over of a snapshot to the writer.
     pub longest_submit: std::time::Duration,
     pub snapshots: u64,
+    /// Cycles run while a snapshot was being written, and how many of them
+    /// took over 1 ms; the same for the other cycles.
+    pub cycles_while_writing: u64,
+    pub slow_while_writing: u64,
+    pub cycles_otherwise: u64,
+    pub slow_otherwise: u64,
 }
 
 /// A finished (or refused) journaled run.
@@ -126,6 +132,7 @@ pub fn run<'p>(
         rt.restore_detector(&s.detector_records);
         rt.restore(&s.checkpoint);
     }
+    rt.detector_log = Some(Vec::new());
     // A run that already ended writes nothing: no snapshots either.
     let mut writer =
         (!ended).then(|| Snapshotter::start(setup.dir, program, id.clone(), snap.as_ref()));
@@ -157,8 +164,14 @@ pub fn run<'p>(
         if let Some(t0) = t0 {
             let d = t0.elapsed();
             stats.longest_cycle = stats.longest_cycle.max(d);
+            let slow = d > std::time::Duration::from_millis(1);
             if writing {
                 stats.longest_cycle_while_writing = stats.longest_cycle_while_writing.max(d);
+                stats.cycles_while_writing += 1;
+                stats.slow_while_writing += slow as u64;
+            } else {
+                stats.cycles_otherwise += 1;
+                stats.slow_otherwise += slow as u64;
             }
         }
         if let Some(f) = setup.after_cycle {
@@ -185,7 +198,11 @@ pub fn run<'p>(
 
 fn submit(rt: &mut Runtime<'_>, w: &mut Snapshotter, journal: &Rc<RefCell<Journal>>) {
     let checkpoint = rt.checkpoint();
-    let detector = rt.detector_records(w.fingerprints_sent, w.repairs_sent_through);
+    let detector = rt
+        .detector_log
+        .as_mut()
+        .map(std::mem::take)
+        .unwrap_or_default();
     let (segment, offset) = journal.borrow().position();
     w.submit(checkpoint, detector, Position { segment, offset });
 }

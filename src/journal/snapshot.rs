@@ -541,10 +541,6 @@ pub struct Snapshotter {
     busy: Arc<AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,
     errors: Arc<Mutex<Vec<String>>>,
-    /// Detector records handed over so far: fingerprints, and the cycle of
-    /// the last repair sent.
-    pub fingerprints_sent: usize,
-    pub repairs_sent_through: Option<u64>,
 }
 
 impl Snapshotter {
@@ -586,32 +582,11 @@ impl Snapshotter {
                 }
             })
             .ok();
-        let (fingerprints_sent, repairs_sent_through) = match resumed {
-            Some(s) => {
-                let f = s
-                    .detector_records
-                    .iter()
-                    .filter(|r| matches!(r, DetectorRecord::Fingerprint { .. }))
-                    .count();
-                let r = s
-                    .detector_records
-                    .iter()
-                    .filter_map(|r| match r {
-                        DetectorRecord::Repair { cycle, .. } => Some(*cycle),
-                        _ => None,
-                    })
-                    .max();
-                (f, r)
-            }
-            None => (0, None),
-        };
         Snapshotter {
             tx: handle.is_some().then_some(tx),
             busy,
             handle,
             errors,
-            fingerprints_sent,
-            repairs_sent_through,
         }
     }
 
@@ -628,14 +603,6 @@ impl Snapshotter {
         detector: Vec<DetectorRecord>,
         mailbox: Position,
     ) {
-        for r in &detector {
-            match r {
-                DetectorRecord::Fingerprint { .. } => self.fingerprints_sent += 1,
-                DetectorRecord::Repair { cycle, .. } => {
-                    self.repairs_sent_through = Some(*cycle).max(self.repairs_sent_through)
-                }
-            }
-        }
         if let Some(tx) = &self.tx {
             self.busy.store(true, Ordering::Release);
             if tx
