@@ -1,0 +1,66 @@
+//! The subprocess effect binding (`--effect NAME=COMMAND`): results, errors
+//! that go through the retry rules, wrong types, and bad flags.
+
+mod support;
+
+const PROGRAM: &str = "effect ext.double(n: Int) -> Int
+domain D retry 2 {
+  state got: Int = 0
+  goal done: got > 0
+    repair {
+      got = ext.double(21)
+    }
+}
+";
+
+fn run_with(effect: &str) -> std::process::Output {
+    let dir = std::env::temp_dir().join(format!("lexum-subprocess-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(format!("p{}.lxm", effect.len()));
+    std::fs::write(&p, PROGRAM).unwrap();
+    support::lexum(&["run", p.to_str().unwrap(), "--effect", effect])
+}
+
+#[test]
+fn a_command_answers_with_json_read_from_its_stdin() {
+    // The command doubles the first argument it is given on stdin.
+    let out = run_with(
+        "ext.double=python3 -c 'import json,sys; print(json.load(sys.stdin)[\"args\"][0] * 2)'",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("D.got = 42"), "{text}");
+}
+
+#[test]
+fn a_failing_command_is_an_effect_error_that_is_retried_then_e007() {
+    let out = run_with("ext.double=echo out of capacity >&2; exit 3");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{text}{err}");
+    assert!(text.contains("E007"), "{text}");
+    assert!(text.contains("retries: 2"), "{text}");
+    assert!(err.contains("exited with status 3: out of capacity"), "{err}");
+}
+
+#[test]
+fn a_result_of_the_wrong_type_is_an_effect_error() {
+    let out = run_with("ext.double=echo '\"forty-two\"'");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(err.contains("which is not of its declared type"), "{err}");
+}
+
+#[test]
+fn bad_bindings_are_usage_errors() {
+    for (flag, msg) in [
+        ("ext.triple=echo 1", "does not declare"),
+        ("no-equals-sign", "NAME=COMMAND"),
+        ("ext.double=", "has no command"),
+    ] {
+        let out = run_with(flag);
+        assert_eq!(out.status.code(), Some(3), "{flag}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("error[L002]") && err.contains(msg), "{flag}: {err}");
+    }
+}
