@@ -76,8 +76,9 @@ domain Store {
 }
 LXM
   rm -rf "$tmp/js"
-  # Snapshot at cycle 100,000 (the map is full by cycle 2,000); crash at 200,000.
-  $L run "$tmp/store.lxm" --effects sim --sync never --journal "$tmp/js" --crash-after-cycle 200000 > /dev/null 2>&1 || true
+  # Snapshot at cycle 100,000 (the map is full by cycle 2,000), waited for
+  # (writing a million entries outlasts 100,000 fast cycles); crash at 199,999.
+  $L run "$tmp/store.lxm" --effects sim --sync never --journal "$tmp/js" --snapshot-wait --crash-after-cycle 199999 > /dev/null 2>&1 || true
   $L journal inspect "$tmp/js" | grep -E "records:|snapshot.json" | sed 's/^/  /'
   for i in 1 2 3; do
     rm -rf "$tmp/js2"; cp -r "$tmp/js" "$tmp/js2"

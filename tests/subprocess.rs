@@ -28,7 +28,12 @@ fn a_command_answers_with_json_read_from_its_stdin() {
         "ext.double=python3 -c 'import json,sys; print(json.load(sys.stdin)[\"args\"][0] * 2)'",
     );
     let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(text.contains("D.got = 42"), "{text}");
 }
 
@@ -40,7 +45,10 @@ fn a_failing_command_is_an_effect_error_that_is_retried_then_e007() {
     assert_eq!(out.status.code(), Some(2), "{text}{err}");
     assert!(text.contains("E007"), "{text}");
     assert!(text.contains("retries: 2"), "{text}");
-    assert!(err.contains("exited with status 3: out of capacity"), "{err}");
+    assert!(
+        err.contains("exited with status 3: out of capacity"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -61,6 +69,9 @@ fn bad_bindings_are_usage_errors() {
         let out = run_with(flag);
         assert_eq!(out.status.code(), Some(3), "{flag}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("error[L002]") && err.contains(msg), "{flag}: {err}");
+        assert!(
+            err.contains("error[L002]") && err.contains(msg),
+            "{flag}: {err}"
+        );
     }
 }

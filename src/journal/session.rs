@@ -84,13 +84,22 @@ pub fn run<'p>(
             &serde_json::to_vec(&inputs_json(setup.inputs)).unwrap_or_default(),
         ),
     };
-    let mut j = Journal::open(setup.dir, &id.program_hash, setup.settings, setup.policy)?;
+    // The log and the snapshots are read side by side (two cores: recovery
+    // of a large state takes the longer of the two, not the sum).
+    let (opened, (snap, skipped)) = std::thread::scope(|s| {
+        let snaps = s.spawn(|| {
+            if setup.dir.exists() {
+                snapshot::load_newest(setup.dir, program, &id)
+            } else {
+                (None, Vec::new())
+            }
+        });
+        let opened = Journal::open(setup.dir, &id.program_hash, setup.settings, setup.policy);
+        let snaps = snaps.join().unwrap_or_else(|_| (None, Vec::new()));
+        (opened, snaps)
+    });
+    let mut j = opened?;
     j.segment_bytes = setup.segment_bytes;
-    let (snap, skipped) = if setup.dir.exists() {
-        snapshot::load_newest(setup.dir, program, &id)
-    } else {
-        (None, Vec::new())
-    };
     // An intact snapshot of another run means the journal is another run's.
     if let Some(snapshot::SnapshotError::OtherRun { what, .. }) = skipped
         .iter()
