@@ -234,7 +234,7 @@ pub struct Runtime<'p> {
     /// set is part of every fingerprint, so they can never match again.
     /// A fingerprint is kept whole for exact comparison; entries restored
     /// from a snapshot have only their digest (see [`Fingerprint::digest`]).
-    fingerprints: std::collections::BTreeMap<(u64, u64), ([u8; 32], Option<Fingerprint>)>,
+    fingerprints: std::collections::BTreeMap<(u64, u64), ([u8; 32], Option<Box<Fingerprint>>)>,
     fingerprint_order: Vec<(u64, u64, [u8; 32])>,
     hasher: hash::RunHasher,
     quiescent: Vec<Value>,
@@ -686,7 +686,7 @@ impl<'p> Runtime<'p> {
             self.fingerprints
                 .range((key, 0)..(key, t))
                 .find(|(_, (d, f))| match f {
-                    Some(f) => *f == fp,
+                    Some(f) => **f == fp,
                     None => *d == digest,
                 })
         {
@@ -694,7 +694,7 @@ impl<'p> Runtime<'p> {
         }
         if self
             .fingerprints
-            .insert((key, t), (digest, Some(fp)))
+            .insert((key, t), (digest, Some(Box::new(fp))))
             .is_none()
         {
             self.fingerprint_order.push((key, t, digest));
