@@ -99,6 +99,10 @@ impl Outcome {
     }
 }
 
+/// A fingerprinted configuration: its digest, and the whole configuration
+/// while it is among the latest [`EXACT_FINGERPRINTS`].
+type Remembered = ([u8; 32], Option<Box<Fingerprint>>);
+
 /// How many of the latest repair-cycle configurations the oscillation
 /// detector keeps whole (for exact confirmation); older ones keep a digest.
 pub const EXACT_FINGERPRINTS: usize = 1024;
@@ -234,7 +238,7 @@ pub struct Runtime<'p> {
     /// set is part of every fingerprint, so they can never match again.
     /// A fingerprint is kept whole for exact comparison; entries restored
     /// from a snapshot have only their digest (see [`Fingerprint::digest`]).
-    fingerprints: std::collections::BTreeMap<(u64, u64), ([u8; 32], Option<Box<Fingerprint>>)>,
+    fingerprints: std::collections::BTreeMap<(u64, u64), Remembered>,
     fingerprint_order: Vec<(u64, u64, [u8; 32])>,
     hasher: hash::RunHasher,
     quiescent: Vec<Value>,
