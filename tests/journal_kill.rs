@@ -1,5 +1,5 @@
-//! Crash safety: a journaled run killed with SIGKILL at 50 seeded random
-//! moments, then resumed, ends with exactly the report (state and run hash)
+//! Crash safety: a journaled run (snapshots every 40 cycles, 2 KiB log
+//! segments) killed with SIGKILL at 50 seeded random moments, then resumed, ends with exactly the report (state and run hash)
 //! of a run that was never interrupted; running again on a finished journal
 //! prints the same report and writes nothing.
 
@@ -20,6 +20,26 @@ domain P retry 5 {
     }
 }
 ";
+
+/// Snapshots often and small segments, so kills land during snapshot
+/// writes, segment roll-overs and log pruning too.
+const SNAPSHOTS: [&str; 4] = ["--snapshot-every", "40", "--segment-bytes", "2048"];
+
+/// Every file of a directory, by name, with its bytes.
+fn everything(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().to_string(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
 
 fn lexum(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_lexum"));
@@ -44,6 +64,7 @@ fn killed_runs_resume_to_the_uninterrupted_result() {
     let dir0 = base.join("j-full");
     let mut jargs = args.clone();
     jargs.extend(["--journal", dir0.to_str().unwrap()]);
+    jargs.extend(SNAPSHOTS);
     let t = Instant::now();
     let full = lexum(&jargs).output().unwrap();
     let span = t.elapsed().as_micros().max(1000) as u64;
@@ -62,6 +83,7 @@ fn killed_runs_resume_to_the_uninterrupted_result() {
         let mut a = args.clone();
         let d = dir.to_str().unwrap().to_string();
         a.extend(["--journal", &d]);
+        a.extend(SNAPSHOTS);
         let mut child = lexum(&a)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -80,17 +102,12 @@ fn killed_runs_resume_to_the_uninterrupted_result() {
             "kill {k}: {}",
             String::from_utf8_lossy(&resumed.stderr)
         );
-        // A finished journal: the same report again, and nothing written.
-        let before: Vec<Vec<u8>> = support::files(&dir, "wal")
-            .iter()
-            .map(|f| std::fs::read(f).unwrap())
-            .collect();
+        // A finished journal: the same report again, and nothing written
+        // (no record, no snapshot, no detector record).
+        let before = everything(&dir);
         let again = lexum(&a).output().unwrap();
         assert_eq!(again.stdout, reference.stdout, "kill {k}: a third run");
-        let after: Vec<Vec<u8>> = support::files(&dir, "wal")
-            .iter()
-            .map(|f| std::fs::read(f).unwrap())
-            .collect();
+        let after = everything(&dir);
         assert_eq!(
             before, after,
             "kill {k}: a finished journal is not written again"
