@@ -433,3 +433,39 @@ domain P {
         }
     }
 }
+
+#[test]
+fn external_inputs_resume_from_snapshots_and_other_inputs_are_refused() {
+    let root = support::root();
+    let prog = root.join("examples/three_domain_sync.lxm");
+    let inputs = root.join("examples/three_domain_sync.inputs.jsonl");
+    let (p, i) = (prog.to_str().unwrap(), inputs.to_str().unwrap());
+    let reference = lexum(&["run", p, "--input", i]);
+    let base = scratch("inputs");
+    for crash in [1u64, 3, 5, 9] {
+        let dir = base.join(format!("j{crash}"));
+        let d = dir.to_str().unwrap();
+        let c = crash.to_string();
+        let flags = [
+            "run",
+            p,
+            "--input",
+            i,
+            "--journal",
+            d,
+            "--snapshot-every",
+            "2",
+        ];
+        let mut first = flags.to_vec();
+        first.extend(["--snapshot-wait", "--crash-after-cycle", &c]);
+        assert_eq!(lexum(&first).status.code(), Some(137));
+        let resumed = lexum(&flags);
+        assert_eq!(resumed.stdout, reference.stdout, "inputs, crash at {crash}");
+        // Without the inputs it is another run: refused, left alone.
+        let before = contents(&dir);
+        let other = lexum(&["run", p, "--journal", d]);
+        assert_eq!(other.status.code(), Some(3));
+        assert!(String::from_utf8_lossy(&other.stderr).contains("error[J005]"));
+        assert_eq!(contents(&dir), before);
+    }
+}
