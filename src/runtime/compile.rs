@@ -110,6 +110,37 @@ impl Operand {
     }
 }
 
+/// A closure over two `Int` operands, specialized for the common leaf
+/// pairs (a local or a state slot against a constant or another leaf), so
+/// the hot comparisons and arithmetic do not dispatch on operand kinds.
+macro_rules! leaves {
+    ($a:expr, $b:expr, |$l:ident, $r:ident| $body:expr) => {
+        match ($a, $b) {
+            (Operand::Local(x), Operand::Const(c)) => Box::new(move |_, f, _| {
+                let ($l, $r) = (as_int(&f[x]), c);
+                $body
+            }),
+            (Operand::Var(x), Operand::Const(c)) => Box::new(move |it, _, _| {
+                let ($l, $r) = (as_int(&it.state[x]), c);
+                $body
+            }),
+            (Operand::Local(x), Operand::Var(y)) => Box::new(move |it, f, _| {
+                let ($l, $r) = (as_int(&f[x]), as_int(&it.state[y]));
+                $body
+            }),
+            (Operand::Var(x), Operand::Var(y)) => Box::new(move |it, _, _| {
+                let ($l, $r) = (as_int(&it.state[x]), as_int(&it.state[y]));
+                $body
+            }),
+            (a, b) => Box::new(move |it, f, x| {
+                let $l = a.get(it, f, x)?;
+                let $r = b.get(it, f, x)?;
+                $body
+            }),
+        }
+    };
+}
+
 fn int_arith(op: BinOp, a: Operand, b: Operand, sp: Span) -> IntFn {
     let ovf = move || {
         Box::new(Failure {
@@ -118,18 +149,9 @@ fn int_arith(op: BinOp, a: Operand, b: Operand, sp: Span) -> IntFn {
         })
     };
     match op {
-        BinOp::Add => Box::new(move |it, f, x| {
-            let l = a.get(it, f, x)?;
-            l.checked_add(b.get(it, f, x)?).ok_or_else(ovf)
-        }),
-        BinOp::Sub => Box::new(move |it, f, x| {
-            let l = a.get(it, f, x)?;
-            l.checked_sub(b.get(it, f, x)?).ok_or_else(ovf)
-        }),
-        BinOp::Mul => Box::new(move |it, f, x| {
-            let l = a.get(it, f, x)?;
-            l.checked_mul(b.get(it, f, x)?).ok_or_else(ovf)
-        }),
+        BinOp::Add => leaves!(a, b, |l, r| l.checked_add(r).ok_or_else(ovf)),
+        BinOp::Sub => leaves!(a, b, |l, r| l.checked_sub(r).ok_or_else(ovf)),
+        BinOp::Mul => leaves!(a, b, |l, r| l.checked_mul(r).ok_or_else(ovf)),
         BinOp::Div | BinOp::Rem => {
             let div = op == BinOp::Div;
             Box::new(move |it, f, x| {
@@ -153,10 +175,7 @@ fn int_arith(op: BinOp, a: Operand, b: Operand, sp: Span) -> IntFn {
 fn int_cmp(op: BinOp, a: Operand, b: Operand) -> BoolFn {
     macro_rules! cmp {
         ($o:tt) => {
-            Box::new(move |it, f, x| {
-                let l = a.get(it, f, x)?;
-                Ok(l $o b.get(it, f, x)?)
-            })
+            leaves!(a, b, |l, r| Ok(l $o r))
         };
     }
     match op {
