@@ -198,6 +198,13 @@ impl Fingerprint {
     }
 }
 
+/// The fingerprint table's key: a digest's first eight bytes.
+fn table_key(digest: &[u8; 32]) -> u64 {
+    let mut k = [0u8; 8];
+    k.copy_from_slice(&digest[..8]);
+    u64::from_le_bytes(k)
+}
+
 fn encode_kind(b: &mut Vec<u8>, k: &EventKind) {
     match k {
         EventKind::Message { handler, args } => {
@@ -576,21 +583,13 @@ impl<'p> Runtime<'p> {
         self.inputs_delivered = c.inputs_delivered;
     }
 
-    /// How many fingerprints the detector holds.
-    pub fn fingerprint_count(&self) -> usize {
-        self.fingerprint_order.len()
-    }
-
     /// Puts back detector memory read from disk (on a fresh runtime, before
     /// [`Runtime::restore`]'s cycle goes on).
     pub fn restore_detector(&mut self, records: &[DetectorRecord]) {
         for r in records {
             match *r {
                 DetectorRecord::Fingerprint { cycle, digest } => {
-                    let key = u64::from_le_bytes([
-                        digest[0], digest[1], digest[2], digest[3], digest[4], digest[5],
-                        digest[6], digest[7],
-                    ]);
+                    let key = table_key(&digest);
                     if self
                         .fingerprints
                         .insert((key, cycle), (digest, None))
@@ -681,9 +680,7 @@ impl<'p> Runtime<'p> {
         }
         let fp = self.fingerprint(current);
         let digest = fp.digest();
-        let key = u64::from_le_bytes([
-            digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
-        ]);
+        let key = table_key(&digest);
         // Keyed by (hash, cycle): equal hashes are neighbours, confirmed by
         // equality (or, for entries restored from a snapshot, by the digest).
         if let Some(((_, mu), _)) =

@@ -7,54 +7,19 @@
 
 mod support;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
-const PROGRAM: &str = "effect cloud.create_node(size: Str) -> Int
-domain P retry 5 {
-  state made: Int = 0
-  state sum: Int = 0
-  goal done: made >= 300
-    repair {
-      let id = cloud.create_node(\"m5\")
-      sum = (sum + id) % 1000003
-      made += 1
-    }
-}
-";
+use std::time::{Duration, Instant};
+use support::{dir_contents as contents, lexum};
 
 const SIM: [&str; 6] = ["--effects", "sim", "--seed", "3", "--fail-rate", "0.2"];
-
-fn lexum(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lexum"))
-        .args(args)
-        .current_dir(support::root())
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the lexum binary runs")
-}
 
 fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("lexum-faults-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-/// Every file in a journal directory, by name.
-fn contents(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().to_string(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -110,7 +75,7 @@ const SMALL: [&str; 4] = ["--snapshot-every", "40", "--segment-bytes", "2048"];
 
 #[test]
 fn crashes_at_exact_cycles_resume_from_snapshots_to_the_same_end() {
-    let case = Case::new("crash", PROGRAM, &SIM);
+    let case = Case::new("crash", &support::counter_program(300), &SIM);
     assert_eq!(case.reference.status.code(), Some(0));
     for crash in [1u64, 39, 40, 41, 80, 123, 200, 299, 350] {
         let dir = case.base.join(format!("j{crash}"));
@@ -180,7 +145,7 @@ fn oscillation_proofs_and_yields_survive_resumption() {
 
 #[test]
 fn the_last_record_cut_at_every_byte_is_dropped_and_the_run_ends_the_same() {
-    let case = Case::new("cut", PROGRAM, &SIM);
+    let case = Case::new("cut", &support::counter_program(300), &SIM);
     let dir = case.base.join("crashed");
     // No snapshot before the crash: the log alone carries the run.
     let out = case.run(
@@ -224,7 +189,7 @@ fn snapshots(dir: &Path) -> Vec<String> {
 
 #[test]
 fn damaged_or_deleted_snapshots_fall_back_or_refuse() {
-    let case = Case::new("snap", PROGRAM, &SIM);
+    let case = Case::new("snap", &support::counter_program(300), &SIM);
     let dir = finished_journal(&case, "full");
     let snaps = snapshots(&dir);
     assert_eq!(snaps.len(), 2);
@@ -273,7 +238,7 @@ fn damaged_or_deleted_snapshots_fall_back_or_refuse() {
 
 #[test]
 fn a_crash_then_a_damaged_snapshot_resumes_from_the_previous_one() {
-    let case = Case::new("fallback", PROGRAM, &SIM);
+    let case = Case::new("fallback", &support::counter_program(300), &SIM);
     let dir = case.base.join("j");
     let mut extra = SMALL.to_vec();
     extra.extend(["--crash-after-cycle", "200"]);
@@ -291,7 +256,7 @@ fn a_crash_then_a_damaged_snapshot_resumes_from_the_previous_one() {
 
 #[test]
 fn flipped_bytes_in_segments_are_refused_with_a_code() {
-    let case = Case::new("segflip", PROGRAM, &SIM);
+    let case = Case::new("segflip", &support::counter_program(300), &SIM);
     let dir = finished_journal(&case, "full");
     let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
     for k in 0..10 {
@@ -329,7 +294,7 @@ fn flipped_bytes_in_segments_are_refused_with_a_code() {
 
 #[test]
 fn missing_and_unwritable_directories_have_codes() {
-    let case = Case::new("dirs", PROGRAM, &SIM);
+    let case = Case::new("dirs", &support::counter_program(300), &SIM);
     let out = lexum(&["journal", "inspect", "/nonexistent/lexum/journal"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("error[J001]"));

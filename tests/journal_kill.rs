@@ -8,38 +8,9 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const PROGRAM: &str = "effect cloud.create_node(size: Str) -> Int
-domain P retry 5 {
-  state made: Int = 0
-  state sum: Int = 0
-  goal done: made >= 600
-    repair {
-      let id = cloud.create_node(\"m5\")
-      sum = (sum + id) % 1000003
-      made += 1
-    }
-}
-";
-
 /// Snapshots often and small segments, so kills land during snapshot
 /// writes, segment roll-overs and log pruning too.
 const SNAPSHOTS: [&str; 4] = ["--snapshot-every", "40", "--segment-bytes", "2048"];
-
-/// Every file of a directory, by name, with its bytes.
-fn everything(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().to_string(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
 
 fn lexum(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_lexum"));
@@ -53,7 +24,7 @@ fn killed_runs_resume_to_the_uninterrupted_result() {
     let _ = std::fs::remove_dir_all(&base);
     std::fs::create_dir_all(&base).unwrap();
     let prog = base.join("p.lxm");
-    std::fs::write(&prog, PROGRAM).unwrap();
+    std::fs::write(&prog, support::counter_program(600)).unwrap();
     let p = prog.to_str().unwrap();
     let flags = ["--effects", "sim", "--seed", "3", "--fail-rate", "0.2"];
     let mut args = vec!["run", p];
@@ -104,10 +75,10 @@ fn killed_runs_resume_to_the_uninterrupted_result() {
         );
         // A finished journal: the same report again, and nothing written
         // (no record, no snapshot, no detector record).
-        let before = everything(&dir);
+        let before = support::dir_contents(&dir);
         let again = lexum(&a).output().unwrap();
         assert_eq!(again.stdout, reference.stdout, "kill {k}: a third run");
-        let after = everything(&dir);
+        let after = support::dir_contents(&dir);
         assert_eq!(
             before, after,
             "kill {k}: a finished journal is not written again"

@@ -42,7 +42,11 @@ pub fn run(cmd: Command) -> i32 {
                     ));
                     latest = Some(h.mailbox);
                 }
-                Err(e) => s.push_str(&format!("  {f}: unusable ({e})\n")),
+                Err(e) => s.push_str(&format!(
+                    "  {f}: unusable ({}: {})\n",
+                    Code::J006,
+                    e.reason()
+                )),
             }
         }
     }

@@ -6,7 +6,7 @@ use lexum::ir::Program;
 
 use lexum::journal::run::SyncPolicy;
 use lexum::journal::session;
-use lexum::runtime::{report, Options, Outcome, Runtime};
+use lexum::runtime::{report, Outcome, Runtime};
 use lexum::trace::format::Settings;
 use lexum::trace::record::{binding, record_session};
 
@@ -164,6 +164,13 @@ pub fn run(args: Args) -> i32 {
         super::err("error[L002]: --journal and --trace cannot be used together yet\n");
         return exit::USAGE;
     }
+    let inner = match effect_binding(&settings, &args.effect, &program) {
+        Ok(b) => b,
+        Err(e) => {
+            super::err(&format!("{e}\n"));
+            return exit::USAGE;
+        }
+    };
     let mut journal = None;
     let (mut rt, outcome) = match (&args.journal, &args.trace) {
         (Some(dir), _) => {
@@ -192,13 +199,6 @@ pub fn run(args: Args) -> i32 {
                 after_cycle: crash.as_ref().map(|f| f as &dyn Fn(u64)),
                 measure: args.measure_cycles,
                 wait_for_snapshots: args.snapshot_wait,
-            };
-            let inner = match effect_binding(&settings, &args.effect, &program) {
-                Ok(b) => b,
-                Err(e) => {
-                    super::err(&format!("{e}\n"));
-                    return exit::USAGE;
-                }
             };
             match session::run(&program, &setup, inner) {
                 Ok(done) => {
@@ -241,19 +241,7 @@ pub fn run(args: Args) -> i32 {
             }
         }
         (None, None) => {
-            let options = Options {
-                max_cycles: settings.max_cycles,
-                detect_oscillation: settings.oscillation_detection,
-                evaluate_all_goals: false,
-            };
-            let inner = match effect_binding(&settings, &args.effect, &program) {
-                Ok(b) => b,
-                Err(e) => {
-                    super::err(&format!("{e}\n"));
-                    return exit::USAGE;
-                }
-            };
-            let mut rt = Runtime::new(&program, options, inner);
+            let mut rt = Runtime::new(&program, settings.options(), inner);
             let outcome = rt.run_with_inputs(&inputs).clone();
             (rt, outcome)
         }

@@ -82,17 +82,20 @@ pub enum OpenError {
         what: String,
     },
     /// The log's first records were removed (they were covered by a
-    /// snapshot) and no snapshot is usable: there is nothing to resume from.
-    NoStart,
+    /// snapshot) and no snapshot is usable (`skipped` says why each was
+    /// not): there is nothing to resume from.
+    NoStart {
+        skipped: Vec<String>,
+    },
 }
 
 impl OpenError {
     pub fn code(&self) -> Code {
         match self {
             OpenError::Storage(e) => e.code(),
-            OpenError::Corrupt { .. } | OpenError::Unreadable { .. } | OpenError::NoStart => {
-                Code::J004
-            }
+            OpenError::Corrupt { .. }
+            | OpenError::Unreadable { .. }
+            | OpenError::NoStart { .. } => Code::J004,
             OpenError::Mismatch { .. } => Code::J005,
         }
     }
@@ -110,11 +113,16 @@ impl std::fmt::Display for OpenError {
             OpenError::Unreadable { index } => {
                 write!(f, "error[{}]: journal record {index} is not an entry this lexum reads", self.code())
             }
-            OpenError::NoStart => write!(
-                f,
-                "error[{}]: no snapshot is usable and the log's beginning was removed; refusing to resume from a guess",
-                self.code()
-            ),
+            OpenError::NoStart { skipped } => {
+                for w in skipped {
+                    writeln!(f, "{w}")?;
+                }
+                write!(
+                    f,
+                    "error[{}]: no snapshot is usable and the log's beginning was removed; refusing to resume from a guess",
+                    self.code()
+                )
+            }
             OpenError::Mismatch { what } => write!(
                 f,
                 "error[{}]: this journal belongs to {what}; it was left unchanged (use another --journal directory)",

@@ -13,7 +13,7 @@ use super::snapshot::{self, Identity, Position, Snapshotter};
 use crate::ir::{HandlerId, Program};
 use crate::runtime::eval::Effects;
 use crate::runtime::queue::Args;
-use crate::runtime::{Options, Outcome, Runtime};
+use crate::runtime::{Outcome, Runtime};
 use crate::trace::format::Settings;
 use crate::trace::sha256_hex;
 
@@ -63,8 +63,6 @@ pub struct Finished<'p> {
     pub runtime: Runtime<'p>,
     pub outcome: Outcome,
     pub journal: Rc<RefCell<Journal>>,
-    /// The cycle the run resumed from (a snapshot's), if it did.
-    pub resumed_from: Option<u64>,
     /// A torn tail (J003), skipped snapshots (J006) and snapshots that could
     /// not be written (J002).
     pub warnings: Vec<String>,
@@ -108,7 +106,9 @@ pub fn run<'p>(
         return Err(OpenError::Mismatch { what: what.clone() });
     }
     if snap.is_none() && j.has_records && !j.has_start() {
-        return Err(OpenError::NoStart);
+        return Err(OpenError::NoStart {
+            skipped: skipped.iter().map(|e| e.to_string()).collect(),
+        });
     }
     if snap.is_none() {
         j.start(&id.program_hash, setup.settings);
@@ -127,11 +127,7 @@ pub fn run<'p>(
     }
     warnings.extend(skipped.iter().map(|e| e.to_string()));
     let journal = Rc::new(RefCell::new(j));
-    let options = Options {
-        max_cycles: setup.settings.max_cycles,
-        detect_oscillation: setup.settings.oscillation_detection,
-        evaluate_all_goals: false,
-    };
+    let options = setup.settings.options();
     let fx = Box::new(Journaled {
         journal: journal.clone(),
         inner,
@@ -141,10 +137,12 @@ pub fn run<'p>(
         rt.restore_detector(&s.detector_records);
         rt.restore(&s.checkpoint);
     }
-    rt.detector_log = Some(Vec::new());
     // A run that already ended writes nothing: no snapshots either.
     let mut writer =
         (!ended).then(|| Snapshotter::start(setup.dir, program, id.clone(), snap.as_ref()));
+    if writer.is_some() {
+        rt.detector_log = Some(Vec::new());
+    }
     let every = setup.snapshot_every.max(1);
     let mut last = rt.cycle;
     let mut stats = Stats::default();
@@ -199,7 +197,6 @@ pub fn run<'p>(
         runtime: rt,
         outcome,
         journal,
-        resumed_from: snap.map(|s| s.cycle),
         warnings,
         stats,
     })

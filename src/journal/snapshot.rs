@@ -87,29 +87,27 @@ pub enum SnapshotError {
 }
 
 impl SnapshotError {
-    pub fn code(&self) -> Code {
-        Code::J006
+    /// Why it is unusable, without the file name (for `journal inspect`).
+    pub fn reason(&self) -> String {
+        match self {
+            SnapshotError::Unreadable { why, .. } => why.clone(),
+            SnapshotError::Damaged { .. } => "it does not match its content hash".into(),
+            SnapshotError::OtherRun { what, .. } => format!("it belongs to {what}"),
+        }
     }
 }
 
 impl std::fmt::Display for SnapshotError {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        match self {
-            SnapshotError::Unreadable { file, why } => {
-                write!(
-                    f,
-                    "warning[J006]: snapshot `{file}` is unusable ({why}); skipped"
-                )
-            }
-            SnapshotError::Damaged { file } => write!(
-                f,
-                "warning[J006]: snapshot `{file}` does not match its content hash; skipped"
-            ),
-            SnapshotError::OtherRun { file, what } => write!(
-                f,
-                "warning[J006]: snapshot `{file}` belongs to {what}; skipped"
-            ),
-        }
+        let (SnapshotError::Unreadable { file, .. }
+        | SnapshotError::Damaged { file }
+        | SnapshotError::OtherRun { file, .. }) = self;
+        write!(
+            f,
+            "warning[{}]: snapshot `{file}` is unusable: {}; skipped",
+            Code::J006,
+            self.reason()
+        )
     }
 }
 
@@ -225,6 +223,7 @@ fn seal(mut body: Vec<u8>) -> Vec<u8> {
 
 /// Whether the bytes end with a content hash matching the rest.
 fn sealed(bytes: &[u8]) -> bool {
+    use sha2::Digest;
     let Some(split) = bytes.len().checked_sub(SEAL_LEN) else {
         return false;
     };
@@ -235,9 +234,25 @@ fn sealed(bytes: &[u8]) -> bool {
     else {
         return false;
     };
-    let mut whole = body.to_vec();
-    whole.push(b'}');
-    sha256_hex(&whole).as_bytes() == hex
+    // The body as it was sealed ended with `}`; hash it without copying.
+    let mut h = sha2::Sha256::new();
+    h.update(body);
+    h.update(b"}");
+    crate::runtime::checkpoint::hex(&h.finalize()).as_bytes() == hex
+}
+
+/// A snapshot file's bytes, once its content hash checks.
+fn read_sealed(dir: &Path, file: &str) -> Result<Vec<u8>, SnapshotError> {
+    let bytes = fs::read(dir.join(file)).map_err(|e| SnapshotError::Unreadable {
+        file: file.to_string(),
+        why: e.to_string(),
+    })?;
+    if !sealed(&bytes) {
+        return Err(SnapshotError::Damaged {
+            file: file.to_string(),
+        });
+    }
+    Ok(bytes)
 }
 
 /// The parts of a snapshot that need no program: for `journal inspect`.
@@ -254,12 +269,7 @@ pub fn read_header(dir: &Path, file: &str) -> Result<(Header, Json), SnapshotErr
         file: file.to_string(),
         why: why.to_string(),
     };
-    let bytes = fs::read(dir.join(file)).map_err(|e| unreadable(&e.to_string()))?;
-    if !sealed(&bytes) {
-        return Err(SnapshotError::Damaged {
-            file: file.to_string(),
-        });
-    }
+    let bytes = read_sealed(dir, file)?;
     let doc: Json = serde_json::from_slice(&bytes).map_err(|_| unreadable("not JSON"))?;
     if doc.get("format").and_then(Json::as_str) != Some(FORMAT) {
         return Err(unreadable("unknown format"));
@@ -330,12 +340,7 @@ pub fn read(
         file: file.to_string(),
         why: why.to_string(),
     };
-    let bytes = fs::read(dir.join(file)).map_err(|e| unreadable(&e.to_string()))?;
-    if !sealed(&bytes) {
-        return Err(SnapshotError::Damaged {
-            file: file.to_string(),
-        });
-    }
+    let bytes = read_sealed(dir, file)?;
     let doc: Doc = serde_json::from_slice(&bytes).map_err(|e| unreadable(&e.to_string()))?;
     drop(bytes);
     if doc.format != FORMAT {
@@ -474,7 +479,7 @@ struct WriterState {
 impl WriterState {
     fn write(&mut self, job: Job) -> std::io::Result<()> {
         // 1. The detector records the snapshot counts, durable first.
-        if !job.detector.is_empty() || self.detector.records == 0 {
+        if !job.detector.is_empty() {
             let path = self.dir.join(DETECTOR_FILE);
             let mut f = OpenOptions::new()
                 .create(true)

@@ -117,28 +117,16 @@ fn event_of(j: &Json, program: &Program) -> Result<(Priority, Event), Unreadable
     ))
 }
 
-fn state_of(j: &Json, n: usize) -> Result<Vec<Value>, Unreadable> {
-    let Some(Json::Array(items)) = Some(j) else {
-        return bad("a state is not a list of values");
-    };
-    if items.len() != n {
-        return bad("a state has the wrong number of variables");
-    }
-    items
-        .iter()
-        .map(|v| from_json(v).ok_or_else(|| Unreadable("a variable's value is unreadable".into())))
-        .collect()
-}
-
+/// A JSON array read with `f`, of exactly `n` entries when `n` is given.
 fn list_of<T>(
     j: Option<&Json>,
-    n: usize,
+    n: Option<usize>,
     f: impl Fn(&Json) -> Option<T>,
 ) -> Result<Vec<T>, Unreadable> {
     let Some(Json::Array(items)) = j else {
         return bad("a list is missing");
     };
-    if items.len() != n {
+    if n.is_some_and(|n| items.len() != n) {
         return bad("a list has the wrong length");
     }
     items
@@ -148,16 +136,6 @@ fn list_of<T>(
 }
 
 impl Checkpoint {
-    /// The run's state, variable by variable, in declaration order.
-    pub fn state(&self) -> &[Value] {
-        &self.state
-    }
-
-    /// Whether the run had ended when this was taken.
-    pub fn ended(&self) -> bool {
-        self.outcome.is_some()
-    }
-
     /// The checkpoint as JSON (the runtime part of a snapshot). The ending is
     /// not stored: snapshots are taken only while the run goes on, or once it
     /// converged or got stuck, which stepping again recomputes from the state.
@@ -208,11 +186,11 @@ impl Checkpoint {
         let state = match state {
             Some(s) if s.len() == nvars => s,
             Some(_) => return bad("a state has the wrong number of variables"),
-            None => state_of(o.get("state").unwrap_or(&Json::Null), nvars)?,
+            None => list_of(o.get("state"), Some(nvars), from_json)?,
         };
         let quiescent = match o.get("quiescent") {
             Some(Json::Null) | None => state.clone(),
-            Some(q) => state_of(q, nvars)?,
+            Some(q) => list_of(Some(q), Some(nvars), from_json)?,
         };
         let mut queue = Queue::default();
         let Some(Json::Array(events)) = o.get("queue") else {
@@ -240,20 +218,16 @@ impl Checkpoint {
             sha2::Sha256::deserialize(arr)
                 .map_err(|_| Unreadable("the hasher state is invalid".into()))?
         };
-        let yields = list_of(
-            o.get("yields"),
-            o.get("yields").and_then(Json::as_array).map_or(0, Vec::len),
-            |y| {
-                let g = y.get(0)?.as_u64()? as u32;
-                let to = y.get(1)?.as_u64()? as u32;
-                ((g as usize) < ngoals && (to as usize) < ngoals).then_some(Yield {
-                    goal: g,
-                    to,
-                    cycle: y.get(2)?.as_u64()?,
-                })
-            },
-        )?;
-        let max_wait: Vec<u64> = list_of(o.get("max_wait"), 5, Json::as_u64)?;
+        let yields = list_of(o.get("yields"), None, |y| {
+            let g = y.get(0)?.as_u64()? as u32;
+            let to = y.get(1)?.as_u64()? as u32;
+            ((g as usize) < ngoals && (to as usize) < ngoals).then_some(Yield {
+                goal: g,
+                to,
+                cycle: y.get(2)?.as_u64()?,
+            })
+        })?;
+        let max_wait: Vec<u64> = list_of(o.get("max_wait"), Some(5), Json::as_u64)?;
         Ok(Checkpoint {
             cycle: u64_of(j, "cycle")?,
             state,
@@ -261,12 +235,12 @@ impl Checkpoint {
             next_effect_id: u64_of(j, "next_effect_id")?,
             queue,
             seq: u64_of(j, "seq")?,
-            in_progress: list_of(o.get("in_progress"), ngoals, |x| {
+            in_progress: list_of(o.get("in_progress"), Some(ngoals), |x| {
                 x.as_u64().and_then(|n| u32::try_from(n).ok())
             })?,
-            yielded: list_of(o.get("yielded"), ngoals, Json::as_bool)?,
+            yielded: list_of(o.get("yielded"), Some(ngoals), Json::as_bool)?,
             yields,
-            repair_runs: list_of(o.get("repair_runs"), ngoals, Json::as_u64)?,
+            repair_runs: list_of(o.get("repair_runs"), Some(ngoals), Json::as_u64)?,
             hash,
             quiescent,
             retries: u64_of(j, "retries")?,

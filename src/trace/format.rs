@@ -27,6 +27,17 @@ pub struct Settings {
     pub fail_per_million: u32,
 }
 
+impl Settings {
+    /// The runtime options these settings stand for.
+    pub fn options(&self) -> crate::runtime::Options {
+        crate::runtime::Options {
+            max_cycles: self.max_cycles,
+            detect_oscillation: self.oscillation_detection,
+            evaluate_all_goals: false,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VarValue {
     pub var: String,

@@ -226,11 +226,7 @@ pub fn record_session<'p, W: std::io::Write + Send + 'p>(
         inner: binding(settings),
         log: log.clone(),
     });
-    let options = runtime::Options {
-        max_cycles: settings.max_cycles,
-        detect_oscillation: settings.oscillation_detection,
-        evaluate_all_goals: false,
-    };
+    let options = settings.options();
     let mut rt = Runtime::with_initial(program, options, fx, initial);
     let mut out = out;
     let header = Header {

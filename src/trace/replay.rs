@@ -16,7 +16,7 @@ use crate::codes::Code;
 use crate::ir::{self, Program};
 use crate::runtime::eval::Effects;
 use crate::runtime::observe::{CycleRecord, Observer};
-use crate::runtime::{Options, Runtime, Yield};
+use crate::runtime::{Runtime, Yield};
 use crate::value::Value;
 
 /// Plays recorded effect results back by call id.
@@ -56,11 +56,7 @@ impl Effects for Recorded {
 /// values (which a REPL session may have carried over) and its effect results.
 pub fn runtime<'p>(loaded: &'p Loaded) -> Runtime<'p> {
     let s = &loaded.trace.settings;
-    let options = Options {
-        max_cycles: s.max_cycles,
-        detect_oscillation: s.oscillation_detection,
-        evaluate_all_goals: false,
-    };
+    let options = s.options();
     let initial: Vec<(ir::VarId, Value)> = loaded
         .trace
         .initial

@@ -74,3 +74,37 @@ pub fn lexum_snippets(markdown: &str) -> Vec<String> {
     }
     out
 }
+
+/// Every file of a directory, by name, with its bytes: two calls compare
+/// equal only if nothing in the directory was written in between.
+pub fn dir_contents(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .expect("the directory reads")
+        .filter_map(|e| e.ok())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().to_string(),
+                std::fs::read(e.path()).expect("the file reads"),
+            )
+        })
+        .collect()
+}
+
+/// The journal tests' program: each repair calls an effect once, until
+/// `made` results were used.
+pub fn counter_program(made: u32) -> String {
+    format!(
+        "effect cloud.create_node(size: Str) -> Int
+domain P retry 5 {{
+  state made: Int = 0
+  state sum: Int = 0
+  goal done: made >= {made}
+    repair {{
+      let id = cloud.create_node(\"m5\")
+      sum = (sum + id) % 1000003
+      made += 1
+    }}
+}}
+"
+    )
+}
