@@ -8,12 +8,14 @@ pub mod compile;
 pub mod eval;
 pub mod failure;
 pub mod hash;
+mod lower;
 pub mod observe;
 pub mod ops;
 pub mod queue;
 pub mod report;
 pub mod sim;
 pub mod subprocess;
+pub mod vm;
 
 use crate::codes::Code;
 use crate::ir::{self, GoalId, Priority, Program, VarId};
@@ -1020,23 +1022,28 @@ impl<'p> Runtime<'p> {
             EventKind::Message { handler, .. } => Some(&self.code.handlers[*handler as usize]),
             EventKind::Repair { goal } => self.code.repairs[*goal as usize].as_ref(),
         };
-        let dynamic: smallvec::SmallVec<[u32; 8]>;
-        let to_check: &[u32] = match fixed {
-            Some(body) => &body.invariants,
-            None => {
-                let mut d: smallvec::SmallVec<[u32; 8]> = self
-                    .interp
-                    .touched_vars()
-                    .flat_map(|v| self.invariant_readers[v as usize].iter().copied())
-                    .collect();
-                d.sort_unstable();
-                d.dedup();
-                dynamic = d;
-                &dynamic
-            }
-        };
         let mut nofx = sim::Unbound;
-        for &i in to_check {
+        if let Some(body) = fixed {
+            let mut frame = Vec::new();
+            return match self.interp.exec(&body.check, &mut frame, &mut nofx)? {
+                vm::Exit::Invariant(i) => {
+                    let inv = &self.program.invariants[i as usize];
+                    Err(Failure {
+                        kind: failure::FailureKind::Invariant(inv.qualified.clone()),
+                        span: inv.span,
+                    })
+                }
+                _ => Ok(()),
+            };
+        }
+        let mut to_check: smallvec::SmallVec<[u32; 8]> = self
+            .interp
+            .touched_vars()
+            .flat_map(|v| self.invariant_readers[v as usize].iter().copied())
+            .collect();
+        to_check.sort_unstable();
+        to_check.dedup();
+        for &i in &to_check {
             let inv = &self.program.invariants[i as usize];
             match self
                 .interp

@@ -7,8 +7,10 @@ use std::sync::Arc;
 
 use super::eval::{Effects, Interp, Outgoing};
 use super::failure::{Failure, FailureKind as F};
+use super::lower::Lower;
 use super::ops;
 use super::queue::Args;
+use super::vm::Code;
 use crate::ir::{self, ExprKind as K, Program, Root, Shape, StmtKind as S};
 use crate::syntax::ast::{AssignOp, BinOp, UnOp};
 use crate::syntax::span::Span;
@@ -45,21 +47,23 @@ fn text(v: &Value) -> String {
 
 /// A compiled handler or repair body.
 pub struct Body {
-    pub stmts: Box<[StmtFn]>,
+    pub code: Code,
     pub frame_size: u32,
     /// The invariants that read a variable this body may assign, in
     /// declaration order: after a commit that wrote anything these are the
     /// only ones that can have changed, known before the run instead of
     /// gathered from the writes every cycle.
     pub invariants: Box<[u32]>,
+    /// Those invariants as one piece of code, checked in that order.
+    pub check: Code,
 }
 
 /// Everything a run executes, compiled.
 pub struct Compiled {
     pub inits: Vec<ValFn>,
-    pub goals: Vec<BoolFn>,
+    pub goals: Vec<Code>,
     pub repairs: Vec<Option<Body>>,
-    pub invariants: Vec<BoolFn>,
+    pub invariants: Vec<Code>,
     pub handlers: Vec<Body>,
 }
 
@@ -68,13 +72,21 @@ impl Compiled {
         let c = Compiler { p };
         Compiled {
             inits: p.vars.iter().map(|v| c.val(&v.init)).collect(),
-            goals: p.goals.iter().map(|g| c.boolean(&g.cond)).collect(),
+            goals: p
+                .goals
+                .iter()
+                .map(|g| Lower::new(&c).condition(&g.cond))
+                .collect(),
             repairs: p
                 .goals
                 .iter()
                 .map(|g| g.repair.as_ref().map(|b| c.body(b)))
                 .collect(),
-            invariants: p.invariants.iter().map(|i| c.boolean(&i.cond)).collect(),
+            invariants: p
+                .invariants
+                .iter()
+                .map(|i| Lower::new(&c).condition(&i.cond))
+                .collect(),
             handlers: p.handlers.iter().map(|h| c.body(&h.body)).collect(),
         }
     }
@@ -85,8 +97,10 @@ pub fn compile_expr(p: &Program, e: &ir::Expr) -> ValFn {
     Compiler { p }.val(e)
 }
 
-struct Compiler<'p> {
-    p: &'p Program,
+/// Compiles expressions and statements to closures: everything the
+/// register machine has no instruction for.
+pub(super) struct Compiler<'p> {
+    pub(super) p: &'p Program,
 }
 
 /// An `Int` operand: a constant, a state slot or a local is read inline; only
@@ -295,7 +309,7 @@ impl Compiler<'_> {
     }
 
     /// Any expression as a `Value`, using the unboxed paths where they apply.
-    fn val(&self, e: &ir::Expr) -> ValFn {
+    pub(super) fn val(&self, e: &ir::Expr) -> ValFn {
         match (&e.kind, e.shape) {
             (K::Binary(op, a, b), Shape::Int)
                 if is_int_arith(*op) && a.shape == Shape::Int && b.shape == Shape::Int =>
@@ -420,7 +434,7 @@ impl Compiler<'_> {
     fn body(&self, b: &ir::Body) -> Body {
         let mut assigned = Vec::new();
         assigned_vars(&b.stmts, &mut assigned);
-        let invariants = (0..self.p.invariants.len() as u32)
+        let invariants: Box<[u32]> = (0..self.p.invariants.len() as u32)
             .filter(|&i| {
                 self.p.invariants[i as usize]
                     .reads
@@ -428,9 +442,14 @@ impl Compiler<'_> {
                     .any(|v| assigned.contains(v))
             })
             .collect();
+        let conds: Vec<(u32, &ir::Expr)> = invariants
+            .iter()
+            .map(|&i| (i, &self.p.invariants[i as usize].cond))
+            .collect();
         Body {
-            stmts: self.block(&b.stmts),
+            code: Lower::new(self).body(&b.stmts, b.span),
             frame_size: b.frame_size,
+            check: Lower::new(self).invariants(&conds, b.span),
             invariants,
         }
     }
@@ -439,7 +458,7 @@ impl Compiler<'_> {
         stmts.iter().map(|s| self.stmt(s)).collect()
     }
 
-    fn stmt(&self, s: &ir::Stmt) -> StmtFn {
+    pub(super) fn stmt(&self, s: &ir::Stmt) -> StmtFn {
         let sp = s.span;
         match &s.kind {
             S::Let(slot, e) => {

@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
-use super::compile::{self, BoolFn, R};
+use super::compile::{self, R};
 use super::failure::{Failure, FailureKind as F};
 use super::ops;
+use super::vm::{self, Code, Exit};
 use crate::ir::{self, HandlerId, VarId};
 use crate::syntax::ast::{AssignOp, BinOp};
 use crate::syntax::span::Span;
@@ -45,11 +46,13 @@ pub struct Interp {
     undo: Vec<(VarId, Value)>,
     touched: Vec<bool>,
     pub sends: Vec<Outgoing>,
-    fuel: u64,
+    pub(super) fuel: u64,
     /// The id the next effect call gets; it never goes back, even on rollback.
     pub next_effect_id: u64,
     /// The frame buffer, reused from cycle to cycle.
     frame: Vec<Value>,
+    /// The register machine's registers (taken while code runs).
+    regs: Vec<i64>,
 }
 
 impl Interp {
@@ -64,6 +67,7 @@ impl Interp {
             fuel: FUEL_PER_CYCLE,
             next_effect_id: 0,
             frame: Vec::new(),
+            regs: vec![0; vm::REGS],
         }
     }
 
@@ -195,21 +199,36 @@ impl Interp {
             body.frame_size.max(args.len() as u32) as usize,
             Value::Bool(false),
         );
-        let mut r = Ok(());
-        for s in body.stmts.iter() {
-            if let Err(e) = s(self, &mut frame, fx) {
-                r = Err(*e);
-                break;
-            }
-        }
+        let r = self.exec(&body.code, &mut frame, fx);
         self.frame = frame;
+        r.map(|_| ())
+    }
+
+    /// Runs code on the register machine.
+    pub fn exec(
+        &mut self,
+        code: &Code,
+        frame: &mut Vec<Value>,
+        fx: &mut dyn Effects,
+    ) -> Result<Exit, Failure> {
+        let mut regs = std::mem::take(&mut self.regs);
+        if regs.len() != vm::REGS {
+            // Only when code runs inside code (never, today).
+            regs = vec![0; vm::REGS];
+        }
+        let r = match <&mut [i64; vm::REGS]>::try_from(&mut regs[..]) {
+            Ok(r) => vm::exec(code, self, frame, fx, r).map_err(|e| *e),
+            Err(_) => Ok(Exit::Done),
+        };
+        self.regs = regs;
         r
     }
 
     /// Evaluates a compiled condition.
-    pub fn condition(&mut self, c: &BoolFn, fx: &mut dyn Effects) -> Result<bool, Failure> {
+    pub fn condition(&mut self, c: &Code, fx: &mut dyn Effects) -> Result<bool, Failure> {
         let mut frame = Vec::new();
-        c(self, &mut frame, fx).map_err(|e| *e)
+        self.exec(c, &mut frame, fx)
+            .map(|e| matches!(e, Exit::Bool(true)))
     }
 
     /// Evaluates a compiled expression (initial values, the REPL).
