@@ -1025,7 +1025,7 @@ impl<'p> Runtime<'p> {
         let mut nofx = sim::Unbound;
         if let Some(body) = fixed {
             let mut frame = Vec::new();
-            return match self.interp.exec(&body.check, &mut frame, &mut nofx)? {
+            return match self.interp.exec(&body.check, &[], &mut frame, &mut nofx)? {
                 vm::Exit::Invariant(i) => {
                     let inv = &self.program.invariants[i as usize];
                     Err(Failure {

@@ -80,14 +80,21 @@ impl Compiled {
             repairs: p
                 .goals
                 .iter()
-                .map(|g| g.repair.as_ref().map(|b| c.body(b)))
+                .map(|g| g.repair.as_ref().map(|b| c.body(b, &[])))
                 .collect(),
             invariants: p
                 .invariants
                 .iter()
                 .map(|i| Lower::new(&c).condition(&i.cond))
                 .collect(),
-            handlers: p.handlers.iter().map(|h| c.body(&h.body)).collect(),
+            handlers: p
+                .handlers
+                .iter()
+                .map(|h| {
+                    let params: Vec<Shape> = h.params.iter().map(|(_, t)| Shape::of(t)).collect();
+                    c.body(&h.body, &params)
+                })
+                .collect(),
         }
     }
 }
@@ -431,7 +438,7 @@ impl Compiler<'_> {
         }
     }
 
-    fn body(&self, b: &ir::Body) -> Body {
+    fn body(&self, b: &ir::Body, params: &[Shape]) -> Body {
         let mut assigned = Vec::new();
         assigned_vars(&b.stmts, &mut assigned);
         let invariants: Box<[u32]> = (0..self.p.invariants.len() as u32)
@@ -447,7 +454,7 @@ impl Compiler<'_> {
             .map(|&i| (i, &self.p.invariants[i as usize].cond))
             .collect();
         Body {
-            code: Lower::new(self).body(&b.stmts, b.span),
+            code: Lower::new(self).body(b, params),
             frame_size: b.frame_size,
             check: Lower::new(self).invariants(&conds, b.span),
             invariants,

@@ -193,13 +193,15 @@ impl Interp {
         fx: &mut dyn Effects,
     ) -> Result<(), Failure> {
         let mut frame = std::mem::take(&mut self.frame);
-        frame.clear();
-        frame.extend_from_slice(args);
-        frame.resize(
-            body.frame_size.max(args.len() as u32) as usize,
-            Value::Bool(false),
-        );
-        let r = self.exec(&body.code, &mut frame, fx);
+        if body.code.frame {
+            frame.clear();
+            frame.extend_from_slice(args);
+            frame.resize(
+                body.frame_size.max(args.len() as u32) as usize,
+                Value::Bool(false),
+            );
+        }
+        let r = self.exec(&body.code, args, &mut frame, fx);
         self.frame = frame;
         r.map(|_| ())
     }
@@ -208,6 +210,7 @@ impl Interp {
     pub fn exec(
         &mut self,
         code: &Code,
+        args: &[Value],
         frame: &mut Vec<Value>,
         fx: &mut dyn Effects,
     ) -> Result<Exit, Failure> {
@@ -217,7 +220,7 @@ impl Interp {
             regs = vec![0; vm::REGS];
         }
         let r = match <&mut [i64; vm::REGS]>::try_from(&mut regs[..]) {
-            Ok(r) => vm::exec(code, self, frame, fx, r).map_err(|e| *e),
+            Ok(r) => vm::exec(code, self, args, frame, fx, r).map_err(|e| *e),
             Err(_) => Ok(Exit::Done),
         };
         self.regs = regs;
@@ -227,7 +230,7 @@ impl Interp {
     /// Evaluates a compiled condition.
     pub fn condition(&mut self, c: &Code, fx: &mut dyn Effects) -> Result<bool, Failure> {
         let mut frame = Vec::new();
-        self.exec(c, &mut frame, fx)
+        self.exec(c, &[], &mut frame, fx)
             .map(|e| matches!(e, Exit::Bool(true)))
     }
 

@@ -1,9 +1,13 @@
 //! Lowers checked bodies and conditions to the register machine
-//! ([`super::vm`]). Registers are allocated as a stack: an expression's
-//! value lands in the first free register, and everything it used above
-//! that is free again afterwards. Conditions compile to jumps (so `&&`,
-//! `||` and `!` cost no register), comparisons to one fused
-//! compare-and-jump. Whatever has no instruction becomes a closure call.
+//! ([`super::vm`]). `Int` and `Bool` locals (parameters, `let`s, loop
+//! variables) each own a register. Temporaries are allocated above them as
+//! a stack: an expression's value is either a local's register or the
+//! first free one, and everything it used above that is free again
+//! afterwards. Conditions compile to jumps (so `&&`, `||` and `!` cost no
+//! register), comparisons to one fused compare-and-jump, a statement
+//! whose value is at hand to one instruction. Whatever has no instruction
+//! becomes a closure call, with the register-held locals copied to the
+//! frame around it.
 
 use super::compile::Compiler;
 use super::vm::{Code, Op, Reg, REGS};
@@ -17,6 +21,9 @@ use crate::value::Value;
 /// expression starting above this mark is compiled as one closure.
 const HIGH_WATER: usize = REGS - 8;
 
+/// At most this many locals live in registers; any others stay in the frame.
+const MAX_REGISTER_LOCALS: usize = 64;
+
 /// A jump target, resolved when the code is finished.
 #[derive(Clone, Copy)]
 struct Label(u32);
@@ -29,6 +36,10 @@ pub(super) struct Lower<'c, 'p> {
     vals: Vec<super::compile::ValFn>,
     labels: Vec<u32>,
     next: usize,
+    /// Per frame slot: its register and whether it holds a `Bool`.
+    locals: Vec<Option<(Reg, bool)>>,
+    /// Whether the code reads or writes the frame.
+    frame: bool,
 }
 
 impl<'c, 'p> Lower<'c, 'p> {
@@ -41,13 +52,35 @@ impl<'c, 'p> Lower<'c, 'p> {
             vals: Vec::new(),
             labels: Vec::new(),
             next: 0,
+            locals: Vec::new(),
+            frame: false,
         }
     }
 
-    /// A body: its statements, then `Ret`.
-    pub(super) fn body(mut self, stmts: &[ir::Stmt], span: Span) -> Code {
-        self.block(stmts);
-        self.emit(Op::Ret, span);
+    /// A body with parameters of the given shapes: its statements, then `Ret`.
+    pub(super) fn body(mut self, b: &ir::Body, params: &[Shape]) -> Code {
+        let mut shapes = vec![Shape::Other; b.frame_size.max(params.len() as u32) as usize];
+        shapes[..params.len()].copy_from_slice(params);
+        local_shapes(&b.stmts, &mut shapes);
+        for shape in shapes {
+            let reg = match shape {
+                Shape::Int | Shape::Bool if self.next < MAX_REGISTER_LOCALS => {
+                    Some((self.reg(), shape == Shape::Bool))
+                }
+                _ => None,
+            };
+            self.locals.push(reg);
+        }
+        for (j, shape) in params.iter().enumerate() {
+            match (self.locals[j], shape) {
+                (Some((d, false)), _) => self.emit(Op::Arg { d, j: j as u32 }, b.span),
+                (Some((d, true)), _) => self.emit(Op::ArgBool { d, j: j as u32 }, b.span),
+                // A parameter kept in the frame is read there by closures.
+                (None, _) => self.frame = true,
+            }
+        }
+        self.block(&b.stmts);
+        self.emit(Op::Ret, b.span);
         self.finish()
     }
 
@@ -96,8 +129,21 @@ impl<'c, 'p> Lower<'c, 'p> {
                 | Op::JgtK { t, .. }
                 | Op::JgeK { t, .. }
                 | Op::JeqK { t, .. }
-                | Op::JneK { t, .. } => *t = at(*t),
-                Op::ForNext { exit, .. } => *exit = at(*exit),
+                | Op::JneK { t, .. }
+                | Op::JltV { t, .. }
+                | Op::JleV { t, .. }
+                | Op::JgtV { t, .. }
+                | Op::JgeV { t, .. }
+                | Op::JeqV { t, .. }
+                | Op::JneV { t, .. }
+                | Op::JltVK { t, .. }
+                | Op::JleVK { t, .. }
+                | Op::JgtVK { t, .. }
+                | Op::JgeVK { t, .. }
+                | Op::JeqVK { t, .. }
+                | Op::JneVK { t, .. }
+                | Op::ForNext { t, .. }
+                | Op::ForBack { t, .. } => *t = at(*t),
                 _ => {}
             }
         }
@@ -106,6 +152,7 @@ impl<'c, 'p> Lower<'c, 'p> {
             spans: self.spans.into(),
             stmts: self.stmts.into(),
             vals: self.vals.into(),
+            frame: self.frame,
         }
     }
 
@@ -137,24 +184,88 @@ impl<'c, 'p> Lower<'c, 'p> {
         }
     }
 
-    /// The statement as one closure call (it spends its own fuel).
+    /// Copies the register-held locals to the frame, for a closure.
+    fn spill(&mut self, span: Span) {
+        self.frame = true;
+        for (l, reg) in self.locals.clone().into_iter().enumerate() {
+            let l = l as u32;
+            match reg {
+                Some((a, false)) => self.emit(Op::Spill { l, a }, span),
+                Some((a, true)) => self.emit(Op::SpillBool { l, a }, span),
+                None => {}
+            }
+        }
+    }
+
+    /// The statement as one closure call (it spends its own fuel); it may
+    /// assign locals, so they are read back.
     fn fallback(&mut self, s: &ir::Stmt) {
+        self.spill(s.span);
         self.stmts.push(self.c.stmt(s));
         let f = self.stmts.len() as u32 - 1;
         self.emit(Op::Stmt { f }, s.span);
+        for (l, reg) in self.locals.clone().into_iter().enumerate() {
+            let l = l as u32;
+            match reg {
+                Some((d, false)) => self.emit(Op::Local { d, l }, s.span),
+                Some((d, true)) => self.emit(Op::LocalBool { d, l }, s.span),
+                None => {}
+            }
+        }
+    }
+
+    /// Emits `Burn` for a statement; [`Lower::fused_burn`] may take it back.
+    fn burn(&mut self, span: Span) -> usize {
+        self.emit(Op::Burn, span);
+        self.ops.len()
+    }
+
+    /// Whether nothing was emitted since the `Burn` at `mark`: then the
+    /// `Burn` is removed and the statement's instruction spends the fuel.
+    fn fused_burn(&mut self, mark: usize) -> bool {
+        if self.ops.len() == mark && matches!(self.ops.last(), Some(Op::Burn)) {
+            self.ops.pop();
+            self.spans.pop();
+            return true;
+        }
+        false
     }
 
     fn stmt(&mut self, s: &ir::Stmt) {
         let sp = s.span;
         match &s.kind {
             S::Let(l, e) if matches!(e.shape, Shape::Int | Shape::Bool) => {
-                self.emit(Op::Burn, sp);
+                self.burn(sp);
                 let a = self.value(e);
                 let l = *l;
-                let op = if e.shape == Shape::Int {
-                    Op::StoreLocal { l, a }
-                } else {
-                    Op::StoreLocalBool { l, a }
+                let op = match self.locals[l as usize] {
+                    Some((d, _)) => Op::Mov { d, a },
+                    None if e.shape == Shape::Int => Op::StoreLocal { l, a },
+                    None => Op::StoreLocalBool { l, a },
+                };
+                if !matches!(op, Op::Mov { .. }) {
+                    self.frame = true;
+                }
+                self.emit(op, sp);
+            }
+            S::Assign {
+                root: Root::Local(l),
+                indices,
+                op,
+                value,
+            } if indices.is_empty()
+                && self.locals[*l as usize].is_some()
+                && (value.shape == Shape::Int || *op == AssignOp::Set) =>
+            {
+                let Some((d, _)) = self.locals[*l as usize] else {
+                    return;
+                };
+                self.burn(sp);
+                let a = self.value(value);
+                let op = match op {
+                    AssignOp::Set => Op::Mov { d, a },
+                    AssignOp::Add => Op::Add { d, a: d, b: a },
+                    AssignOp::Sub => Op::Sub { d, a: d, b: a },
                 };
                 self.emit(op, sp);
             }
@@ -167,29 +278,32 @@ impl<'c, 'p> Lower<'c, 'p> {
                 let v = *v;
                 match (&self.c.p.vars[v as usize].ty, value.shape, op) {
                     (Type::Int, Shape::Int, _) => {
-                        self.emit(Op::Burn, sp);
+                        let mark = self.burn(sp);
                         if let (AssignOp::Add, K::Const(Value::Int(k))) = (op, &value.kind) {
-                            self.emit(Op::AddVarK { v, k: *k }, sp);
+                            let burn = self.fused_burn(mark);
+                            self.emit(Op::AddVarK { v, k: *k, burn }, sp);
                             return;
                         }
                         let a = self.int(value);
+                        let burn = self.fused_burn(mark);
                         let op = match op {
-                            AssignOp::Set => Op::SetVar { v, a },
-                            AssignOp::Add => Op::AddVar { v, a },
-                            AssignOp::Sub => Op::SubVar { v, a },
+                            AssignOp::Set => Op::SetVar { v, a, burn },
+                            AssignOp::Add => Op::AddVar { v, a, burn },
+                            AssignOp::Sub => Op::SubVar { v, a, burn },
                         };
                         self.emit(op, sp);
                     }
                     (Type::Bool, Shape::Bool, AssignOp::Set) => {
-                        self.emit(Op::Burn, sp);
+                        let mark = self.burn(sp);
                         let a = self.boolean(value);
-                        self.emit(Op::SetVarBool { v, a }, sp);
+                        let burn = self.fused_burn(mark);
+                        self.emit(Op::SetVarBool { v, a, burn }, sp);
                     }
                     _ => self.fallback(s),
                 }
             }
             S::If(c, then, els) => {
-                self.emit(Op::Burn, sp);
+                self.burn(sp);
                 let (no, end) = (self.label(), self.label());
                 self.jump_if(c, false, no);
                 self.block(then);
@@ -200,43 +314,56 @@ impl<'c, 'p> Lower<'c, 'p> {
                 self.block(els);
                 self.place(end);
             }
-            S::ForRange(l, lo, hi, body) if self.next + 2 < HIGH_WATER => {
-                self.emit(Op::Burn, sp);
-                let i = self.int(lo);
-                let e = self.int(hi);
-                let (top, exit) = (self.label(), self.label());
-                self.place(top);
+            S::ForRange(l, lo, hi, body)
+                if self.next + 2 < HIGH_WATER && self.locals[*l as usize].is_some() =>
+            {
+                let Some((l, _)) = self.locals[*l as usize] else {
+                    return;
+                };
+                self.burn(sp);
+                // The counter and the bound in two fresh registers: the body
+                // may assign the loop variable without changing the count.
+                let i = self.reg();
+                let x = self.int(lo);
+                self.emit(Op::Mov { d: i, a: x }, sp);
+                self.next = i as usize + 1;
+                let e = self.reg();
+                let y = self.int(hi);
+                self.emit(Op::Mov { d: e, a: y }, sp);
+                self.next = e as usize + 1;
+                let (body_start, exit) = (self.label(), self.label());
+                self.emit(Op::ForNext { i, e, l, t: exit.0 }, sp);
+                self.place(body_start);
+                self.block(body);
                 self.emit(
-                    Op::ForNext {
+                    Op::ForBack {
                         i,
                         e,
-                        l: *l,
-                        exit: exit.0,
+                        l,
+                        t: body_start.0,
                     },
                     sp,
                 );
-                self.block(body);
-                self.emit(Op::Jump { t: top.0 }, sp);
                 self.place(exit);
             }
             S::Send {
                 handler,
                 args,
                 after: None,
-            } if args.len() <= 8
+            } if args.len() <= 4
                 && args
                     .iter()
                     .all(|a| matches!(a.shape, Shape::Int | Shape::Bool))
                 && self.next + args.len() < HIGH_WATER =>
             {
-                self.emit(Op::Burn, sp);
-                let a = self.next as Reg;
+                self.burn(sp);
+                let mut a = [0; 4];
                 let mut bools = 0u8;
                 for (j, arg) in args.iter().enumerate() {
                     if arg.shape == Shape::Bool {
                         bools |= 1 << j;
                     }
-                    self.value(arg);
+                    a[j] = self.value(arg);
                 }
                 let op = Op::Send {
                     h: *handler,
@@ -250,7 +377,7 @@ impl<'c, 'p> Lower<'c, 'p> {
         }
     }
 
-    /// An `Int` or `Bool` expression into the next register.
+    /// An `Int` or `Bool` expression: a local's register or the next free one.
     fn value(&mut self, e: &ir::Expr) -> Reg {
         if e.shape == Shape::Bool {
             self.boolean(e)
@@ -261,6 +388,7 @@ impl<'c, 'p> Lower<'c, 'p> {
 
     /// The expression as one closure call, its value as an `Int` (or a `Bool`).
     fn closure(&mut self, e: &ir::Expr, boolean: bool) -> Reg {
+        self.spill(e.span);
         self.vals.push(self.c.val(e));
         let f = self.vals.len() as u32 - 1;
         let d = self.reg();
@@ -273,12 +401,13 @@ impl<'c, 'p> Lower<'c, 'p> {
         d
     }
 
-    /// An `Int` expression into the next register.
+    /// An `Int` expression: a local's register or the next free one.
     fn int(&mut self, e: &ir::Expr) -> Reg {
         if self.next >= HIGH_WATER {
             return self.closure(e, false);
         }
         let sp = e.span;
+        let mark = self.next;
         match &e.kind {
             K::Const(Value::Int(k)) => {
                 let d = self.reg();
@@ -290,19 +419,25 @@ impl<'c, 'p> Lower<'c, 'p> {
                 self.emit(Op::Var { d, v: *v }, sp);
                 d
             }
-            K::Local(l) if e.shape == Shape::Int => {
-                let d = self.reg();
-                self.emit(Op::Local { d, l: *l }, sp);
-                d
-            }
+            K::Local(l) if e.shape == Shape::Int => match self.locals[*l as usize] {
+                Some((r, _)) => r,
+                None => {
+                    self.frame = true;
+                    let d = self.reg();
+                    self.emit(Op::Local { d, l: *l }, sp);
+                    d
+                }
+            },
             K::Tick => {
                 let d = self.reg();
                 self.emit(Op::Tick { d }, sp);
                 d
             }
             K::Unary(UnOp::Neg, a) if a.shape == Shape::Int => {
-                let d = self.int(a);
-                self.emit(Op::Neg { d, a: d }, sp);
+                let x = self.int(a);
+                self.next = mark;
+                let d = self.reg();
+                self.emit(Op::Neg { d, a: x }, sp);
                 d
             }
             K::Binary(op, a, b)
@@ -312,55 +447,66 @@ impl<'c, 'p> Lower<'c, 'p> {
                 ) && a.shape == Shape::Int
                     && b.shape == Shape::Int =>
             {
-                let d = self.int(a);
-                if let (BinOp::Add | BinOp::Sub | BinOp::Mul, K::Const(Value::Int(k))) =
-                    (op, &b.kind)
-                {
-                    let k = *k;
-                    let op = match op {
-                        BinOp::Add => Op::AddK { d, a: d, k },
-                        BinOp::Sub => Op::SubK { d, a: d, k },
-                        _ => Op::MulK { d, a: d, k },
-                    };
-                    self.emit(op, sp);
+                let x = self.int(a);
+                let k = match &b.kind {
+                    K::Const(Value::Int(k)) => match op {
+                        BinOp::Div | BinOp::Rem if *k == 0 || *k == -1 => None,
+                        _ => Some(*k),
+                    },
+                    _ => None,
+                };
+                let op = if let Some(k) = k {
+                    self.next = mark;
+                    let d = self.reg();
+                    match op {
+                        BinOp::Add => Op::AddK { d, a: x, k },
+                        BinOp::Sub => Op::SubK { d, a: x, k },
+                        BinOp::Mul => Op::MulK { d, a: x, k },
+                        BinOp::Div => Op::DivK { d, a: x, k },
+                        _ => Op::RemK { d, a: x, k },
+                    }
                 } else {
-                    let r = self.int(b);
-                    let op = match op {
-                        BinOp::Add => Op::Add { d, a: d, b: r },
-                        BinOp::Sub => Op::Sub { d, a: d, b: r },
-                        BinOp::Mul => Op::Mul { d, a: d, b: r },
-                        BinOp::Div => Op::Div { d, a: d, b: r },
-                        _ => Op::Rem { d, a: d, b: r },
-                    };
-                    self.emit(op, sp);
-                    self.next -= 1;
-                }
-                d
+                    let y = self.int(b);
+                    self.next = mark;
+                    let d = self.reg();
+                    match op {
+                        BinOp::Add => Op::Add { d, a: x, b: y },
+                        BinOp::Sub => Op::Sub { d, a: x, b: y },
+                        BinOp::Mul => Op::Mul { d, a: x, b: y },
+                        BinOp::Div => Op::Div { d, a: x, b: y },
+                        _ => Op::Rem { d, a: x, b: y },
+                    }
+                };
+                self.emit(op, sp);
+                self.next = mark + 1;
+                self.next as Reg - 1
             }
             K::Builtin(ir::Builtin::Min | ir::Builtin::Max, args)
                 if args.len() == 2 && args.iter().all(|a| a.shape == Shape::Int) =>
             {
-                let d = self.int(&args[0]);
-                let r = self.int(&args[1]);
+                let x = self.int(&args[0]);
+                let y = self.int(&args[1]);
+                self.next = mark;
+                let d = self.reg();
                 let op = if matches!(e.kind, K::Builtin(ir::Builtin::Min, _)) {
-                    Op::Min { d, a: d, b: r }
+                    Op::Min { d, a: x, b: y }
                 } else {
-                    Op::Max { d, a: d, b: r }
+                    Op::Max { d, a: x, b: y }
                 };
                 self.emit(op, sp);
-                self.next -= 1;
                 d
             }
             _ => self.closure(e, false),
         }
     }
 
-    /// A `Bool` expression into the next register, as 0 or 1.
+    /// A `Bool` expression, as 0 or 1: a local's register or the next free one.
     fn boolean(&mut self, e: &ir::Expr) -> Reg {
         if self.next >= HIGH_WATER {
             return self.closure(e, true);
         }
         let sp = e.span;
+        let mark = self.next;
         match &e.kind {
             K::Const(Value::Bool(b)) => {
                 let d = self.reg();
@@ -372,14 +518,20 @@ impl<'c, 'p> Lower<'c, 'p> {
                 self.emit(Op::VarBool { d, v: *v }, sp);
                 d
             }
-            K::Local(l) => {
-                let d = self.reg();
-                self.emit(Op::LocalBool { d, l: *l }, sp);
-                d
-            }
+            K::Local(l) => match self.locals[*l as usize] {
+                Some((r, _)) => r,
+                None => {
+                    self.frame = true;
+                    let d = self.reg();
+                    self.emit(Op::LocalBool { d, l: *l }, sp);
+                    d
+                }
+            },
             K::Unary(UnOp::Not, a) => {
-                let d = self.boolean(a);
-                self.emit(Op::Not { d, a: d }, sp);
+                let x = self.boolean(a);
+                self.next = mark;
+                let d = self.reg();
+                self.emit(Op::Not { d, a: x }, sp);
                 d
             }
             _ if self.branches(e) => {
@@ -431,33 +583,67 @@ impl<'c, 'p> Lower<'c, 'p> {
                 }
             }
             K::Binary(op, a, b)
-                if self.next + 2 < HIGH_WATER && a.shape == Shape::Int && b.shape == Shape::Int =>
+                if self.next + 2 < HIGH_WATER
+                    && a.shape == Shape::Int
+                    && b.shape == Shape::Int
+                    && cmp(*op).is_some() =>
             {
                 let Some(c) = cmp(*op) else {
-                    return self.test(e, want, to);
+                    return;
                 };
                 let c = if want { c } else { c.negate() };
-                let x = self.int(a);
-                let t = to.0;
-                let op = if let K::Const(Value::Int(k)) = &b.kind {
-                    let k = *k;
-                    match c {
-                        Cmp::Lt => Op::JltK { a: x, k, t },
-                        Cmp::Le => Op::JleK { a: x, k, t },
-                        Cmp::Gt => Op::JgtK { a: x, k, t },
-                        Cmp::Ge => Op::JgeK { a: x, k, t },
-                        Cmp::Eq => Op::JeqK { a: x, k, t },
-                        Cmp::Ne => Op::JneK { a: x, k, t },
-                    }
+                // Constants and state variables go right, where the fused forms take them.
+                let (a, b, c) = if rank(a) > rank(b) {
+                    (b, a, c.mirror())
                 } else {
-                    let y = self.int(b);
-                    match c {
-                        Cmp::Lt => Op::Jlt { a: x, b: y, t },
-                        Cmp::Le => Op::Jle { a: x, b: y, t },
-                        Cmp::Gt => Op::Jgt { a: x, b: y, t },
-                        Cmp::Ge => Op::Jge { a: x, b: y, t },
-                        Cmp::Eq => Op::Jeq { a: x, b: y, t },
-                        Cmp::Ne => Op::Jne { a: x, b: y, t },
+                    (a, b, c)
+                };
+                let t = to.0;
+                let op = match (&a.kind, &b.kind) {
+                    (K::Var(v), K::Const(Value::Int(k))) if i32::try_from(*k).is_ok() => {
+                        let (v, k) = (*v, *k as i32);
+                        match c {
+                            Cmp::Lt => Op::JltVK { v, k, t },
+                            Cmp::Le => Op::JleVK { v, k, t },
+                            Cmp::Gt => Op::JgtVK { v, k, t },
+                            Cmp::Ge => Op::JgeVK { v, k, t },
+                            Cmp::Eq => Op::JeqVK { v, k, t },
+                            Cmp::Ne => Op::JneVK { v, k, t },
+                        }
+                    }
+                    (_, K::Const(Value::Int(k))) => {
+                        let (x, k) = (self.int(a), *k);
+                        match c {
+                            Cmp::Lt => Op::JltK { a: x, k, t },
+                            Cmp::Le => Op::JleK { a: x, k, t },
+                            Cmp::Gt => Op::JgtK { a: x, k, t },
+                            Cmp::Ge => Op::JgeK { a: x, k, t },
+                            Cmp::Eq => Op::JeqK { a: x, k, t },
+                            Cmp::Ne => Op::JneK { a: x, k, t },
+                        }
+                    }
+                    (_, K::Var(v)) => {
+                        let (x, v) = (self.int(a), *v);
+                        match c {
+                            Cmp::Lt => Op::JltV { a: x, v, t },
+                            Cmp::Le => Op::JleV { a: x, v, t },
+                            Cmp::Gt => Op::JgtV { a: x, v, t },
+                            Cmp::Ge => Op::JgeV { a: x, v, t },
+                            Cmp::Eq => Op::JeqV { a: x, v, t },
+                            Cmp::Ne => Op::JneV { a: x, v, t },
+                        }
+                    }
+                    _ => {
+                        let x = self.int(a);
+                        let y = self.int(b);
+                        match c {
+                            Cmp::Lt => Op::Jlt { a: x, b: y, t },
+                            Cmp::Le => Op::Jle { a: x, b: y, t },
+                            Cmp::Gt => Op::Jgt { a: x, b: y, t },
+                            Cmp::Ge => Op::Jge { a: x, b: y, t },
+                            Cmp::Eq => Op::Jeq { a: x, b: y, t },
+                            Cmp::Ne => Op::Jne { a: x, b: y, t },
+                        }
                     }
                 };
                 self.emit(op, sp);
@@ -493,6 +679,17 @@ enum Cmp {
 }
 
 impl Cmp {
+    /// The comparison with its sides swapped: `a < b` is `b > a`.
+    fn mirror(self) -> Cmp {
+        match self {
+            Cmp::Lt => Cmp::Gt,
+            Cmp::Le => Cmp::Ge,
+            Cmp::Gt => Cmp::Lt,
+            Cmp::Ge => Cmp::Le,
+            c => c,
+        }
+    }
+
     fn negate(self) -> Cmp {
         match self {
             Cmp::Lt => Cmp::Ge,
@@ -515,4 +712,39 @@ fn cmp(op: BinOp) -> Option<Cmp> {
         BinOp::Ne => Cmp::Ne,
         _ => return None,
     })
+}
+
+/// How much a comparison operand wants the right-hand side: constants most,
+/// then state variables, then anything else.
+fn rank(e: &ir::Expr) -> u8 {
+    match &e.kind {
+        K::Const(Value::Int(_)) => 2,
+        K::Var(_) => 1,
+        _ => 0,
+    }
+}
+
+/// Records the shape of each local a `let` or a loop binds.
+fn local_shapes(stmts: &[ir::Stmt], out: &mut [Shape]) {
+    for s in stmts {
+        match &s.kind {
+            S::Let(l, e) => {
+                if let Some(slot) = out.get_mut(*l as usize) {
+                    *slot = e.shape;
+                }
+            }
+            S::If(_, a, b) => {
+                local_shapes(a, out);
+                local_shapes(b, out);
+            }
+            S::ForRange(l, _, _, body) => {
+                if let Some(slot) = out.get_mut(*l as usize) {
+                    *slot = Shape::Int;
+                }
+                local_shapes(body, out);
+            }
+            S::ForEach(_, _, _, body) => local_shapes(body, out),
+            _ => {}
+        }
+    }
 }

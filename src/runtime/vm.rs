@@ -19,14 +19,21 @@ pub type Reg = u8;
 /// The number of registers; [`Reg`] cannot name more.
 pub const REGS: usize = 256;
 
-/// One instruction. `t` and `exit` are instruction indices; `v` a state
-/// slot, `l` a frame local, `f` an index into the code's closures. Where a
-/// failure needs a span, it is the instruction's entry in [`Code::spans`].
+/// One instruction. `t` is an instruction index, `v` a state slot, `l` a
+/// frame local, `j` an argument, `f` an index into the code's closures.
+/// Where a failure needs a span, it is the instruction's entry in
+/// [`Code::spans`]. `Int` and `Bool` locals live in registers; the frame
+/// holds only the others (and copies for the closures, see `Spill`).
+/// Instructions with `burn` spend a unit of fuel first (their statement's).
 #[derive(Clone, Copy, Debug)]
 pub enum Op {
     Const {
         d: Reg,
         k: i64,
+    },
+    Mov {
+        d: Reg,
+        a: Reg,
     },
     Var {
         d: Reg,
@@ -36,6 +43,14 @@ pub enum Op {
         d: Reg,
         v: u32,
     },
+    Arg {
+        d: Reg,
+        j: u32,
+    },
+    ArgBool {
+        d: Reg,
+        j: u32,
+    },
     Local {
         d: Reg,
         l: u32,
@@ -43,6 +58,15 @@ pub enum Op {
     LocalBool {
         d: Reg,
         l: u32,
+    },
+    /// Copies a register-held local into the frame, for a closure to read.
+    Spill {
+        l: u32,
+        a: Reg,
+    },
+    SpillBool {
+        l: u32,
+        a: Reg,
     },
     Tick {
         d: Reg,
@@ -88,6 +112,17 @@ pub enum Op {
         a: Reg,
         k: i64,
     },
+    /// By a constant other than 0 and -1: cannot fail.
+    DivK {
+        d: Reg,
+        a: Reg,
+        k: i64,
+    },
+    RemK {
+        d: Reg,
+        a: Reg,
+        k: i64,
+    },
     Neg {
         d: Reg,
         a: Reg,
@@ -117,7 +152,10 @@ pub enum Op {
         c: Reg,
         t: u32,
     },
-    /// Compare and jump when the comparison holds.
+    /// Compare and jump when the comparison holds: register against
+    /// register (`Jlt`), constant (`JltK`) or state variable (`JltV`); state
+    /// variable against a constant that fits 32 bits (`JltVK`, which keeps
+    /// an instruction at 16 bytes).
     Jlt {
         a: Reg,
         b: Reg,
@@ -178,6 +216,66 @@ pub enum Op {
         k: i64,
         t: u32,
     },
+    JltV {
+        a: Reg,
+        v: u32,
+        t: u32,
+    },
+    JleV {
+        a: Reg,
+        v: u32,
+        t: u32,
+    },
+    JgtV {
+        a: Reg,
+        v: u32,
+        t: u32,
+    },
+    JgeV {
+        a: Reg,
+        v: u32,
+        t: u32,
+    },
+    JeqV {
+        a: Reg,
+        v: u32,
+        t: u32,
+    },
+    JneV {
+        a: Reg,
+        v: u32,
+        t: u32,
+    },
+    JltVK {
+        v: u32,
+        k: i32,
+        t: u32,
+    },
+    JleVK {
+        v: u32,
+        k: i32,
+        t: u32,
+    },
+    JgtVK {
+        v: u32,
+        k: i32,
+        t: u32,
+    },
+    JgeVK {
+        v: u32,
+        k: i32,
+        t: u32,
+    },
+    JeqVK {
+        v: u32,
+        k: i32,
+        t: u32,
+    },
+    JneVK {
+        v: u32,
+        k: i32,
+        t: u32,
+    },
     StoreLocal {
         l: u32,
         a: Reg,
@@ -190,36 +288,49 @@ pub enum Op {
     SetVar {
         v: u32,
         a: Reg,
+        burn: bool,
     },
     AddVar {
         v: u32,
         a: Reg,
+        burn: bool,
     },
     SubVar {
         v: u32,
         a: Reg,
+        burn: bool,
     },
     AddVarK {
         v: u32,
         k: i64,
+        burn: bool,
     },
     SetVarBool {
         v: u32,
         a: Reg,
+        burn: bool,
     },
-    /// A `for` range's step: leave for `exit` once `i` reaches `e`, else
-    /// spend fuel, set the loop variable `l` to `i` and count `i` up.
+    /// A `for` range's first step: leave for `t` unless `i` is below `e`,
+    /// else spend fuel, set the loop variable's register `l` to `i` and
+    /// count `i` up. `ForBack` is the same step at the bottom of the loop:
+    /// while `i` is below `e`, step and jump back to the body at `t`.
     ForNext {
         i: Reg,
         e: Reg,
-        l: u32,
-        exit: u32,
+        l: Reg,
+        t: u32,
     },
-    /// Sends `n` arguments from registers `a..a+n` (bit `j` of `bools` set:
-    /// argument `j` is a `Bool`).
+    ForBack {
+        i: Reg,
+        e: Reg,
+        l: Reg,
+        t: u32,
+    },
+    /// Sends `n` (at most 4) arguments from registers `a` (bit `j` of
+    /// `bools` set: argument `j` is a `Bool`).
     Send {
         h: u32,
-        a: Reg,
+        a: [Reg; 4],
         n: u8,
         bools: u8,
     },
@@ -248,6 +359,8 @@ pub enum Op {
     },
 }
 
+const _: () = assert!(std::mem::size_of::<Op>() == 16);
+
 /// How code ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
@@ -263,6 +376,9 @@ pub struct Code {
     pub spans: Box<[Span]>,
     pub stmts: Box<[StmtFn]>,
     pub vals: Box<[ValFn]>,
+    /// Whether the code uses the frame (a closure or a local kept there):
+    /// when not, a body runs without setting one up.
+    pub frame: bool,
 }
 
 impl std::fmt::Debug for Code {
@@ -277,10 +393,12 @@ fn fail_at(code: &Code, pc: usize, kind: F) -> R<Exit> {
     fail(kind, code.spans[pc])
 }
 
-/// Runs `code` over the machine `it` with the frame `f`, using `r` as registers.
+/// Runs `code` over the machine `it` with the arguments `args`, the frame
+/// `f`, using `r` as registers.
 pub fn exec(
     code: &Code,
     it: &mut Interp,
+    args: &[Value],
     f: &mut Vec<Value>,
     x: &mut dyn Effects,
     r: &mut [i64; REGS],
@@ -302,18 +420,48 @@ pub fn exec(
             }
         };
     }
+    macro_rules! burn {
+        ($b:expr) => {
+            if $b {
+                if it.fuel == 0 {
+                    return fail_at(code, pc - 1, F::FuelExhausted);
+                }
+                it.fuel -= 1;
+            }
+        };
+    }
+    macro_rules! var {
+        ($v:expr) => {
+            as_int(&it.state[$v as usize])
+        };
+    }
     loop {
         let op = &ops[pc];
         pc += 1;
         match *op {
             Op::Const { d, k } => r[d as usize] = k,
-            Op::Var { d, v } => r[d as usize] = as_int(&it.state[v as usize]),
+            Op::Mov { d, a } => r[d as usize] = r[a as usize],
+            Op::Var { d, v } => r[d as usize] = var!(v),
             Op::VarBool { d, v } => {
                 r[d as usize] = matches!(it.state[v as usize], Value::Bool(true)) as i64
+            }
+            Op::Arg { d, j } => r[d as usize] = args.get(j as usize).map_or(0, as_int),
+            Op::ArgBool { d, j } => {
+                r[d as usize] = matches!(args.get(j as usize), Some(Value::Bool(true))) as i64
             }
             Op::Local { d, l } => r[d as usize] = as_int(&f[l as usize]),
             Op::LocalBool { d, l } => {
                 r[d as usize] = matches!(f[l as usize], Value::Bool(true)) as i64
+            }
+            Op::Spill { l, a } | Op::StoreLocal { l, a } => {
+                let n = r[a as usize];
+                match &mut f[l as usize] {
+                    Value::Int(x) => *x = n,
+                    slot => *slot = Value::Int(n),
+                }
+            }
+            Op::SpillBool { l, a } | Op::StoreLocalBool { l, a } => {
+                f[l as usize] = Value::Bool(r[a as usize] != 0)
             }
             Op::Tick { d } => r[d as usize] = it.tick,
             Op::Add { d, a, b } => arith!(d, r[a as usize].checked_add(r[b as usize])),
@@ -334,6 +482,8 @@ pub fn exec(
             Op::AddK { d, a, k } => arith!(d, r[a as usize].checked_add(k)),
             Op::SubK { d, a, k } => arith!(d, r[a as usize].checked_sub(k)),
             Op::MulK { d, a, k } => arith!(d, r[a as usize].checked_mul(k)),
+            Op::DivK { d, a, k } => r[d as usize] = r[a as usize].wrapping_div(k),
+            Op::RemK { d, a, k } => r[d as usize] = r[a as usize].wrapping_rem(k),
             Op::Neg { d, a } => arith!(d, r[a as usize].checked_neg()),
             Op::Not { d, a } => r[d as usize] = (r[a as usize] == 0) as i64,
             Op::Min { d, a, b } => r[d as usize] = r[a as usize].min(r[b as usize]),
@@ -353,17 +503,25 @@ pub fn exec(
             Op::JgeK { a, k, t } => jump!(r[a as usize] >= k, t),
             Op::JeqK { a, k, t } => jump!(r[a as usize] == k, t),
             Op::JneK { a, k, t } => jump!(r[a as usize] != k, t),
-            Op::StoreLocal { l, a } => {
-                let n = r[a as usize];
-                match &mut f[l as usize] {
-                    Value::Int(x) => *x = n,
-                    slot => *slot = Value::Int(n),
-                }
+            Op::JltV { a, v, t } => jump!(r[a as usize] < var!(v), t),
+            Op::JleV { a, v, t } => jump!(r[a as usize] <= var!(v), t),
+            Op::JgtV { a, v, t } => jump!(r[a as usize] > var!(v), t),
+            Op::JgeV { a, v, t } => jump!(r[a as usize] >= var!(v), t),
+            Op::JeqV { a, v, t } => jump!(r[a as usize] == var!(v), t),
+            Op::JneV { a, v, t } => jump!(r[a as usize] != var!(v), t),
+            Op::JltVK { v, k, t } => jump!(var!(v) < k as i64, t),
+            Op::JleVK { v, k, t } => jump!(var!(v) <= k as i64, t),
+            Op::JgtVK { v, k, t } => jump!(var!(v) > k as i64, t),
+            Op::JgeVK { v, k, t } => jump!(var!(v) >= k as i64, t),
+            Op::JeqVK { v, k, t } => jump!(var!(v) == k as i64, t),
+            Op::JneVK { v, k, t } => jump!(var!(v) != k as i64, t),
+            Op::SetVar { v, a, burn } => {
+                burn!(burn);
+                it.write_int(v, r[a as usize])
             }
-            Op::StoreLocalBool { l, a } => f[l as usize] = Value::Bool(r[a as usize] != 0),
-            Op::SetVar { v, a } => it.write_int(v, r[a as usize]),
-            Op::AddVar { v, a } | Op::SubVar { v, a } => {
-                let (cur, d) = (as_int(&it.state[v as usize]), r[a as usize]);
+            Op::AddVar { v, a, burn } | Op::SubVar { v, a, burn } => {
+                burn!(burn);
+                let (cur, d) = (var!(v), r[a as usize]);
                 let new = if matches!(op, Op::AddVar { .. }) {
                     cur.checked_add(d)
                 } else {
@@ -374,31 +532,37 @@ pub fn exec(
                     None => return fail_at(code, pc - 1, F::Overflow),
                 }
             }
-            Op::AddVarK { v, k } => match as_int(&it.state[v as usize]).checked_add(k) {
-                Some(n) => it.write_int(v, n),
-                None => return fail_at(code, pc - 1, F::Overflow),
-            },
-            Op::SetVarBool { v, a } => it.write_var(v, Value::Bool(r[a as usize] != 0)),
-            Op::ForNext { i, e, l, exit } => {
+            Op::AddVarK { v, k, burn } => {
+                burn!(burn);
+                match var!(v).checked_add(k) {
+                    Some(n) => it.write_int(v, n),
+                    None => return fail_at(code, pc - 1, F::Overflow),
+                }
+            }
+            Op::SetVarBool { v, a, burn } => {
+                burn!(burn);
+                it.write_var(v, Value::Bool(r[a as usize] != 0))
+            }
+            Op::ForNext { i, e, l, t } | Op::ForBack { i, e, l, t } => {
                 let n = r[i as usize];
+                let back = matches!(op, Op::ForBack { .. });
                 if n >= r[e as usize] {
-                    pc = exit as usize;
+                    if !back {
+                        pc = t as usize;
+                    }
                     continue;
                 }
-                if it.fuel == 0 {
-                    return fail_at(code, pc - 1, F::FuelExhausted);
-                }
-                it.fuel -= 1;
-                match &mut f[l as usize] {
-                    Value::Int(x) => *x = n,
-                    slot => *slot = Value::Int(n),
-                }
+                burn!(true);
+                r[l as usize] = n;
                 r[i as usize] = n + 1;
+                if back {
+                    pc = t as usize;
+                }
             }
             Op::Send { h, a, n, bools } => {
                 let mut args = Args::new();
-                for j in 0..n {
-                    let v = r[a.wrapping_add(j) as usize];
+                for (j, &reg) in a.iter().enumerate().take(n as usize) {
+                    let v = r[reg as usize];
                     args.push(if bools & (1 << j) != 0 {
                         Value::Bool(v != 0)
                     } else {
@@ -411,12 +575,7 @@ pub fn exec(
                     after: 0,
                 });
             }
-            Op::Burn => {
-                if it.fuel == 0 {
-                    return fail_at(code, pc - 1, F::FuelExhausted);
-                }
-                it.fuel -= 1;
-            }
+            Op::Burn => burn!(true),
             Op::Stmt { f: s } => code.stmts[s as usize](it, f, x)?,
             Op::ValInt { d, f: e } => r[d as usize] = as_int(&code.vals[e as usize](it, f, x)?),
             Op::ValBool { d, f: e } => {
