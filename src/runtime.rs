@@ -257,6 +257,10 @@ pub struct Runtime<'p> {
     pub outcome: Option<Outcome>,
     fx: Box<dyn Effects + 'p>,
     readers: Vec<Vec<GoalId>>,
+    /// Per variable: whether any goal reads it (most writes wake no goal).
+    read_by_goal: Vec<bool>,
+    /// Per handler: its domain's priority.
+    handler_priority: Vec<Priority>,
     invariant_readers: Vec<Vec<u32>>,
     observer: Option<Box<dyn Observer + 'p>>,
     /// Set once external input arrives: from then on a repeat of the
@@ -324,6 +328,12 @@ impl<'p> Runtime<'p> {
             max_wait: [0; 5],
             outcome: None,
             fx,
+            read_by_goal: readers.iter().map(|r| !r.is_empty()).collect(),
+            handler_priority: program
+                .handlers
+                .iter()
+                .map(|h| program.domains[h.domain as usize].priority)
+                .collect(),
             readers,
             invariant_readers,
             observer: None,
@@ -380,11 +390,13 @@ impl<'p> Runtime<'p> {
     }
 
     fn priority_of_event(&self, kind: &EventKind) -> Priority {
-        let domain = match kind {
-            EventKind::Message { handler, .. } => self.program.handlers[*handler as usize].domain,
-            EventKind::Repair { goal } => self.program.goals[*goal as usize].domain,
-        };
-        self.program.domains[domain as usize].priority
+        match kind {
+            EventKind::Message { handler, .. } => self.handler_priority[*handler as usize],
+            EventKind::Repair { goal } => {
+                let domain = self.program.goals[*goal as usize].domain;
+                self.program.domains[domain as usize].priority
+            }
+        }
     }
 
     fn enqueue(&mut self, kind: EventKind, root: Option<GoalId>, retry: u32, due: u64, cause: u64) {
@@ -838,25 +850,16 @@ impl<'p> Runtime<'p> {
                 (r, Some(*goal))
             }
         };
-        let mut writes = std::mem::take(&mut self.writes_buf);
+        let observed = self.observer.is_some();
+        let mut writes = if observed {
+            std::mem::take(&mut self.writes_buf)
+        } else {
+            Vec::new()
+        };
         let mut changed = std::mem::take(&mut self.changed);
         let result = result.and_then(|()| self.check_invariants(&ev.kind));
         // Hash: cycle, event, outcome, writes.
-        let buf = &mut self.hasher.buf;
-        buf.extend_from_slice(&cycle.to_le_bytes());
-        match &ev.kind {
-            EventKind::Message { handler, args } => {
-                buf.push(1);
-                buf.extend_from_slice(&handler.to_le_bytes());
-                for a in args {
-                    hash::encode_for_hash(buf, a);
-                }
-            }
-            EventKind::Repair { goal } => {
-                buf.push(2);
-                buf.extend_from_slice(&goal.to_le_bytes());
-            }
-        }
+        hash::encode_event(&mut self.hasher.buf, cycle, &ev.kind);
         if let Some(g) = repair_of {
             self.repair_log.insert(cycle, g);
             if let Some(log) = self.detector_log.as_mut() {
@@ -867,16 +870,16 @@ impl<'p> Runtime<'p> {
         match result {
             Ok(()) => {
                 self.hasher.buf.push(0);
-                let records = self.observer.is_some().then_some(&mut writes);
+                let records = observed.then_some(&mut writes);
                 self.interp
                     .commit(&mut self.hasher.buf, &mut changed, records);
                 let tau = self.tau();
                 let root = repair_of.or(ev.root);
-                let sends = std::mem::take(&mut self.interp.sends);
+                let mut sends = std::mem::take(&mut self.interp.sends);
                 self.interp.tick += 1;
                 // The observer sees the sends before they move into the queue
                 // (no copy); goals are evaluated at the new time.
-                if self.observer.is_some() {
+                if observed {
                     let goals = self.goal_changes(&changed);
                     self.notify(CycleRecord {
                         cycle,
@@ -890,17 +893,38 @@ impl<'p> Runtime<'p> {
                         goals: &goals,
                     });
                 }
-                for s in sends {
-                    let kind = EventKind::Message {
-                        handler: s.handler,
-                        args: s.args,
-                    };
-                    self.enqueue_at(kind, root, 0, tau + s.after, cycle, tau);
+                if let Some(r) = root {
+                    self.in_progress[r as usize] += sends.len() as u32;
                 }
+                for s in sends.drain(..) {
+                    let seq = self.seq;
+                    self.seq += 1;
+                    let event = Event {
+                        kind: EventKind::Message {
+                            handler: s.handler,
+                            args: s.args,
+                        },
+                        root,
+                        retry: 0,
+                        due: tau + s.after,
+                        seq,
+                        cause: cycle,
+                        enqueued_at: cycle,
+                    };
+                    self.queue
+                        .push(self.handler_priority[s.handler as usize], event, tau);
+                }
+                self.interp.sends = sends;
                 if self.queue.is_empty() {
                     self.quiescent = self.interp.state.clone();
                 }
-                self.reevaluate(&changed, root, cycle);
+                let wakes = changed.iter().any(|v| self.read_by_goal[*v as usize])
+                    || root.is_some_and(|r| self.in_progress[r as usize] == 0)
+                    || self.options.evaluate_all_goals
+                    || self.program.uses_tick;
+                if wakes {
+                    self.reevaluate(&changed, root, cycle);
+                }
             }
             Err(failure) => {
                 let failure_copy = failure.clone();
@@ -964,7 +988,9 @@ impl<'p> Runtime<'p> {
             }
         }
         self.hasher.maybe_flush();
-        self.writes_buf = writes;
+        if observed {
+            self.writes_buf = writes;
+        }
         self.changed = changed;
     }
 
@@ -1016,6 +1042,11 @@ impl<'p> Runtime<'p> {
     fn check_invariants(&mut self, kind: &EventKind) -> Result<(), Failure> {
         if self.interp.touched_vars().next().is_none() {
             return Ok(());
+        }
+        if let (false, EventKind::Message { handler, .. }) = (self.program.uses_tick, kind) {
+            if self.code.handlers[*handler as usize].invariants.is_empty() {
+                return Ok(());
+            }
         }
         let fixed = match kind {
             _ if self.program.uses_tick => None,

@@ -110,9 +110,10 @@ impl Interp {
                     if n == o {
                         continue;
                     }
-                    hash.extend_from_slice(&v.to_le_bytes());
-                    hash.push(1);
-                    hash.extend_from_slice(&n.to_le_bytes());
+                    let mut b = [1u8; 13];
+                    b[..4].copy_from_slice(&v.to_le_bytes());
+                    b[5..].copy_from_slice(&n.to_le_bytes());
+                    hash.extend_from_slice(&b);
                 }
                 (n, o) => {
                     if n == o {

@@ -62,6 +62,36 @@ pub fn encode_for_hash(out: &mut Vec<u8>, v: &Value) {
     }
 }
 
+/// Appends a cycle's number and event: the cycle (u64), then `1`, the
+/// handler (u32) and each argument, or `2` and the goal (u32).
+#[inline]
+pub fn encode_event(out: &mut Vec<u8>, cycle: u64, kind: &crate::runtime::queue::EventKind) {
+    use crate::runtime::queue::EventKind;
+    let mut head = [0u8; 13];
+    head[..8].copy_from_slice(&cycle.to_le_bytes());
+    match kind {
+        EventKind::Message { handler, args } => {
+            head[8] = 1;
+            head[9..].copy_from_slice(&handler.to_le_bytes());
+            out.extend_from_slice(&head);
+            for a in args {
+                if let Value::Int(i) = a {
+                    let mut b = [1u8; 9];
+                    b[1..].copy_from_slice(&i.to_le_bytes());
+                    out.extend_from_slice(&b);
+                } else {
+                    encode_for_hash(out, a);
+                }
+            }
+        }
+        EventKind::Repair { goal } => {
+            head[8] = 2;
+            head[9..].copy_from_slice(&goal.to_le_bytes());
+            out.extend_from_slice(&head);
+        }
+    }
+}
+
 enum Msg {
     Data(Vec<u8>),
     Query(std::sync::mpsc::Sender<String>),

@@ -100,8 +100,21 @@ impl Queue {
 
     /// Removes and returns min≺ of the events due at or before `now`.
     pub fn pop_ready(&mut self, now: u64) -> Option<(Priority, Event)> {
+        if self.len == 0 {
+            return None;
+        }
         for p in Priority::ALL {
             let lane = &mut self.lanes[p as usize];
+            if lane.later.is_empty() {
+                // Only plain events: the FIFO's front is the lane's first.
+                if lane.now.front().is_some_and(|e| e.due <= now) {
+                    if let Some(e) = lane.now.pop_front() {
+                        self.len -= 1;
+                        return Some((p, e));
+                    }
+                }
+                continue;
+            }
             if let Some((fifo, due)) = lane.front() {
                 if due <= now {
                     let e = if fifo {
