@@ -229,7 +229,8 @@ pub struct Runtime<'p> {
     pub interp: Interp,
     pub code: Compiled,
     writes_buf: Vec<Write>,
-    /// The variables the last commit changed (reused from cycle to cycle).
+    /// The variables the last commit changed that a goal reads (reused from
+    /// cycle to cycle).
     changed: Vec<VarId>,
     pub options: Options,
     queue: Queue,
@@ -845,7 +846,7 @@ impl<'p> Runtime<'p> {
             EventKind::Repair { goal } => {
                 let r = match &self.code.repairs[*goal as usize] {
                     Some(b) => self.interp.run_body(b, &[], &mut *self.fx),
-                    None => Ok(()),
+                    None => Ok(vm::Exit::Done),
                 };
                 (r, Some(*goal))
             }
@@ -857,7 +858,17 @@ impl<'p> Runtime<'p> {
             Vec::new()
         };
         let mut changed = std::mem::take(&mut self.changed);
-        let result = result.and_then(|()| self.check_invariants(&ev.kind));
+        let result = result.and_then(|exit| match exit {
+            vm::Exit::Invariant(i) => {
+                let inv = &program.invariants[i as usize];
+                Err(Failure {
+                    kind: failure::FailureKind::Invariant(inv.qualified.clone()),
+                    span: inv.span,
+                })
+            }
+            _ if program.uses_tick => self.check_invariants(),
+            _ => Ok(()),
+        });
         // Hash: cycle, event, outcome, writes.
         hash::encode_event(&mut self.hasher.buf, cycle, &ev.kind);
         if let Some(g) = repair_of {
@@ -871,8 +882,12 @@ impl<'p> Runtime<'p> {
             Ok(()) => {
                 self.hasher.buf.push(0);
                 let records = observed.then_some(&mut writes);
-                self.interp
-                    .commit(&mut self.hasher.buf, &mut changed, records);
+                self.interp.commit(
+                    &mut self.hasher.buf,
+                    &mut changed,
+                    &self.read_by_goal,
+                    records,
+                );
                 let tau = self.tau();
                 let root = repair_of.or(ev.root);
                 let mut sends = std::mem::take(&mut self.interp.sends);
@@ -918,7 +933,7 @@ impl<'p> Runtime<'p> {
                 if self.queue.is_empty() {
                     self.quiescent = self.interp.state.clone();
                 }
-                let wakes = changed.iter().any(|v| self.read_by_goal[*v as usize])
+                let wakes = !changed.is_empty()
                     || root.is_some_and(|r| self.in_progress[r as usize] == 0)
                     || self.options.evaluate_all_goals
                     || self.program.uses_tick;
@@ -1035,38 +1050,12 @@ impl<'p> Runtime<'p> {
         }
     }
 
-    /// Checks the invariants this cycle's writes can have broken. Every
-    /// committed state satisfies every invariant, so when invariants read
-    /// only state (not `tick`), checking the body's static list whenever it
-    /// wrote anything is the same as checking exactly those it wrote.
-    fn check_invariants(&mut self, kind: &EventKind) -> Result<(), Failure> {
-        if self.interp.touched_vars().next().is_none() {
-            return Ok(());
-        }
-        if let (false, EventKind::Message { handler, .. }) = (self.program.uses_tick, kind) {
-            if self.code.handlers[*handler as usize].invariants.is_empty() {
-                return Ok(());
-            }
-        }
-        let fixed = match kind {
-            _ if self.program.uses_tick => None,
-            EventKind::Message { handler, .. } => Some(&self.code.handlers[*handler as usize]),
-            EventKind::Repair { goal } => self.code.repairs[*goal as usize].as_ref(),
-        };
+    /// Checks the invariants that read a variable this cycle assigned, in a
+    /// program that reads `tick`. (Otherwise each body checks those that
+    /// read a variable it may assign, whenever it wrote anything: every
+    /// committed state satisfies every invariant, so that is the same.)
+    fn check_invariants(&mut self) -> Result<(), Failure> {
         let mut nofx = sim::Unbound;
-        if let Some(body) = fixed {
-            let mut frame = Vec::new();
-            return match self.interp.exec(&body.check, &[], &mut frame, &mut nofx)? {
-                vm::Exit::Invariant(i) => {
-                    let inv = &self.program.invariants[i as usize];
-                    Err(Failure {
-                        kind: failure::FailureKind::Invariant(inv.qualified.clone()),
-                        span: inv.span,
-                    })
-                }
-                _ => Ok(()),
-            };
-        }
         let mut to_check: smallvec::SmallVec<[u32; 8]> = self
             .interp
             .touched_vars()

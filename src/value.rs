@@ -9,9 +9,11 @@ use std::sync::Arc;
 pub enum Value {
     Int(i64),
     Bool(bool),
-    Str(Arc<str>),
-    /// Collections are boxed behind an `Arc` so that a `Value` stays 24
-    /// bytes, and carry their content hash (see [`Hashed`]); cloning is O(1).
+    /// A thin pointer (not `Arc<str>`), so that a `Value` is 16 bytes: state
+    /// slots, frames, message arguments and queued events all hold values.
+    Str(Arc<String>),
+    /// Collections are boxed behind an `Arc` (one pointer, as for strings)
+    /// and carry their content hash (see [`Hashed`]); cloning is O(1).
     List(Arc<Hashed<im::Vector<Value>>>),
     Set(Arc<Hashed<im::OrdSet<Value>>>),
     Map(Arc<Hashed<im::OrdMap<Value, Value>>>),
@@ -19,7 +21,7 @@ pub enum Value {
 
 impl Value {
     pub fn str(s: &str) -> Value {
-        Value::Str(Arc::from(s))
+        Value::Str(Arc::new(s.to_string()))
     }
 
     pub fn list(items: im::Vector<Value>) -> Value {
@@ -277,3 +279,5 @@ impl Hashed<im::OrdMap<Value, Value>> {
         }
     }
 }
+
+const _: () = assert!(std::mem::size_of::<Value>() == 16);

@@ -54,8 +54,6 @@ pub struct Body {
     /// only ones that can have changed, known before the run instead of
     /// gathered from the writes every cycle.
     pub invariants: Box<[u32]>,
-    /// Those invariants as one piece of code, checked in that order.
-    pub check: Code,
 }
 
 /// Everything a run executes, compiled.
@@ -449,14 +447,16 @@ impl Compiler<'_> {
                     .any(|v| assigned.contains(v))
             })
             .collect();
+        // With `tick` read, what to check depends on the writes (see
+        // `Runtime::check_invariants`); otherwise the body checks them.
         let conds: Vec<(u32, &ir::Expr)> = invariants
             .iter()
+            .filter(|_| !self.p.uses_tick)
             .map(|&i| (i, &self.p.invariants[i as usize].cond))
             .collect();
         Body {
-            code: Lower::new(self).body(b, params),
+            code: Lower::new(self).body(b, params, &conds),
             frame_size: b.frame_size,
-            check: Lower::new(self).invariants(&conds, b.span),
             invariants,
         }
     }

@@ -43,7 +43,7 @@ pub struct Write {
 pub struct Interp {
     pub state: Vec<Value>,
     pub tick: i64,
-    undo: Vec<(VarId, Value)>,
+    pub(super) undo: Vec<(VarId, Value)>,
     touched: Vec<bool>,
     pub sends: Vec<Outgoing>,
     pub(super) fuel: u64,
@@ -52,7 +52,7 @@ pub struct Interp {
     /// The frame buffer, reused from cycle to cycle.
     frame: Vec<Value>,
     /// The register machine's registers (taken while code runs).
-    regs: Vec<i64>,
+    regs: Option<Box<[i64; vm::REGS]>>,
 }
 
 impl Interp {
@@ -67,7 +67,7 @@ impl Interp {
             fuel: FUEL_PER_CYCLE,
             next_effect_id: 0,
             frame: Vec::new(),
-            regs: vec![0; vm::REGS],
+            regs: Some(Box::new([0; vm::REGS])),
         }
     }
 
@@ -83,22 +83,25 @@ impl Interp {
         self.undo.iter().map(|(v, _)| *v)
     }
 
-    /// Ends the transaction keeping its writes: the variables whose value
-    /// changed (`x = x` writes nothing) go to `changed` in the order the
-    /// transaction first assigned them, and their encoding (variable id, new
-    /// value) to the run hash's buffer `hash`. Full [`Write`] records, with
-    /// the old values, are built only when `records` asks for them (someone
-    /// observes the run): the hot loop does not pay for them.
+    /// Ends the transaction keeping its writes: the encoding of each
+    /// variable whose value changed (`x = x` writes nothing), variable id
+    /// and new value, goes to the run hash's buffer `hash` in the order the
+    /// transaction first assigned them, and those a goal reads (`watched`)
+    /// to `changed`. Full [`Write`] records, with the old values, are built
+    /// only when `records` asks for them (someone observes the run): the hot
+    /// loop does not pay for them.
     pub fn commit(
         &mut self,
         hash: &mut Vec<u8>,
         changed: &mut Vec<VarId>,
+        watched: &[bool],
         mut records: Option<&mut Vec<Write>>,
     ) {
         changed.clear();
         if let Some(r) = records.as_deref_mut() {
             r.clear();
         }
+        hash.reserve(13 * self.undo.len());
         for (v, old) in self.undo.iter_mut() {
             let v = *v;
             let i = v as usize;
@@ -123,7 +126,9 @@ impl Interp {
                     super::hash::encode_for_hash(hash, n);
                 }
             }
-            changed.push(v);
+            if watched.get(i).copied().unwrap_or(true) {
+                changed.push(v);
+            }
             if let Some(r) = records.as_deref_mut() {
                 r.push(Write {
                     var: v,
@@ -169,7 +174,7 @@ impl Interp {
 
     /// [`Interp::write_var`] for an `Int` variable, which always holds an
     /// `Int`: the slot is updated in place, without moving a `Value`.
-    #[inline]
+    #[inline(always)]
     pub fn write_int(&mut self, v: VarId, n: i64) {
         let i = v as usize;
         if !self.touched[i] {
@@ -186,13 +191,14 @@ impl Interp {
         }
     }
 
-    /// Runs a compiled body with its arguments as the first locals.
+    /// Runs a compiled body with its arguments as the first locals. It ends
+    /// in `Exit::Invariant` when an invariant it checks is false.
     pub fn run_body(
         &mut self,
         body: &compile::Body,
         args: &[Value],
         fx: &mut dyn Effects,
-    ) -> Result<(), Failure> {
+    ) -> Result<Exit, Failure> {
         let mut frame = std::mem::take(&mut self.frame);
         if body.code.frame {
             frame.clear();
@@ -204,7 +210,7 @@ impl Interp {
         }
         let r = self.exec(&body.code, args, &mut frame, fx);
         self.frame = frame;
-        r.map(|_| ())
+        r
     }
 
     /// Runs code on the register machine.
@@ -215,16 +221,10 @@ impl Interp {
         frame: &mut Vec<Value>,
         fx: &mut dyn Effects,
     ) -> Result<Exit, Failure> {
-        let mut regs = std::mem::take(&mut self.regs);
-        if regs.len() != vm::REGS {
-            // Only when code runs inside code (never, today).
-            regs = vec![0; vm::REGS];
-        }
-        let r = match <&mut [i64; vm::REGS]>::try_from(&mut regs[..]) {
-            Ok(r) => vm::exec(code, self, args, frame, fx, r).map_err(|e| *e),
-            Err(_) => Ok(Exit::Done),
-        };
-        self.regs = regs;
+        // Code never runs inside code today; if it did, it would get fresh registers.
+        let mut regs = self.regs.take().unwrap_or_else(|| Box::new([0; vm::REGS]));
+        let r = vm::exec(code, self, args, frame, fx, &mut regs).map_err(|e| *e);
+        self.regs = Some(regs);
         r
     }
 

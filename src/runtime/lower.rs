@@ -57,8 +57,15 @@ impl<'c, 'p> Lower<'c, 'p> {
         }
     }
 
-    /// A body with parameters of the given shapes: its statements, then `Ret`.
-    pub(super) fn body(mut self, b: &ir::Body, params: &[Shape]) -> Code {
+    /// A body with parameters of the given shapes: its statements, then
+    /// (when it wrote anything) the invariants `invs` in order, then `Ret`;
+    /// `FailInvariant` for the first false invariant.
+    pub(super) fn body(
+        mut self,
+        b: &ir::Body,
+        params: &[Shape],
+        invs: &[(u32, &ir::Expr)],
+    ) -> Code {
         let mut shapes = vec![Shape::Other; b.frame_size.max(params.len() as u32) as usize];
         shapes[..params.len()].copy_from_slice(params);
         local_shapes(&b.stmts, &mut shapes);
@@ -80,7 +87,11 @@ impl<'c, 'p> Lower<'c, 'p> {
             }
         }
         self.block(&b.stmts);
-        self.emit(Op::Ret, b.span);
+        let ret = self.label();
+        if !invs.is_empty() {
+            self.emit(Op::JumpIfUntouched { t: ret.0 }, b.span);
+        }
+        self.invariants(invs, ret);
         self.finish()
     }
 
@@ -94,20 +105,21 @@ impl<'c, 'p> Lower<'c, 'p> {
         self.finish()
     }
 
-    /// Several invariants in order: `FailInvariant` for the first false one, else `Ret`.
-    pub(super) fn invariants(mut self, invs: &[(u32, &ir::Expr)], span: Span) -> Code {
+    /// Checks invariants in order, then `Ret` (placed at `ret`).
+    fn invariants(&mut self, invs: &[(u32, &ir::Expr)], ret: Label) {
         let mut fails = Vec::new();
         for &(i, e) in invs {
             let no = self.label();
             self.jump_if(e, false, no);
             fails.push((i, no, e.span));
         }
+        self.place(ret);
+        let span = self.spans.last().copied().unwrap_or_default();
         self.emit(Op::Ret, span);
         for (i, no, sp) in fails {
             self.place(no);
             self.emit(Op::FailInvariant { i }, sp);
         }
-        self.finish()
     }
 
     fn finish(mut self) -> Code {
@@ -116,6 +128,7 @@ impl<'c, 'p> Lower<'c, 'p> {
         for op in &mut self.ops {
             match op {
                 Op::Jump { t }
+                | Op::JumpIfUntouched { t }
                 | Op::JumpIf { t, .. }
                 | Op::JumpIfNot { t, .. }
                 | Op::Jlt { t, .. }

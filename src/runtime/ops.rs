@@ -34,7 +34,7 @@ pub fn binary(op: BinOp, a: Value, b: Value) -> OpResult {
             let mut s = String::with_capacity(x.len() + y.len());
             s.push_str(&x);
             s.push_str(&y);
-            Str(Arc::from(s))
+            Str(Arc::new(s))
         }
         (BinOp::Add, List(mut x), List(y)) => {
             Arc::make_mut(&mut x).append(&y);
@@ -166,6 +166,6 @@ pub fn builtin(b: Builtin, mut args: Vec<Value>) -> OpResult {
             }
             Int(total)
         }
-        Builtin::ToStr => Str(Arc::from(args[0].to_string())),
+        Builtin::ToStr => Str(Arc::new(args[0].to_string())),
     })
 }

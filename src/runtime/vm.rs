@@ -144,6 +144,10 @@ pub enum Op {
     Jump {
         t: u32,
     },
+    /// Jumps when the transaction has assigned no state variable yet.
+    JumpIfUntouched {
+        t: u32,
+    },
     JumpIf {
         c: Reg,
         t: u32,
@@ -489,6 +493,7 @@ pub fn exec(
             Op::Min { d, a, b } => r[d as usize] = r[a as usize].min(r[b as usize]),
             Op::Max { d, a, b } => r[d as usize] = r[a as usize].max(r[b as usize]),
             Op::Jump { t } => pc = t as usize,
+            Op::JumpIfUntouched { t } => jump!(it.undo.is_empty(), t),
             Op::JumpIf { c, t } => jump!(r[c as usize] != 0, t),
             Op::JumpIfNot { c, t } => jump!(r[c as usize] == 0, t),
             Op::Jlt { a, b, t } => jump!(r[a as usize] < r[b as usize], t),
