@@ -525,7 +525,11 @@ impl<'p> Runtime<'p> {
 
     /// Sends the inputs of `inputs` (the run's whole list, in order of
     /// `after`) that are due and not yet delivered.
+    #[inline]
     pub fn deliver_inputs(&mut self, inputs: &[(u64, ir::HandlerId, queue::Args)]) {
+        if inputs.len() <= self.inputs_delivered as usize {
+            return;
+        }
         while let Some((after, h, args)) = inputs.get(self.inputs_delivered as usize) {
             if !self.input_due(*after) {
                 break;
@@ -852,11 +856,7 @@ impl<'p> Runtime<'p> {
             }
         };
         let observed = self.observer.is_some();
-        let mut writes = if observed {
-            std::mem::take(&mut self.writes_buf)
-        } else {
-            Vec::new()
-        };
+        let mut writes = observed.then(|| std::mem::take(&mut self.writes_buf));
         let mut changed = std::mem::take(&mut self.changed);
         let result = result.and_then(|exit| match exit {
             vm::Exit::Invariant(i) => {
@@ -881,7 +881,7 @@ impl<'p> Runtime<'p> {
         match result {
             Ok(()) => {
                 self.hasher.buf.push(0);
-                let records = observed.then_some(&mut writes);
+                let records = writes.as_mut();
                 self.interp.commit(
                     &mut self.hasher.buf,
                     &mut changed,
@@ -890,7 +890,7 @@ impl<'p> Runtime<'p> {
                 );
                 let tau = self.tau();
                 let root = repair_of.or(ev.root);
-                let mut sends = std::mem::take(&mut self.interp.sends);
+                let sends = observed.then(|| std::mem::take(&mut self.interp.sends));
                 self.interp.tick += 1;
                 // The observer sees the sends before they move into the queue
                 // (no copy); goals are evaluated at the new time.
@@ -902,34 +902,18 @@ impl<'p> Runtime<'p> {
                         event: &ev,
                         failure: None,
                         retried: false,
-                        writes: &writes,
-                        sends: &sends,
+                        writes: writes.as_deref().unwrap_or_default(),
+                        sends: sends.as_deref().unwrap_or_default(),
                         send_tick: tau,
                         goals: &goals,
                     });
                 }
-                if let Some(r) = root {
-                    self.in_progress[r as usize] += sends.len() as u32;
+                if let Some(s) = sends {
+                    self.interp.sends = s;
                 }
-                for s in sends.drain(..) {
-                    let seq = self.seq;
-                    self.seq += 1;
-                    let event = Event {
-                        kind: EventKind::Message {
-                            handler: s.handler,
-                            args: s.args,
-                        },
-                        root,
-                        retry: 0,
-                        due: tau + s.after,
-                        seq,
-                        cause: cycle,
-                        enqueued_at: cycle,
-                    };
-                    self.queue
-                        .push(self.handler_priority[s.handler as usize], event, tau);
+                if !self.interp.sends.is_empty() {
+                    self.enqueue_sends(root, tau, cycle);
                 }
-                self.interp.sends = sends;
                 if self.queue.is_empty() {
                     self.quiescent = self.interp.state.clone();
                 }
@@ -1003,10 +987,40 @@ impl<'p> Runtime<'p> {
             }
         }
         self.hasher.maybe_flush();
-        if observed {
-            self.writes_buf = writes;
+        if let Some(w) = writes {
+            self.writes_buf = w;
         }
         self.changed = changed;
+    }
+
+    /// Moves a committed cycle's sends into the queue, in order.
+    fn enqueue_sends(&mut self, root: Option<GoalId>, tau: u64, cycle: u64) {
+        if let Some(r) = root {
+            self.in_progress[r as usize] += self.interp.sends.len() as u32;
+        }
+        let Runtime {
+            interp,
+            queue,
+            seq,
+            handler_priority,
+            ..
+        } = self;
+        for s in interp.sends.drain(..) {
+            let event = Event {
+                kind: EventKind::Message {
+                    handler: s.handler,
+                    args: s.args,
+                },
+                root,
+                retry: 0,
+                due: tau + s.after,
+                seq: *seq,
+                cause: cycle,
+                enqueued_at: cycle,
+            };
+            *seq += 1;
+            queue.push(handler_priority[s.handler as usize], event, tau);
+        }
     }
 
     /// Goals whose truth this cycle's writes changed (all goals are checked

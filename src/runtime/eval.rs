@@ -39,12 +39,27 @@ pub struct Write {
     pub new: Value,
 }
 
-/// Σ plus the transaction in progress.
+/// What the transaction saved of a variable before its first assignment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Saved {
+    Nothing,
+    /// An `Int`, in `old_int`.
+    Int,
+    /// Any other value, in `old`.
+    Value,
+}
+
+/// Σ plus the transaction in progress. The transaction's log is the list of
+/// variables it assigned, in first-assignment order, with each one's old
+/// value saved beside the state (unboxed for `Int`s): an assignment costs a
+/// 4-byte push the first time and nothing after.
 pub struct Interp {
     pub state: Vec<Value>,
     pub tick: i64,
-    pub(super) undo: Vec<(VarId, Value)>,
-    touched: Vec<bool>,
+    order: Vec<VarId>,
+    saved: Vec<Saved>,
+    old_int: Vec<i64>,
+    old: Vec<Value>,
     pub sends: Vec<Outgoing>,
     pub(super) fuel: u64,
     /// The id the next effect call gets; it never goes back, even on rollback.
@@ -61,8 +76,10 @@ impl Interp {
         Interp {
             state,
             tick: 0,
-            undo: Vec::new(),
-            touched: vec![false; n],
+            order: Vec::new(),
+            saved: vec![Saved::Nothing; n],
+            old_int: vec![0; n],
+            old: vec![Value::Bool(false); n],
             sends: Vec::new(),
             fuel: FUEL_PER_CYCLE,
             next_effect_id: 0,
@@ -73,14 +90,32 @@ impl Interp {
 
     /// Starts a transaction.
     pub fn begin(&mut self) {
-        self.undo.clear();
-        self.sends.clear();
+        // Both are empty after every commit and rollback; the tests keep
+        // the common case from calling into the drops.
+        if !self.order.is_empty() {
+            // A transaction left open keeps its writes (as it always has).
+            while let Some(v) = self.order.pop() {
+                self.take_saved(v as usize);
+            }
+        }
+        if !self.sends.is_empty() {
+            self.sends.clear();
+        }
         self.fuel = FUEL_PER_CYCLE;
     }
 
     /// The variables the transaction assigned so far (a superset of its writes).
     pub fn touched_vars(&self) -> impl Iterator<Item = VarId> + '_ {
-        self.undo.iter().map(|(v, _)| *v)
+        self.order.iter().copied()
+    }
+
+    /// Takes the saved old value of variable `i` back out of the log.
+    fn take_saved(&mut self, i: usize) -> Value {
+        match std::mem::replace(&mut self.saved[i], Saved::Nothing) {
+            Saved::Int => Value::Int(self.old_int[i]),
+            Saved::Value => std::mem::replace(&mut self.old[i], Value::Bool(false)),
+            Saved::Nothing => self.state[i].clone(),
+        }
     }
 
     /// Ends the transaction keeping its writes: the encoding of each
@@ -101,50 +136,57 @@ impl Interp {
         if let Some(r) = records.as_deref_mut() {
             r.clear();
         }
-        hash.reserve(13 * self.undo.len());
-        for (v, old) in self.undo.iter_mut() {
-            let v = *v;
+        hash.reserve(13 * self.order.len());
+        let order = std::mem::take(&mut self.order);
+        for &v in &order {
             let i = v as usize;
-            self.touched[i] = false;
-            let new = &self.state[i];
-            match (new, &*old) {
-                // The common case, without the generic comparison.
-                (Value::Int(n), Value::Int(o)) => {
-                    if n == o {
-                        continue;
-                    }
-                    let mut b = [1u8; 13];
-                    b[..4].copy_from_slice(&v.to_le_bytes());
-                    b[5..].copy_from_slice(&n.to_le_bytes());
-                    hash.extend_from_slice(&b);
+            // The common case: an `Int` that stays one, unboxed throughout.
+            if let (Saved::Int, Value::Int(n)) = (self.saved[i], &self.state[i]) {
+                self.saved[i] = Saved::Nothing;
+                let (n, o) = (*n, self.old_int[i]);
+                if n == o {
+                    continue;
                 }
-                (n, o) => {
-                    if n == o {
-                        continue;
-                    }
-                    hash.extend_from_slice(&v.to_le_bytes());
-                    super::hash::encode_for_hash(hash, n);
+                let mut b = [1u8; 13];
+                b[..4].copy_from_slice(&v.to_le_bytes());
+                b[5..].copy_from_slice(&n.to_le_bytes());
+                hash.extend_from_slice(&b);
+                if let Some(r) = records.as_deref_mut() {
+                    r.push(Write {
+                        var: v,
+                        old: Value::Int(o),
+                        new: Value::Int(n),
+                    });
+                }
+            } else {
+                let old = self.take_saved(i);
+                let new = &self.state[i];
+                if *new == old {
+                    continue;
+                }
+                hash.extend_from_slice(&v.to_le_bytes());
+                super::hash::encode_for_hash(hash, new);
+                if let Some(r) = records.as_deref_mut() {
+                    r.push(Write {
+                        var: v,
+                        old,
+                        new: new.clone(),
+                    });
                 }
             }
             if watched.get(i).copied().unwrap_or(true) {
                 changed.push(v);
             }
-            if let Some(r) = records.as_deref_mut() {
-                r.push(Write {
-                    var: v,
-                    old: std::mem::replace(old, Value::Bool(false)),
-                    new: new.clone(),
-                });
-            }
         }
-        self.undo.clear();
+        self.order = order;
+        self.order.clear();
     }
 
     /// Ends the transaction undoing every write and dropping every send.
     pub fn rollback(&mut self) {
-        while let Some((v, old)) = self.undo.pop() {
-            self.state[v as usize] = old;
-            self.touched[v as usize] = false;
+        while let Some(v) = self.order.pop() {
+            let i = v as usize;
+            self.state[i] = self.take_saved(i);
         }
         self.sends.clear();
     }
@@ -163,12 +205,11 @@ impl Interp {
     #[inline]
     pub fn write_var(&mut self, v: VarId, value: Value) {
         let i = v as usize;
-        if !self.touched[i] {
-            self.touched[i] = true;
-            let old = std::mem::replace(&mut self.state[i], value);
-            self.undo.push((v, old));
-        } else {
-            self.state[i] = value;
+        let old = std::mem::replace(&mut self.state[i], value);
+        if self.saved[i] == Saved::Nothing {
+            self.saved[i] = Saved::Value;
+            self.old[i] = old;
+            self.order.push(v);
         }
     }
 
@@ -177,17 +218,15 @@ impl Interp {
     #[inline(always)]
     pub fn write_int(&mut self, v: VarId, n: i64) {
         let i = v as usize;
-        if !self.touched[i] {
-            self.touched[i] = true;
-            let old = match self.state[i] {
-                Value::Int(o) => o,
-                _ => 0,
-            };
-            self.undo.push((v, Value::Int(old)));
-        }
-        match &mut self.state[i] {
-            Value::Int(x) => *x = n,
-            slot => *slot = Value::Int(n),
+        if let Value::Int(x) = &mut self.state[i] {
+            if self.saved[i] == Saved::Nothing {
+                self.saved[i] = Saved::Int;
+                self.old_int[i] = *x;
+                self.order.push(v);
+            }
+            *x = n;
+        } else {
+            self.write_var(v, Value::Int(n));
         }
     }
 
@@ -209,11 +248,13 @@ impl Interp {
             );
         }
         let r = self.exec(&body.code, args, &mut frame, fx);
-        self.frame = frame;
+        // What is replaced is the empty vector `take` left: nothing to drop.
+        std::mem::forget(std::mem::replace(&mut self.frame, frame));
         r
     }
 
     /// Runs code on the register machine.
+    #[inline]
     pub fn exec(
         &mut self,
         code: &Code,

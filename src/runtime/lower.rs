@@ -40,6 +40,7 @@ pub(super) struct Lower<'c, 'p> {
     locals: Vec<Option<(Reg, bool)>>,
     /// Whether the code reads or writes the frame.
     frame: bool,
+    params: Vec<(u32, Reg, bool)>,
 }
 
 impl<'c, 'p> Lower<'c, 'p> {
@@ -54,6 +55,7 @@ impl<'c, 'p> Lower<'c, 'p> {
             next: 0,
             locals: Vec::new(),
             frame: false,
+            params: Vec::new(),
         }
     }
 
@@ -78,19 +80,17 @@ impl<'c, 'p> Lower<'c, 'p> {
             };
             self.locals.push(reg);
         }
-        for (j, shape) in params.iter().enumerate() {
-            match (self.locals[j], shape) {
-                (Some((d, false)), _) => self.emit(Op::Arg { d, j: j as u32 }, b.span),
-                (Some((d, true)), _) => self.emit(Op::ArgBool { d, j: j as u32 }, b.span),
+        for j in 0..params.len() {
+            match self.locals[j] {
+                Some((d, boolean)) => self.params.push((j as u32, d, boolean)),
                 // A parameter kept in the frame is read there by closures.
-                (None, _) => self.frame = true,
+                None => self.frame = true,
             }
         }
         self.block(&b.stmts);
+        // Checked even when the body wrote nothing: they hold then (every
+        // committed state satisfies them), and a test would cost more.
         let ret = self.label();
-        if !invs.is_empty() {
-            self.emit(Op::JumpIfUntouched { t: ret.0 }, b.span);
-        }
         self.invariants(invs, ret);
         self.finish()
     }
@@ -128,7 +128,6 @@ impl<'c, 'p> Lower<'c, 'p> {
         for op in &mut self.ops {
             match op {
                 Op::Jump { t }
-                | Op::JumpIfUntouched { t }
                 | Op::JumpIf { t, .. }
                 | Op::JumpIfNot { t, .. }
                 | Op::Jlt { t, .. }
@@ -166,6 +165,7 @@ impl<'c, 'p> Lower<'c, 'p> {
             stmts: self.stmts.into(),
             vals: self.vals.into(),
             frame: self.frame,
+            params: self.params.into(),
         }
     }
 
@@ -479,6 +479,12 @@ impl<'c, 'p> Lower<'c, 'p> {
                         _ => Op::RemK { d, a: x, k },
                     }
                 } else {
+                    if let (BinOp::Add, K::Var(v)) = (op, &b.kind) {
+                        self.next = mark;
+                        let d = self.reg();
+                        self.emit(Op::AddV { d, a: x, v: *v }, sp);
+                        return d;
+                    }
                     let y = self.int(b);
                     self.next = mark;
                     let d = self.reg();

@@ -43,14 +43,6 @@ pub enum Op {
         d: Reg,
         v: u32,
     },
-    Arg {
-        d: Reg,
-        j: u32,
-    },
-    ArgBool {
-        d: Reg,
-        j: u32,
-    },
     Local {
         d: Reg,
         l: u32,
@@ -76,6 +68,12 @@ pub enum Op {
         d: Reg,
         a: Reg,
         b: Reg,
+    },
+    /// `d = a + v` for a state variable `v`.
+    AddV {
+        d: Reg,
+        a: Reg,
+        v: u32,
     },
     Sub {
         d: Reg,
@@ -142,10 +140,6 @@ pub enum Op {
         b: Reg,
     },
     Jump {
-        t: u32,
-    },
-    /// Jumps when the transaction has assigned no state variable yet.
-    JumpIfUntouched {
         t: u32,
     },
     JumpIf {
@@ -383,6 +377,10 @@ pub struct Code {
     /// Whether the code uses the frame (a closure or a local kept there):
     /// when not, a body runs without setting one up.
     pub frame: bool,
+    /// The registers the arguments are loaded into before the first
+    /// instruction (argument `j` into `params[j]`; `true`: a `Bool`), for
+    /// those held in registers.
+    pub params: Box<[(u32, Reg, bool)]>,
 }
 
 impl std::fmt::Debug for Code {
@@ -409,6 +407,13 @@ pub fn exec(
 ) -> R<Exit> {
     let ops = &*code.ops;
     let mut pc = 0usize;
+    for &(j, d, boolean) in code.params.iter() {
+        r[d as usize] = match args.get(j as usize) {
+            Some(Value::Int(i)) => *i,
+            Some(Value::Bool(b)) if boolean => *b as i64,
+            _ => 0,
+        };
+    }
     macro_rules! arith {
         ($d:expr, $v:expr) => {
             match $v {
@@ -449,10 +454,6 @@ pub fn exec(
             Op::VarBool { d, v } => {
                 r[d as usize] = matches!(it.state[v as usize], Value::Bool(true)) as i64
             }
-            Op::Arg { d, j } => r[d as usize] = args.get(j as usize).map_or(0, as_int),
-            Op::ArgBool { d, j } => {
-                r[d as usize] = matches!(args.get(j as usize), Some(Value::Bool(true))) as i64
-            }
             Op::Local { d, l } => r[d as usize] = as_int(&f[l as usize]),
             Op::LocalBool { d, l } => {
                 r[d as usize] = matches!(f[l as usize], Value::Bool(true)) as i64
@@ -469,6 +470,7 @@ pub fn exec(
             }
             Op::Tick { d } => r[d as usize] = it.tick,
             Op::Add { d, a, b } => arith!(d, r[a as usize].checked_add(r[b as usize])),
+            Op::AddV { d, a, v } => arith!(d, r[a as usize].checked_add(var!(v))),
             Op::Sub { d, a, b } => arith!(d, r[a as usize].checked_sub(r[b as usize])),
             Op::Mul { d, a, b } => arith!(d, r[a as usize].checked_mul(r[b as usize])),
             Op::Div { d, a, b } | Op::Rem { d, a, b } => {
@@ -493,7 +495,6 @@ pub fn exec(
             Op::Min { d, a, b } => r[d as usize] = r[a as usize].min(r[b as usize]),
             Op::Max { d, a, b } => r[d as usize] = r[a as usize].max(r[b as usize]),
             Op::Jump { t } => pc = t as usize,
-            Op::JumpIfUntouched { t } => jump!(it.undo.is_empty(), t),
             Op::JumpIf { c, t } => jump!(r[c as usize] != 0, t),
             Op::JumpIfNot { c, t } => jump!(r[c as usize] == 0, t),
             Op::Jlt { a, b, t } => jump!(r[a as usize] < r[b as usize], t),
@@ -565,15 +566,20 @@ pub fn exec(
                 }
             }
             Op::Send { h, a, n, bools } => {
-                let mut args = Args::new();
-                for (j, &reg) in a.iter().enumerate().take(n as usize) {
-                    let v = r[reg as usize];
-                    args.push(if bools & (1 << j) != 0 {
+                let arg = |j: usize| {
+                    let v = r[a[j] as usize];
+                    if bools & (1 << j) != 0 {
                         Value::Bool(v != 0)
                     } else {
                         Value::Int(v)
-                    });
-                }
+                    }
+                };
+                let args = if n <= 2 {
+                    // Built in place (what lies past `n` is an `Int`: nothing to drop).
+                    Args::from_buf_and_len([arg(0), arg(1)], n as usize)
+                } else {
+                    (0..n as usize).map(arg).collect()
+                };
                 it.sends.push(Outgoing {
                     handler: h,
                     args,
