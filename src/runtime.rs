@@ -785,7 +785,10 @@ impl<'p> Runtime<'p> {
     pub fn step(&mut self) {
         while self.outcome.is_none() {
             let tau = self.tau();
-            let Some((prio, ev)) = self.queue.pop_ready(tau) else {
+            // Borrowed where it was popped, not moved out: moving the event
+            // cost a stalled copy on every cycle.
+            let popped = self.queue.pop_ready(tau);
+            let Some(ev) = &popped else {
                 if let Some(d) = self.queue.earliest_due() {
                     self.interp.tick = d as i64;
                     continue;
@@ -798,6 +801,7 @@ impl<'p> Runtime<'p> {
                 });
                 return;
             };
+            let prio = self.priority_of_event(&ev.kind);
             if let Some(r) = ev.root {
                 self.in_progress[r as usize] = self.in_progress[r as usize].saturating_sub(1);
             }
@@ -814,7 +818,7 @@ impl<'p> Runtime<'p> {
                                 self.in_progress[r as usize] += 1;
                             }
                             let now = self.tau();
-                            self.queue.push(prio, ev, now);
+                            self.queue.push(prio, ev.clone(), now);
                         }
                         continue;
                     }
@@ -822,7 +826,7 @@ impl<'p> Runtime<'p> {
             }
             if self.cycle >= self.options.max_cycles {
                 let now = self.tau();
-                self.queue.push(prio, ev, now);
+                self.queue.push(prio, ev.clone(), now);
                 let goals = self.false_goals();
                 self.outcome = Some(Outcome::Budget { goals });
                 return;
@@ -832,7 +836,7 @@ impl<'p> Runtime<'p> {
         }
     }
 
-    fn run_cycle(&mut self, prio: Priority, ev: Event) {
+    fn run_cycle(&mut self, prio: Priority, ev: &Event) {
         self.cycle += 1;
         let cycle = self.cycle;
         let wait = cycle.saturating_sub(ev.enqueued_at + 1);
@@ -899,7 +903,7 @@ impl<'p> Runtime<'p> {
                     self.notify(CycleRecord {
                         cycle,
                         tick: start_tick,
-                        event: &ev,
+                        event: ev,
                         failure: None,
                         retried: false,
                         writes: writes.as_deref().unwrap_or_default(),
@@ -975,7 +979,7 @@ impl<'p> Runtime<'p> {
                     self.notify(CycleRecord {
                         cycle,
                         tick: start_tick,
-                        event: &ev,
+                        event: ev,
                         failure: Some(&failure_copy),
                         retried,
                         writes: &[],

@@ -110,14 +110,18 @@ fn to_hex(h: &Sha256) -> String {
 /// Streams cycle records into sha256. Records accumulate in `buf`; full
 /// buffers go to a hashing thread, so the scheduler's thread never hashes.
 /// The result is the sha256 of the concatenated records, whatever the timing.
+/// Buffers are large (waking the thread costs a system call, ~10 µs on a
+/// VM) and come back to be reused (a fresh megabyte costs page faults).
 pub struct RunHasher {
     pub buf: Vec<u8>,
     worker: Option<std::sync::mpsc::SyncSender<Msg>>,
+    /// Hashed buffers, handed back for reuse.
+    spent: Option<std::sync::mpsc::Receiver<Vec<u8>>>,
     /// Used when no thread could be started.
     local: Sha256,
 }
 
-const CHUNK: usize = 1 << 16;
+const CHUNK: usize = 1 << 20;
 
 impl Default for RunHasher {
     fn default() -> Self {
@@ -128,7 +132,8 @@ impl Default for RunHasher {
 impl RunHasher {
     /// A hasher that continues from a saved state (see [`RunHasher::state`]).
     pub fn with_state(state: Sha256) -> Self {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(8);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Msg>(4);
+        let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Vec<u8>>();
         let local = state.clone();
         let spawned = std::thread::Builder::new()
             .name("lexum-hash".into())
@@ -136,7 +141,11 @@ impl RunHasher {
                 let mut h = state;
                 while let Ok(msg) = rx.recv() {
                     match msg {
-                        Msg::Data(d) => h.update(&d),
+                        Msg::Data(mut d) => {
+                            h.update(&d);
+                            d.clear();
+                            let _ = spent_tx.send(d);
+                        }
                         Msg::State(reply) => {
                             let _ = reply.send(h.clone());
                         }
@@ -151,6 +160,7 @@ impl RunHasher {
         RunHasher {
             buf: Vec::with_capacity(CHUNK + 1024),
             worker: spawned.then_some(tx),
+            spent: spawned.then_some(spent_rx),
             local,
         }
     }
@@ -181,7 +191,12 @@ impl RunHasher {
         if self.buf.is_empty() {
             return;
         }
-        let full = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK + 1024));
+        let next = self
+            .spent
+            .as_ref()
+            .and_then(|s| s.try_recv().ok())
+            .unwrap_or_else(|| Vec::with_capacity(CHUNK + 1024));
+        let full = std::mem::replace(&mut self.buf, next);
         match &self.worker {
             Some(tx) => {
                 if let Err(std::sync::mpsc::SendError(Msg::Data(d))) = tx.send(Msg::Data(full)) {
