@@ -393,7 +393,7 @@ impl TraceView for DebugView {
         {
             return Err("the condition must be one expression".into());
         }
-        let code = Compiled::new(&program);
+        let code = Compiled::new(&program, false);
         let len = self.len();
         if forward {
             let mut state = self.state_values(from);

@@ -36,6 +36,10 @@ pub struct Options {
     /// Evaluate every goal after every cycle instead of only those that can
     /// have changed (the same run, slower; the property tests compare them).
     pub evaluate_all_goals: bool,
+    /// Run every statement and expression as a closure instead of on the
+    /// register machine ([`vm`]): the reference the property tests compare
+    /// the machine against (the same run, slower).
+    pub closures_only: bool,
 }
 
 impl Default for Options {
@@ -44,6 +48,7 @@ impl Default for Options {
             max_cycles: 1_000_000_000,
             detect_oscillation: true,
             evaluate_all_goals: false,
+            closures_only: false,
         }
     }
 }
@@ -309,7 +314,7 @@ impl<'p> Runtime<'p> {
         let mut rt = Runtime {
             program,
             interp: Interp::new(vec![Value::Bool(false); nvars]),
-            code: Compiled::new(program),
+            code: Compiled::new(program, options.closures_only),
             writes_buf: Vec::new(),
             changed: Vec::new(),
             options,

@@ -2,7 +2,10 @@
 //! - a run is a pure function of the program: two runs give the same outcome,
 //!   state and run hash;
 //! - evaluating only the goals that can have changed gives exactly the run
-//!   (same hash) of evaluating every goal after every cycle (LEXUM.md §3.4).
+//!   (same hash) of evaluating every goal after every cycle (LEXUM.md §3.4);
+//! - the register machine gives exactly the run of the closure interpreter
+//!   it replaced (`Options::closures_only`), on programs that also use
+//!   locals, `Bool`s, `&&`/`||`/`!`, `min`/`max`, division and overflow.
 
 use lexum::check::check_source;
 use lexum::runtime::{sim, Options, Outcome, Runtime};
@@ -30,7 +33,12 @@ const PRIORITIES: [&str; 3] = ["high", "normal", "low"];
 
 /// Generates a valid program: 1–3 domains with Int state, handlers that
 /// assign, branch, loop, send and sometimes fail, and goals with repairs.
+/// `rich` adds locals, `Bool`s, connectives, builtins and failing arithmetic.
 fn program(seed: u64) -> String {
+    generate(seed, false)
+}
+
+fn generate(seed: u64, rich: bool) -> String {
     let mut g = Gen(seed | 1);
     let nd = 1 + g.below(3) as usize;
     let vars: Vec<Vec<String>> = (0..nd)
@@ -58,27 +66,73 @@ fn program(seed: u64) -> String {
                 format!("D{od}.{v}")
             }
         };
-        let expr = |g: &mut Gen| match g.below(4) {
+        let expr = |g: &mut Gen| match g.below(if rich { 11 } else { 4 }) {
             0 => format!("{}", g.below(7)),
             1 => read(g),
             2 => format!("{} + {}", read(g), g.below(3)),
-            _ => format!("({} - {}) % 5", read(g), read(g)),
+            3 => format!("({} - {}) % 5", read(g), read(g)),
+            4 => format!("-{} * {}", read(g), g.below(4)),
+            5 => format!("min({}, {}) + max({}, 2)", read(g), read(g), read(g)),
+            6 => format!("{} / {}", read(g), read(g)),
+            7 => format!("{} % ({} - 2)", read(g), read(g)),
+            8 => format!("{} * 4_611_686_018_427_387_904", read(g)),
+            9 => format!("{} - {}", g.below(9), read(g)),
+            _ => format!("len(\"ab\") + {}", read(g)),
+        };
+        let cond = |g: &mut Gen| match g.below(if rich { 9 } else { 1 }) {
+            0 => format!("{} > {}", read(g), g.below(5)),
+            1 => format!(
+                "{} <= {} && {} != {}",
+                read(g),
+                read(g),
+                read(g),
+                g.below(3)
+            ),
+            2 => format!("!({} < {}) || {} == 1", g.below(4), read(g), read(g)),
+            3 => format!(
+                "{} >= {} || !({} > 2 && {} < 4)",
+                read(g),
+                read(g),
+                read(g),
+                read(g)
+            ),
+            4 => format!("{} + 1 > {}", read(g), g.below(5)),
+            5 => format!(
+                "-{} <= {} || {} < {}",
+                read(g),
+                g.below(3),
+                g.below(3),
+                read(g)
+            ),
+            6 => format!(
+                "{} % 3 >= {} && {} - 1 != {}",
+                read(g),
+                g.below(3),
+                read(g),
+                g.below(3)
+            ),
+            7 => format!("{} > {}", g.below(5), read(g)),
+            _ => format!("{} == {}", read(g), read(g)),
         };
         let body = |g: &mut Gen, with_param: bool| {
             let mut b = String::new();
             for _ in 0..1 + g.below(3) {
                 let own = &vars[d][g.below(vars[d].len() as u64) as usize];
-                let stmt = match g.below(7) {
+                let stmt = match g.below(if rich { 11 } else { 7 }) {
                     0 => format!("{own} = {}", expr(g)),
+                    7 => format!("let x = {}\n    x += {}\n    {own} = x", expr(g), expr(g)),
+                    8 => format!("let ok = {}\n    if ok {{ {own} += 1 }}", cond(g)),
+                    9 => format!(
+                        "for j in {}..{} {{ let y = j * 2\n {own} += y }}",
+                        g.below(2),
+                        g.below(4)
+                    ),
+                    10 => format!("if {} {{ {own} = {} }}", cond(g), expr(g)),
                     1 => format!(
                         "{own} += {}",
                         if with_param { "p".to_string() } else { expr(g) }
                     ),
-                    2 => format!(
-                        "if {} > {} {{ {own} -= 1 }} else {{ {own} += 1 }}",
-                        read(g),
-                        g.below(5)
-                    ),
+                    2 => format!("if {} {{ {own} -= 1 }} else {{ {own} += 1 }}", cond(g)),
                     3 => format!("for i in 0..{} {{ {own} += i }}", g.below(4)),
                     4 | 5 => {
                         let td = g.below(nd as u64) as usize;
@@ -101,12 +155,16 @@ fn program(seed: u64) -> String {
             src.push_str(&format!("  on {h}(p: Int) {{\n{b}  }}\n"));
         }
         for k in 0..g.below(3) {
-            let cond = format!(
-                "{} {} {}",
-                read(&mut g),
-                g.pick(&["<", ">=", "==", "!="]),
-                g.below(6)
-            );
+            let cond = if rich && g.below(2) == 0 {
+                cond(&mut g)
+            } else {
+                format!(
+                    "{} {} {}",
+                    read(&mut g),
+                    g.pick(&["<", ">=", "==", "!="]),
+                    g.below(6)
+                )
+            };
             let b = body(&mut g, false);
             src.push_str(&format!("  goal g{k}: {cond}\n    repair {{\n{b}    }}\n"));
         }
@@ -122,6 +180,14 @@ fn program(seed: u64) -> String {
 }
 
 fn run(src: &str, all_goals: bool) -> (Outcome, Vec<String>, String, u64) {
+    run_with(src, all_goals, false)
+}
+
+fn run_with(
+    src: &str,
+    all_goals: bool,
+    closures_only: bool,
+) -> (Outcome, Vec<String>, String, u64) {
     let checked = check_source(src);
     let program = checked.program.unwrap_or_else(|| {
         panic!(
@@ -133,6 +199,7 @@ fn run(src: &str, all_goals: bool) -> (Outcome, Vec<String>, String, u64) {
         max_cycles: 3_000,
         detect_oscillation: true,
         evaluate_all_goals: all_goals,
+        closures_only,
     };
     let mut rt = Runtime::new(
         &program,
@@ -154,6 +221,14 @@ proptest! {
     fn runs_are_deterministic(seed in any::<u64>()) {
         let src = program(seed);
         prop_assert_eq!(run(&src, false), run(&src, false));
+    }
+
+    #[test]
+    fn the_register_machine_gives_the_closures_run(seed in any::<u64>(), rich in any::<bool>()) {
+        let src = generate(seed, rich);
+        let machine = run_with(&src, false, false);
+        let closures = run_with(&src, false, true);
+        prop_assert_eq!(machine, closures, "program:\n{}", src);
     }
 
     #[test]

@@ -66,8 +66,10 @@ pub struct Compiled {
 }
 
 impl Compiled {
-    pub fn new(p: &Program) -> Compiled {
-        let c = Compiler { p };
+    /// Compiles for the register machine, or (`closures_only`) to closures
+    /// called from it one statement or condition at a time.
+    pub fn new(p: &Program, closures_only: bool) -> Compiled {
+        let c = Compiler { p, closures_only };
         Compiled {
             inits: p.vars.iter().map(|v| c.val(&v.init)).collect(),
             goals: p
@@ -99,13 +101,18 @@ impl Compiled {
 
 /// Compiles one expression on demand (the REPL and the debugger's breakpoints).
 pub fn compile_expr(p: &Program, e: &ir::Expr) -> ValFn {
-    Compiler { p }.val(e)
+    Compiler {
+        p,
+        closures_only: true,
+    }
+    .val(e)
 }
 
 /// Compiles expressions and statements to closures: everything the
 /// register machine has no instruction for.
 pub(super) struct Compiler<'p> {
     pub(super) p: &'p Program,
+    pub(super) closures_only: bool,
 }
 
 /// An `Int` operand: a constant, a state slot or a local is read inline; only

@@ -141,9 +141,18 @@ impl Interp {
         for &v in &order {
             let i = v as usize;
             // The common case: an `Int` that stays one, unboxed throughout.
-            if let (Saved::Int, Value::Int(n)) = (self.saved[i], &self.state[i]) {
-                self.saved[i] = Saved::Nothing;
-                let (n, o) = (*n, self.old_int[i]);
+            let int = match (
+                self.saved.get_mut(i),
+                self.state.get(i),
+                self.old_int.get(i),
+            ) {
+                (Some(saved @ Saved::Int), Some(Value::Int(n)), Some(o)) => {
+                    *saved = Saved::Nothing;
+                    Some((*n, *o))
+                }
+                _ => None,
+            };
+            if let Some((n, o)) = int {
                 if n == o {
                     continue;
                 }

@@ -73,6 +73,10 @@ impl<'c, 'p> Lower<'c, 'p> {
         local_shapes(&b.stmts, &mut shapes);
         for shape in shapes {
             let reg = match shape {
+                _ if self.c.closures_only => {
+                    self.frame = true;
+                    None
+                }
                 Shape::Int | Shape::Bool if self.next < MAX_REGISTER_LOCALS => {
                     Some((self.reg(), shape == Shape::Bool))
                 }
@@ -246,6 +250,9 @@ impl<'c, 'p> Lower<'c, 'p> {
 
     fn stmt(&mut self, s: &ir::Stmt) {
         let sp = s.span;
+        if self.c.closures_only {
+            return self.fallback(s);
+        }
         match &s.kind {
             S::Let(l, e) if matches!(e.shape, Shape::Int | Shape::Bool) => {
                 self.burn(sp);
@@ -416,7 +423,7 @@ impl<'c, 'p> Lower<'c, 'p> {
 
     /// An `Int` expression: a local's register or the next free one.
     fn int(&mut self, e: &ir::Expr) -> Reg {
-        if self.next >= HIGH_WATER {
+        if self.next >= HIGH_WATER || self.c.closures_only {
             return self.closure(e, false);
         }
         let sp = e.span;
@@ -521,7 +528,7 @@ impl<'c, 'p> Lower<'c, 'p> {
 
     /// A `Bool` expression, as 0 or 1: a local's register or the next free one.
     fn boolean(&mut self, e: &ir::Expr) -> Reg {
-        if self.next >= HIGH_WATER {
+        if self.next >= HIGH_WATER || self.c.closures_only {
             return self.closure(e, true);
         }
         let sp = e.span;
@@ -579,6 +586,9 @@ impl<'c, 'p> Lower<'c, 'p> {
 
     /// Jumps to `to` when the `Bool` expression `e` is `want`, else falls through.
     fn jump_if(&mut self, e: &ir::Expr, want: bool, to: Label) {
+        if self.c.closures_only {
+            return self.test(e, want, to);
+        }
         let sp = e.span;
         let mark = self.next;
         match &e.kind {

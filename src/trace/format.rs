@@ -34,6 +34,7 @@ impl Settings {
             max_cycles: self.max_cycles,
             detect_oscillation: self.oscillation_detection,
             evaluate_all_goals: false,
+            closures_only: false,
         }
     }
 }
