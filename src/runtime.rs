@@ -859,7 +859,7 @@ impl<'p> Runtime<'p> {
             EventKind::Repair { goal } => {
                 let r = match &self.code.repairs[*goal as usize] {
                     Some(b) => self.interp.run_body(b, &[], &mut *self.fx),
-                    None => Ok(vm::Exit::Done),
+                    None => vm::Exit::Done,
                 };
                 (r, Some(*goal))
             }
@@ -867,7 +867,8 @@ impl<'p> Runtime<'p> {
         let observed = self.observer.is_some();
         let mut writes = observed.then(|| std::mem::take(&mut self.writes_buf));
         let mut changed = std::mem::take(&mut self.changed);
-        let result = result.and_then(|exit| match exit {
+        let result = match result {
+            vm::Exit::Failed => Err(self.interp.take_failure()),
             vm::Exit::Invariant(i) => {
                 let inv = &program.invariants[i as usize];
                 Err(Failure {
@@ -877,7 +878,7 @@ impl<'p> Runtime<'p> {
             }
             _ if program.uses_tick => self.check_invariants(),
             _ => Ok(()),
-        });
+        };
         // Hash: cycle, event, outcome, writes.
         hash::encode_event(&mut self.hasher.buf, cycle, &ev.kind);
         if let Some(g) = repair_of {

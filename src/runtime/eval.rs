@@ -68,6 +68,8 @@ pub struct Interp {
     frame: Vec<Value>,
     /// The register machine's registers (taken while code runs).
     regs: Option<Box<[i64; vm::REGS]>>,
+    /// Why the code that last ended in `Exit::Failed` failed.
+    pub(super) failure: Option<Box<Failure>>,
 }
 
 impl Interp {
@@ -85,6 +87,7 @@ impl Interp {
             next_effect_id: 0,
             frame: Vec::new(),
             regs: Some(Box::new([0; vm::REGS])),
+            failure: None,
         }
     }
 
@@ -241,12 +244,7 @@ impl Interp {
 
     /// Runs a compiled body with its arguments as the first locals. It ends
     /// in `Exit::Invariant` when an invariant it checks is false.
-    pub fn run_body(
-        &mut self,
-        body: &compile::Body,
-        args: &[Value],
-        fx: &mut dyn Effects,
-    ) -> Result<Exit, Failure> {
+    pub fn run_body(&mut self, body: &compile::Body, args: &[Value], fx: &mut dyn Effects) -> Exit {
         let mut frame = std::mem::take(&mut self.frame);
         if body.code.frame {
             frame.clear();
@@ -262,7 +260,8 @@ impl Interp {
         r
     }
 
-    /// Runs code on the register machine.
+    /// Runs code on the register machine; after `Exit::Failed`, the
+    /// failure is in [`Interp::take_failure`].
     #[inline]
     pub fn exec(
         &mut self,
@@ -270,10 +269,10 @@ impl Interp {
         args: &[Value],
         frame: &mut Vec<Value>,
         fx: &mut dyn Effects,
-    ) -> Result<Exit, Failure> {
+    ) -> Exit {
         // Code never runs inside code today; if it did, it would get fresh registers.
         let mut regs = self.regs.take().unwrap_or_else(|| Box::new([0; vm::REGS]));
-        let r = vm::exec(code, self, args, frame, fx, &mut regs).map_err(|e| *e);
+        let r = vm::exec(code, self, args, frame, fx, &mut regs);
         self.regs = Some(regs);
         r
     }
@@ -281,8 +280,21 @@ impl Interp {
     /// Evaluates a compiled condition.
     pub fn condition(&mut self, c: &Code, fx: &mut dyn Effects) -> Result<bool, Failure> {
         let mut frame = Vec::new();
-        self.exec(c, &[], &mut frame, fx)
-            .map(|e| matches!(e, Exit::Bool(true)))
+        match self.exec(c, &[], &mut frame, fx) {
+            Exit::Failed => Err(self.take_failure()),
+            e => Ok(matches!(e, Exit::Bool(true))),
+        }
+    }
+
+    /// Why the last code that ended in `Exit::Failed` failed.
+    pub fn take_failure(&mut self) -> Failure {
+        match self.failure.take() {
+            Some(f) => *f,
+            None => Failure {
+                kind: F::Fail("failed".into()),
+                span: Span::default(),
+            },
+        }
     }
 
     /// Evaluates a compiled expression (initial values, the REPL).

@@ -6,7 +6,7 @@
 //! closure from [`super::compile`], called from one instruction, so every
 //! program runs here whole. [`super::lower`] builds the code.
 
-use super::compile::{as_int, fail, StmtFn, ValFn, R};
+use super::compile::{as_int, fail, StmtFn, ValFn};
 use super::eval::{Effects, Interp, Outgoing};
 use super::failure::FailureKind as F;
 use super::queue::Args;
@@ -359,12 +359,21 @@ pub enum Op {
 
 const _: () = assert!(std::mem::size_of::<Op>() == 16);
 
-/// How code ended.
+/// How code ended. A failure is left in [`Interp::failure`], so that this
+/// fits a register: returning a `Result` through memory cost the hot path
+/// a stalled load.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {
     Done,
     Bool(bool),
     Invariant(u32),
+    Failed,
+}
+
+#[cold]
+fn failed(it: &mut Interp, e: Box<crate::runtime::failure::Failure>) -> Exit {
+    it.failure = Some(e);
+    Exit::Failed
 }
 
 /// Compiled code: instructions, the span of each, and the closures it calls.
@@ -391,8 +400,9 @@ impl std::fmt::Debug for Code {
 
 #[cold]
 #[inline(never)]
-fn fail_at(code: &Code, pc: usize, kind: F) -> R<Exit> {
-    fail(kind, code.spans[pc])
+fn fail_at(it: &mut Interp, code: &Code, pc: usize, kind: F) -> Exit {
+    it.failure = fail::<()>(kind, code.spans[pc]).err();
+    Exit::Failed
 }
 
 /// Runs `code` over the machine `it` with the arguments `args`, the frame
@@ -404,7 +414,7 @@ pub fn exec(
     f: &mut Vec<Value>,
     x: &mut dyn Effects,
     r: &mut [i64; REGS],
-) -> R<Exit> {
+) -> Exit {
     let ops = &*code.ops;
     let mut pc = 0usize;
     for &(j, d, boolean) in code.params.iter() {
@@ -418,7 +428,7 @@ pub fn exec(
         ($d:expr, $v:expr) => {
             match $v {
                 Some(v) => r[$d as usize] = v,
-                None => return fail_at(code, pc - 1, F::Overflow),
+                None => return fail_at(it, code, pc - 1, F::Overflow),
             }
         };
     }
@@ -433,7 +443,7 @@ pub fn exec(
         ($b:expr) => {
             if $b {
                 if it.fuel == 0 {
-                    return fail_at(code, pc - 1, F::FuelExhausted);
+                    return fail_at(it, code, pc - 1, F::FuelExhausted);
                 }
                 it.fuel -= 1;
             }
@@ -476,7 +486,7 @@ pub fn exec(
             Op::Div { d, a, b } | Op::Rem { d, a, b } => {
                 let (l, m) = (r[a as usize], r[b as usize]);
                 if m == 0 {
-                    return fail_at(code, pc - 1, F::DivisionByZero);
+                    return fail_at(it, code, pc - 1, F::DivisionByZero);
                 }
                 let v = if matches!(op, Op::Div { .. }) {
                     l.checked_div(m)
@@ -535,14 +545,14 @@ pub fn exec(
                 };
                 match new {
                     Some(n) => it.write_int(v, n),
-                    None => return fail_at(code, pc - 1, F::Overflow),
+                    None => return fail_at(it, code, pc - 1, F::Overflow),
                 }
             }
             Op::AddVarK { v, k, burn } => {
                 burn!(burn);
                 match var!(v).checked_add(k) {
                     Some(n) => it.write_int(v, n),
-                    None => return fail_at(code, pc - 1, F::Overflow),
+                    None => return fail_at(it, code, pc - 1, F::Overflow),
                 }
             }
             Op::SetVarBool { v, a, burn } => {
@@ -587,14 +597,22 @@ pub fn exec(
                 });
             }
             Op::Burn => burn!(true),
-            Op::Stmt { f: s } => code.stmts[s as usize](it, f, x)?,
-            Op::ValInt { d, f: e } => r[d as usize] = as_int(&code.vals[e as usize](it, f, x)?),
-            Op::ValBool { d, f: e } => {
-                r[d as usize] = matches!(code.vals[e as usize](it, f, x)?, Value::Bool(true)) as i64
+            Op::Stmt { f: s } => {
+                if let Err(e) = code.stmts[s as usize](it, f, x) {
+                    return failed(it, e);
+                }
             }
-            Op::Ret => return Ok(Exit::Done),
-            Op::RetBool { b } => return Ok(Exit::Bool(b)),
-            Op::FailInvariant { i } => return Ok(Exit::Invariant(i)),
+            Op::ValInt { d, f: e } => match code.vals[e as usize](it, f, x) {
+                Ok(v) => r[d as usize] = as_int(&v),
+                Err(e) => return failed(it, e),
+            },
+            Op::ValBool { d, f: e } => match code.vals[e as usize](it, f, x) {
+                Ok(v) => r[d as usize] = matches!(v, Value::Bool(true)) as i64,
+                Err(e) => return failed(it, e),
+            },
+            Op::Ret => return Exit::Done,
+            Op::RetBool { b } => return Exit::Bool(b),
+            Op::FailInvariant { i } => return Exit::Invariant(i),
         }
     }
 }
