@@ -260,3 +260,34 @@ fn the_generator_covers_every_ending() {
         );
     }
 }
+
+/// Expressions deeper than the register file (256) fall back to closures
+/// part way down; the run is the same as the closure interpreter's.
+#[test]
+fn deep_expressions_run_as_the_closures_do() {
+    let depth = 250;
+    let sum = (0..depth).fold("x".to_string(), |acc, i| format!("({i} + {acc})"));
+    let cond = (0..depth / 3).fold("x > 0".to_string(), |acc, i| {
+        format!("(x != {} && ({acc} || x < {i}))", i + 1_000)
+    });
+    let src = format!(
+        "domain D {{
+  state x: Int = 1
+  state y: Int = 0
+  state ok: Bool = false
+  goal done: y > 0
+    repair {{
+      let a = {sum}
+      let b = {cond}
+      y = a
+      ok = b
+    }}
+}}
+"
+    );
+    let machine = run_with(&src, false, false);
+    assert_eq!(machine, run_with(&src, false, true));
+    let want = (0..depth).sum::<i64>() + 1;
+    assert!(machine.1.contains(&want.to_string()), "{:?}", machine.1);
+    assert!(machine.1.contains(&"true".to_string()), "{:?}", machine.1);
+}

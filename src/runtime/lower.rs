@@ -188,6 +188,9 @@ impl<'c, 'p> Lower<'c, 'p> {
     }
 
     fn reg(&mut self) -> Reg {
+        // Expressions past HIGH_WATER become one closure: at most a few
+        // registers above it are ever taken.
+        debug_assert!(self.next < REGS, "register {} out of range", self.next);
         let r = self.next as Reg;
         self.next += 1;
         r
