@@ -291,3 +291,32 @@ fn deep_expressions_run_as_the_closures_do() {
     assert!(machine.1.contains(&want.to_string()), "{:?}", machine.1);
     assert!(machine.1.contains(&"true".to_string()), "{:?}", machine.1);
 }
+
+/// A loop step spends its body's first unit of fuel with its own when both
+/// are there; fuel must still run out at the same statement, with the same
+/// failure, as one unit at a time (both parities of the count).
+#[test]
+fn fuel_runs_out_where_the_closures_say() {
+    for prelude in ["", "let z = 0\n      "] {
+        let src = format!(
+            "domain D retry 0 {{
+  state x: Int = 0
+  state n: Int = 0
+  goal g: n > 0
+    repair {{
+      {prelude}for i in 0..100_000_000 {{ if i < 0 {{ x += 1 }} }}
+      n = 1
+    }}
+}}
+"
+        );
+        let machine = run_with(&src, false, false);
+        assert!(
+            matches!(&machine.0, Outcome::RetriesExhausted { failure, .. }
+                if failure.kind == lexum::runtime::failure::FailureKind::FuelExhausted),
+            "{:?}",
+            machine.0
+        );
+        assert_eq!(machine, run_with(&src, false, true), "prelude {prelude:?}");
+    }
+}

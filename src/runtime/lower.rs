@@ -357,13 +357,16 @@ impl<'c, 'p> Lower<'c, 'p> {
                 let (body_start, exit) = (self.label(), self.label());
                 self.emit(Op::ForNext { i, e, l, t: exit.0 }, sp);
                 self.place(body_start);
+                let first = self.ops.len();
                 self.block(body);
+                let skip = self.ops.len() > first + 1 && matches!(self.ops[first], Op::Burn);
                 self.emit(
                     Op::ForBack {
                         i,
                         e,
                         l,
                         t: body_start.0,
+                        skip,
                     },
                     sp,
                 );
@@ -471,44 +474,34 @@ impl<'c, 'p> Lower<'c, 'p> {
                     && b.shape == Shape::Int =>
             {
                 let x = self.int(a);
-                let k = match &b.kind {
-                    K::Const(Value::Int(k)) => match op {
-                        BinOp::Div | BinOp::Rem if *k == 0 || *k == -1 => None,
-                        _ => Some(*k),
-                    },
-                    _ => None,
+                // The right operand: a constant (not a divisor that can
+                // fail), a state variable to add, or a register.
+                let rhs = match (&b.kind, op) {
+                    (K::Const(Value::Int(k)), BinOp::Div | BinOp::Rem) if *k == 0 || *k == -1 => {
+                        Rhs::Reg(self.int(b))
+                    }
+                    (K::Const(Value::Int(k)), _) => Rhs::Const(*k),
+                    (K::Var(v), BinOp::Add) => Rhs::Var(*v),
+                    _ => Rhs::Reg(self.int(b)),
                 };
-                let op = if let Some(k) = k {
-                    self.next = mark;
-                    let d = self.reg();
-                    match op {
-                        BinOp::Add => Op::AddK { d, a: x, k },
-                        BinOp::Sub => Op::SubK { d, a: x, k },
-                        BinOp::Mul => Op::MulK { d, a: x, k },
-                        BinOp::Div => Op::DivK { d, a: x, k },
-                        _ => Op::RemK { d, a: x, k },
-                    }
-                } else {
-                    if let (BinOp::Add, K::Var(v)) = (op, &b.kind) {
-                        self.next = mark;
-                        let d = self.reg();
-                        self.emit(Op::AddV { d, a: x, v: *v }, sp);
-                        return d;
-                    }
-                    let y = self.int(b);
-                    self.next = mark;
-                    let d = self.reg();
-                    match op {
-                        BinOp::Add => Op::Add { d, a: x, b: y },
-                        BinOp::Sub => Op::Sub { d, a: x, b: y },
-                        BinOp::Mul => Op::Mul { d, a: x, b: y },
-                        BinOp::Div => Op::Div { d, a: x, b: y },
-                        _ => Op::Rem { d, a: x, b: y },
-                    }
+                self.next = mark;
+                let d = self.reg();
+                let a = x;
+                let op = match (op, rhs) {
+                    (BinOp::Add, Rhs::Const(k)) => Op::AddK { d, a, k },
+                    (BinOp::Sub, Rhs::Const(k)) => Op::SubK { d, a, k },
+                    (BinOp::Mul, Rhs::Const(k)) => Op::MulK { d, a, k },
+                    (BinOp::Div, Rhs::Const(k)) => Op::DivK { d, a, k },
+                    (_, Rhs::Const(k)) => Op::RemK { d, a, k },
+                    (_, Rhs::Var(v)) => Op::AddV { d, a, v },
+                    (BinOp::Add, Rhs::Reg(b)) => Op::Add { d, a, b },
+                    (BinOp::Sub, Rhs::Reg(b)) => Op::Sub { d, a, b },
+                    (BinOp::Mul, Rhs::Reg(b)) => Op::Mul { d, a, b },
+                    (BinOp::Div, Rhs::Reg(b)) => Op::Div { d, a, b },
+                    (_, Rhs::Reg(b)) => Op::Rem { d, a, b },
                 };
                 self.emit(op, sp);
-                self.next = mark + 1;
-                self.next as Reg - 1
+                d
             }
             K::Builtin(ir::Builtin::Min | ir::Builtin::Max, args)
                 if args.len() == 2 && args.iter().all(|a| a.shape == Shape::Int) =>
@@ -698,6 +691,14 @@ impl<'c, 'p> Lower<'c, 'p> {
         self.emit(op, e.span);
         self.next = mark;
     }
+}
+
+/// The right operand of an arithmetic instruction.
+#[derive(Clone, Copy)]
+enum Rhs {
+    Const(i64),
+    Var(u32),
+    Reg(Reg),
 }
 
 #[derive(Clone, Copy)]

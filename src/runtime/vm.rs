@@ -311,7 +311,10 @@ pub enum Op {
     /// A `for` range's first step: leave for `t` unless `i` is below `e`,
     /// else spend fuel, set the loop variable's register `l` to `i` and
     /// count `i` up. `ForBack` is the same step at the bottom of the loop:
-    /// while `i` is below `e`, step and jump back to the body at `t`.
+    /// while `i` is below `e`, step and jump back to the body at `t`. With
+    /// `skip`, the body starts with a `Burn`, which the step spends too
+    /// when there is fuel for both (jumping past it); when there is not, it
+    /// leaves the `Burn` to fail where it would have.
     ForNext {
         i: Reg,
         e: Reg,
@@ -323,6 +326,7 @@ pub enum Op {
         e: Reg,
         l: Reg,
         t: u32,
+        skip: bool,
     },
     /// Sends `n` (at most 4) arguments from registers `a` (bit `j` of
     /// `bools` set: argument `j` is a `Bool`).
@@ -559,21 +563,30 @@ pub fn exec(
                 burn!(burn);
                 it.write_var(v, Value::Bool(r[a as usize] != 0))
             }
-            Op::ForNext { i, e, l, t } | Op::ForBack { i, e, l, t } => {
+            Op::ForNext { i, e, l, t } => {
                 let n = r[i as usize];
-                let back = matches!(op, Op::ForBack { .. });
                 if n >= r[e as usize] {
-                    if !back {
-                        pc = t as usize;
-                    }
+                    pc = t as usize;
                     continue;
                 }
                 burn!(true);
                 r[l as usize] = n;
                 r[i as usize] = n + 1;
-                if back {
+            }
+            Op::ForBack { i, e, l, t, skip } => {
+                let n = r[i as usize];
+                if n >= r[e as usize] {
+                    continue;
+                }
+                if skip && it.fuel >= 2 {
+                    it.fuel -= 2;
+                    pc = t as usize + 1;
+                } else {
+                    burn!(true);
                     pc = t as usize;
                 }
+                r[l as usize] = n;
+                r[i as usize] = n + 1;
             }
             Op::Send { h, a, n, bools } => {
                 let arg = |j: usize| {
