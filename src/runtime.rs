@@ -159,7 +159,11 @@ impl DetectorRecord {
 /// The part of the configuration that decides the rest of the run, modulo time.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Fingerprint {
+    /// The repair about to run, with its retry count: a failing repair's
+    /// retry is not a repeat of its first attempt (the count decides
+    /// between another retry and E007).
     current: EventKind,
+    current_retry: u32,
     state: Vec<Value>,
     queue: Vec<(Priority, EventKind, Option<GoalId>, u32, u64)>,
     in_progress: Vec<u32>,
@@ -178,6 +182,7 @@ impl Fingerprint {
         use sha2::Digest;
         let mut b = Vec::with_capacity(64 + 16 * self.state.len());
         encode_kind(&mut b, &self.current);
+        b.extend_from_slice(&self.current_retry.to_le_bytes());
         for v in &self.state {
             b.extend_from_slice(&v.content_hash().to_le_bytes());
         }
@@ -665,10 +670,11 @@ impl<'p> Runtime<'p> {
         self.outcome.as_ref().unwrap_or(&Outcome::Converged)
     }
 
-    fn fingerprint(&self, current: &EventKind) -> Fingerprint {
+    fn fingerprint(&self, current: &EventKind, current_retry: u32) -> Fingerprint {
         let tau = self.tau();
         Fingerprint {
             current: current.clone(),
+            current_retry,
             state: self.interp.state.clone(),
             queue: self
                 .queue
@@ -695,14 +701,14 @@ impl<'p> Runtime<'p> {
     }
 
     /// Records the fingerprint of cycle `t`; returns the earlier cycle it repeats.
-    fn repeats(&mut self, t: u64, current: &EventKind) -> Option<u64> {
+    fn repeats(&mut self, t: u64, current: &EventKind, current_retry: u32) -> Option<u64> {
         // With τ in the configuration nothing can repeat: τ only stands still
         // across failed cycles, and each of those raises a retry count (or
         // ends the run in E007). So such programs keep no table at all.
         if self.program.uses_tick || self.external_input {
             return None;
         }
-        let fp = self.fingerprint(current);
+        let fp = self.fingerprint(current, current_retry);
         let digest = fp.digest();
         let key = table_key(&digest);
         // Keyed by (hash, cycle): equal hashes are neighbours, confirmed by
@@ -816,7 +822,7 @@ impl<'p> Runtime<'p> {
                 }
                 if self.options.detect_oscillation {
                     let t = self.cycle + 1;
-                    if let Some(mu) = self.repeats(t, &ev.kind) {
+                    if let Some(mu) = self.repeats(t, &ev.kind, ev.retry) {
                         if self.on_loop(mu, t) && !self.yielded[goal as usize] {
                             // Put the repair back where it was; the loop is broken.
                             if let Some(r) = ev.root {

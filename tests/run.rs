@@ -168,6 +168,35 @@ fn runs_print_identical_bytes_run_to_run() {
 
 /// Each run-time fault is a transaction failure with its kind and the span
 /// of the failing code (an ariadne report on stderr), never a panic.
+/// A repair that fails is retried; its retry is not a repeat of its first
+/// attempt (the retry count is part of the configuration), so the run ends
+/// in E007 once the retries run out, never in a false E005.
+#[test]
+fn a_failing_repair_is_retried_then_e007_not_e005() {
+    let (code, out) = run_source(
+        "failing_repair",
+        "domain D retry 2 {
+  state x: Int = 0
+  state y: Int = 0
+  goal g: y > 0
+    repair {
+      let z = 10 / x
+      y = z
+    }
+}
+",
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.starts_with(
+            "error[E007]: retries exhausted at cycle 3: repair D.g failed: division by zero"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("retries: 2\n"), "{out}");
+    assert!(out.contains("(no difference)"), "{out}");
+}
+
 #[test]
 fn runtime_faults_fail_the_transaction_with_a_span() {
     let cases = [

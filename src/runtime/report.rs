@@ -68,6 +68,9 @@ pub fn text(rt: &mut Runtime, program: &Program, outcome: &Outcome) -> String {
                     program.vars[w.var as usize].qualified, w.new, w.old
                 ));
             }
+            if diff.is_empty() {
+                s.push_str("    (no difference)\n");
+            }
         }
         Outcome::InitialState { invariant, failure } => {
             s.push_str(&format!(
