@@ -24,6 +24,22 @@ const HIGH_WATER: usize = REGS - 8;
 /// At most this many locals live in registers; any others stay in the frame.
 const MAX_REGISTER_LOCALS: usize = 64;
 
+/// The compare-and-jump instruction for comparison `$c`, one of the six
+/// variants given in the order `<`, `<=`, `>`, `>=`, `==`, `!=`, with the
+/// fields given.
+macro_rules! jump_op {
+    ($c:expr, $lt:ident $le:ident $gt:ident $ge:ident $eq:ident $ne:ident { $($f:tt)* }) => {
+        match $c {
+            Cmp::Lt => Op::$lt { $($f)* },
+            Cmp::Le => Op::$le { $($f)* },
+            Cmp::Gt => Op::$gt { $($f)* },
+            Cmp::Ge => Op::$ge { $($f)* },
+            Cmp::Eq => Op::$eq { $($f)* },
+            Cmp::Ne => Op::$ne { $($f)* },
+        }
+    };
+}
+
 /// A jump target, resolved when the code is finished.
 #[derive(Clone, Copy)]
 struct Label(u32);
@@ -627,48 +643,19 @@ impl<'c, 'p> Lower<'c, 'p> {
                 let op = match (&a.kind, &b.kind) {
                     (K::Var(v), K::Const(Value::Int(k))) if i32::try_from(*k).is_ok() => {
                         let (v, k) = (*v, *k as i32);
-                        match c {
-                            Cmp::Lt => Op::JltVK { v, k, t },
-                            Cmp::Le => Op::JleVK { v, k, t },
-                            Cmp::Gt => Op::JgtVK { v, k, t },
-                            Cmp::Ge => Op::JgeVK { v, k, t },
-                            Cmp::Eq => Op::JeqVK { v, k, t },
-                            Cmp::Ne => Op::JneVK { v, k, t },
-                        }
+                        jump_op!(c, JltVK JleVK JgtVK JgeVK JeqVK JneVK { v, k, t })
                     }
                     (_, K::Const(Value::Int(k))) => {
-                        let (x, k) = (self.int(a), *k);
-                        match c {
-                            Cmp::Lt => Op::JltK { a: x, k, t },
-                            Cmp::Le => Op::JleK { a: x, k, t },
-                            Cmp::Gt => Op::JgtK { a: x, k, t },
-                            Cmp::Ge => Op::JgeK { a: x, k, t },
-                            Cmp::Eq => Op::JeqK { a: x, k, t },
-                            Cmp::Ne => Op::JneK { a: x, k, t },
-                        }
+                        let (a, k) = (self.int(a), *k);
+                        jump_op!(c, JltK JleK JgtK JgeK JeqK JneK { a, k, t })
                     }
                     (_, K::Var(v)) => {
-                        let (x, v) = (self.int(a), *v);
-                        match c {
-                            Cmp::Lt => Op::JltV { a: x, v, t },
-                            Cmp::Le => Op::JleV { a: x, v, t },
-                            Cmp::Gt => Op::JgtV { a: x, v, t },
-                            Cmp::Ge => Op::JgeV { a: x, v, t },
-                            Cmp::Eq => Op::JeqV { a: x, v, t },
-                            Cmp::Ne => Op::JneV { a: x, v, t },
-                        }
+                        let (a, v) = (self.int(a), *v);
+                        jump_op!(c, JltV JleV JgtV JgeV JeqV JneV { a, v, t })
                     }
                     _ => {
-                        let x = self.int(a);
-                        let y = self.int(b);
-                        match c {
-                            Cmp::Lt => Op::Jlt { a: x, b: y, t },
-                            Cmp::Le => Op::Jle { a: x, b: y, t },
-                            Cmp::Gt => Op::Jgt { a: x, b: y, t },
-                            Cmp::Ge => Op::Jge { a: x, b: y, t },
-                            Cmp::Eq => Op::Jeq { a: x, b: y, t },
-                            Cmp::Ne => Op::Jne { a: x, b: y, t },
-                        }
+                        let (a, b) = (self.int(a), self.int(b));
+                        jump_op!(c, Jlt Jle Jgt Jge Jeq Jne { a, b, t })
                     }
                 };
                 self.emit(op, sp);
