@@ -602,7 +602,6 @@ impl Session {
             let at = self.rt.cycle;
             self.inputs.truncate(self.next_input);
             self.log.borrow_mut().cut(at);
-            self.rt.forget_after(at);
             self.checkpoints.retain(|(c, ..)| c.cycle <= at);
             self.head = at;
         }

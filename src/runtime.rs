@@ -5,6 +5,7 @@
 
 pub mod checkpoint;
 pub mod compile;
+mod detect;
 pub mod eval;
 pub mod failure;
 pub mod hash;
@@ -26,6 +27,8 @@ use eval::{Effects, Interp, Write};
 use failure::Failure;
 use observe::{CycleRecord, Observer};
 use queue::{Event, EventKind, Queue};
+pub use detect::DetectorRecord;
+use detect::{Detector, Epoch};
 
 /// Run settings.
 #[derive(Clone, Debug)]
@@ -40,6 +43,11 @@ pub struct Options {
     /// register machine ([`vm`]): the reference the property tests compare
     /// the machine against (the same run, slower).
     pub closures_only: bool,
+    /// How many bits of a fingerprint's digest key the detector's table
+    /// (64 normally). Tests weaken it to a few bits to prove that a key
+    /// match is never taken as a repeat: the answers must not change.
+    #[doc(hidden)]
+    pub digest_bits: u32,
 }
 
 impl Default for Options {
@@ -49,6 +57,7 @@ impl Default for Options {
             detect_oscillation: true,
             evaluate_all_goals: false,
             closures_only: false,
+            digest_bits: 64,
         }
     }
 }
@@ -106,56 +115,6 @@ impl Outcome {
     }
 }
 
-/// A fingerprinted configuration: its digest, and the whole configuration
-/// while it is among the latest [`EXACT_FINGERPRINTS`].
-type Remembered = ([u8; 32], Option<Box<Fingerprint>>);
-
-/// How many of the latest repair-cycle configurations the oscillation
-/// detector keeps whole (for exact confirmation); older ones keep a digest.
-pub const EXACT_FINGERPRINTS: usize = 1024;
-
-/// One entry of the oscillation detector's memory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DetectorRecord {
-    /// The configuration at the repair cycle `cycle` had this digest.
-    Fingerprint { cycle: u64, digest: [u8; 32] },
-    /// Goal `goal`'s repair ran at cycle `cycle`.
-    Repair { cycle: u64, goal: GoalId },
-}
-
-impl DetectorRecord {
-    /// A fixed binary form: `F`, cycle (u64 LE), digest; or `R`, cycle, goal (u32 LE).
-    pub fn encode(&self, out: &mut Vec<u8>) {
-        match self {
-            DetectorRecord::Fingerprint { cycle, digest } => {
-                out.push(b'F');
-                out.extend_from_slice(&cycle.to_le_bytes());
-                out.extend_from_slice(digest);
-            }
-            DetectorRecord::Repair { cycle, goal } => {
-                out.push(b'R');
-                out.extend_from_slice(&cycle.to_le_bytes());
-                out.extend_from_slice(&goal.to_le_bytes());
-            }
-        }
-    }
-
-    pub fn decode(b: &[u8]) -> Option<DetectorRecord> {
-        let cycle = u64::from_le_bytes(b.get(1..9)?.try_into().ok()?);
-        match (b.first()?, b.len()) {
-            (b'F', 41) => Some(DetectorRecord::Fingerprint {
-                cycle,
-                digest: b[9..41].try_into().ok()?,
-            }),
-            (b'R', 13) => Some(DetectorRecord::Repair {
-                cycle,
-                goal: u32::from_le_bytes(b[9..13].try_into().ok()?),
-            }),
-            _ => None,
-        }
-    }
-}
-
 /// The part of the configuration that decides the rest of the run, modulo time.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Fingerprint {
@@ -172,49 +131,12 @@ struct Fingerprint {
     tick: Option<i64>,
 }
 
-impl Fingerprint {
-    /// sha256 over the configuration with each value replaced by its
-    /// 128-bit content hash ([`Value::content_hash`], O(1) per value), so a
-    /// fingerprint costs O(variables + queue) however big the collections.
-    /// Snapshots store digests, not whole configurations: a resumed run
-    /// compares against them.
-    fn digest(&self) -> [u8; 32] {
-        use sha2::Digest;
-        let mut b = Vec::with_capacity(64 + 16 * self.state.len());
-        encode_kind(&mut b, &self.current);
-        b.extend_from_slice(&self.current_retry.to_le_bytes());
-        for v in &self.state {
-            b.extend_from_slice(&v.content_hash().to_le_bytes());
-        }
-        b.extend_from_slice(&(self.queue.len() as u64).to_le_bytes());
-        for (p, k, root, retry, due) in &self.queue {
-            b.push(*p as u8);
-            encode_kind(&mut b, k);
-            b.extend_from_slice(&root.map_or(u64::MAX, u64::from).to_le_bytes());
-            b.extend_from_slice(&retry.to_le_bytes());
-            b.extend_from_slice(&due.to_le_bytes());
-        }
-        for n in &self.in_progress {
-            b.extend_from_slice(&n.to_le_bytes());
-        }
-        b.extend(self.yielded.iter().map(|y| *y as u8));
-        b.extend_from_slice(&self.next_effect.to_le_bytes());
-        match self.tick {
-            Some(t) => {
-                b.push(1);
-                b.extend_from_slice(&t.to_le_bytes());
-            }
-            None => b.push(0),
-        }
-        sha2::Sha256::digest(&b).into()
-    }
-}
-
-/// The fingerprint table's key: a digest's first eight bytes.
-fn table_key(digest: &[u8; 32]) -> u64 {
-    let mut k = [0u8; 8];
-    k.copy_from_slice(&digest[..8]);
-    u64::from_le_bytes(k)
+/// What a re-execution looks for: the configuration `target` at one of
+/// the `candidates` (sorted) cycles.
+struct Confirm {
+    candidates: Vec<u64>,
+    target: Fingerprint,
+    found: Option<u64>,
 }
 
 fn encode_kind(b: &mut Vec<u8>, k: &EventKind) {
@@ -237,7 +159,8 @@ fn encode_kind(b: &mut Vec<u8>, k: &EventKind) {
 pub struct Runtime<'p> {
     pub program: &'p Program,
     pub interp: Interp,
-    pub code: Compiled,
+    /// Shared with the re-executions that confirm a repeat.
+    pub code: std::rc::Rc<Compiled>,
     writes_buf: Vec<Write>,
     /// The variables the last commit changed that a goal reads (reused from
     /// cycle to cycle).
@@ -250,16 +173,13 @@ pub struct Runtime<'p> {
     pub yielded: Vec<bool>,
     pub yields: Vec<Yield>,
     pub repair_runs: Vec<u64>,
-    /// Which goal's repair ran at each repair cycle (cycle → goal).
-    repair_log: std::collections::BTreeMap<u64, GoalId>,
-    /// Fingerprints by (hash, cycle), and their keys in the order they were
-    /// added (cycles only grow), so going back to a checkpoint drops exactly
-    /// the entries added since. Entries from before a yield stay: the yielded
-    /// set is part of every fingerprint, so they can never match again.
-    /// A fingerprint is kept whole for exact comparison; entries restored
-    /// from a snapshot have only their digest (see [`Fingerprint::digest`]).
-    fingerprints: std::collections::BTreeMap<(u64, u64), Remembered>,
-    fingerprint_order: Vec<(u64, u64, [u8; 32])>,
+    /// The oscillation detector's memory of this epoch ([`detect`]).
+    detector: Detector,
+    /// Set on a re-execution that confirms a repeat: it runs to the
+    /// candidate cycles and compares configurations there.
+    confirm: Option<Box<Confirm>>,
+    /// Reused to encode fingerprints for their digest.
+    fp_buf: Vec<u8>,
     hasher: hash::RunHasher,
     quiescent: Vec<Value>,
     pub retries: u64,
@@ -303,6 +223,29 @@ impl<'p> Runtime<'p> {
         fx: Box<dyn Effects + 'p>,
         initial: &[(VarId, Value)],
     ) -> Self {
+        let mut rt = Self::build(program, options, fx, hash::RunHasher::default());
+        rt.start(initial);
+        rt
+    }
+
+    /// A runtime with its tables built and nothing run.
+    fn build(
+        program: &'p Program,
+        options: Options,
+        fx: Box<dyn Effects + 'p>,
+        hasher: hash::RunHasher,
+    ) -> Self {
+        let code = std::rc::Rc::new(Compiled::new(program, options.closures_only));
+        Self::build_with(program, options, fx, hasher, code)
+    }
+
+    fn build_with(
+        program: &'p Program,
+        options: Options,
+        fx: Box<dyn Effects + 'p>,
+        hasher: hash::RunHasher,
+        code: std::rc::Rc<Compiled>,
+    ) -> Self {
         let nvars = program.vars.len();
         let mut readers = vec![Vec::new(); nvars];
         for (g, goal) in program.goals.iter().enumerate() {
@@ -316,10 +259,10 @@ impl<'p> Runtime<'p> {
                 invariant_readers[v as usize].push(i as u32);
             }
         }
-        let mut rt = Runtime {
+        Runtime {
             program,
             interp: Interp::new(vec![Value::Bool(false); nvars]),
-            code: Compiled::new(program, options.closures_only),
+            code,
             writes_buf: Vec::new(),
             changed: Vec::new(),
             options,
@@ -330,10 +273,10 @@ impl<'p> Runtime<'p> {
             yielded: vec![false; program.goals.len()],
             yields: Vec::new(),
             repair_runs: vec![0; program.goals.len()],
-            repair_log: std::collections::BTreeMap::new(),
-            fingerprints: std::collections::BTreeMap::new(),
-            fingerprint_order: Vec::new(),
-            hasher: hash::RunHasher::default(),
+            detector: Detector::default(),
+            confirm: None,
+            fp_buf: Vec::new(),
+            hasher,
             quiescent: Vec::new(),
             retries: 0,
             max_wait: [0; 5],
@@ -352,9 +295,7 @@ impl<'p> Runtime<'p> {
             goal_truth: Vec::new(),
             inputs_delivered: 0,
             detector_log: None,
-        };
-        rt.start(initial);
-        rt
+        }
     }
 
     fn start(&mut self, initial: &[(VarId, Value)]) {
@@ -550,6 +491,16 @@ impl<'p> Runtime<'p> {
 
     /// Saves where the run is (between cycles). Costs O(variables + queue).
     pub fn checkpoint(&mut self) -> Checkpoint {
+        let hash = self.hasher.state();
+        let mut c = self.capture(hash);
+        c.detector = self.detector.clone();
+        c
+    }
+
+    /// A checkpoint with the given hashing state and no detector memory
+    /// (what the detector's bases are: re-executions neither hash nor
+    /// detect).
+    fn capture(&self, hash: sha2::Sha256) -> Checkpoint {
         Checkpoint {
             cycle: self.cycle,
             state: self.interp.state.clone(),
@@ -561,7 +512,7 @@ impl<'p> Runtime<'p> {
             yielded: self.yielded.clone(),
             yields: self.yields.clone(),
             repair_runs: self.repair_runs.clone(),
-            hash: self.hasher.state(),
+            hash,
             quiescent: self.quiescent.clone(),
             retries: self.retries,
             max_wait: self.max_wait,
@@ -569,26 +520,20 @@ impl<'p> Runtime<'p> {
             external_input: self.external_input,
             goal_truth: self.goal_truth.clone(),
             inputs_delivered: self.inputs_delivered,
+            detector: Detector::default(),
         }
-    }
-
-    /// Forgets what happened after cycle `c` on this runtime's branch (its
-    /// future changes: the REPL sent a new input at `c`).
-    pub fn forget_after(&mut self, c: u64) {
-        while self
-            .fingerprint_order
-            .last()
-            .is_some_and(|(_, t, _)| *t > c)
-        {
-            if let Some((k, t, _)) = self.fingerprint_order.pop() {
-                self.fingerprints.remove(&(k, t));
-            }
-        }
-        self.repair_log.split_off(&(c + 1));
     }
 
     /// Puts the run back at a checkpoint of this branch (earlier or later).
+    /// The detector's memory comes back with it (a persistent structure).
     pub fn restore(&mut self, c: &Checkpoint) {
+        self.restore_state(c);
+        self.hasher = hash::RunHasher::with_state(c.hash.clone());
+    }
+
+    /// [`Runtime::restore`] without the hashing state.
+    fn restore_state(&mut self, c: &Checkpoint) {
+        self.detector = c.detector.clone();
         self.cycle = c.cycle;
         self.interp.state = c.state.clone();
         self.interp.tick = c.tick;
@@ -599,10 +544,6 @@ impl<'p> Runtime<'p> {
         self.yielded = c.yielded.clone();
         self.yields = c.yields.clone();
         self.repair_runs = c.repair_runs.clone();
-        // The fingerprint table and the repair log are keyed by cycle and
-        // read only below the current cycle, so they need no restoring: going
-        // back hides later entries, and re-running rewrites identical ones.
-        self.hasher = hash::RunHasher::with_state(c.hash.clone());
         self.quiescent = c.quiescent.clone();
         self.retries = c.retries;
         self.max_wait = c.max_wait;
@@ -612,26 +553,26 @@ impl<'p> Runtime<'p> {
         self.inputs_delivered = c.inputs_delivered;
     }
 
-    /// Puts back detector memory read from disk (on a fresh runtime, before
-    /// [`Runtime::restore`]'s cycle goes on).
+    /// Puts back detector memory read from disk, after [`Runtime::restore`]
+    /// (whose checkpoint brought the epoch's first base). Records from
+    /// before that base belong to earlier epochs and can never match again.
     pub fn restore_detector(&mut self, records: &[DetectorRecord]) {
+        let Some(start) = self.detector.first_base().map(|b| b.cycle) else {
+            return;
+        };
         for r in records {
             match *r {
-                DetectorRecord::Fingerprint { cycle, digest } => {
-                    let key = table_key(&digest);
-                    if self
-                        .fingerprints
-                        .insert((key, cycle), (digest, None))
-                        .is_none()
-                    {
-                        self.fingerprint_order.push((key, cycle, digest));
-                    }
+                DetectorRecord::Fingerprint { cycle, digest } if cycle > start => {
+                    let key = detect::key_of(&digest, self.options.digest_bits);
+                    self.detector.remember(key, cycle);
                 }
-                DetectorRecord::Repair { cycle, goal } => {
-                    self.repair_log.insert(cycle, goal);
+                DetectorRecord::Repair { cycle, goal } if cycle > start => {
+                    self.detector.repairs.insert(cycle, goal);
                 }
+                _ => {}
             }
         }
+        self.detector.next_base = self.detector.count + self.detector.stride;
     }
 
     /// Clears a budget ending so that stepping can go on (the REPL's `:step`
@@ -700,7 +641,41 @@ impl<'p> Runtime<'p> {
         }
     }
 
-    /// Records the fingerprint of cycle `t`; returns the earlier cycle it repeats.
+    /// sha256 over the configuration with each value replaced by its
+    /// 128-bit content hash ([`Value::content_hash`], O(1) per value), so a
+    /// digest costs O(variables + queue) however big the collections, and
+    /// nothing is copied. A digest only finds candidates; equality is
+    /// confirmed on whole configurations ([`Runtime::confirm_repeat`]).
+    fn digest_now(&mut self, current: &EventKind, current_retry: u32) -> [u8; 32] {
+        use sha2::Digest;
+        let tau = self.tau();
+        let mut b = std::mem::take(&mut self.fp_buf);
+        b.clear();
+        encode_kind(&mut b, current);
+        b.extend_from_slice(&current_retry.to_le_bytes());
+        for v in &self.interp.state {
+            b.extend_from_slice(&v.content_hash().to_le_bytes());
+        }
+        b.extend_from_slice(&(self.queue.len() as u64).to_le_bytes());
+        for (p, e) in self.queue.iter() {
+            b.push(p as u8);
+            encode_kind(&mut b, &e.kind);
+            b.extend_from_slice(&e.root.map_or(u64::MAX, u64::from).to_le_bytes());
+            b.extend_from_slice(&e.retry.to_le_bytes());
+            b.extend_from_slice(&e.due.saturating_sub(tau).to_le_bytes());
+        }
+        for n in &self.in_progress {
+            b.extend_from_slice(&n.to_le_bytes());
+        }
+        b.extend(self.yielded.iter().map(|y| *y as u8));
+        b.extend_from_slice(&self.interp.next_effect_id.to_le_bytes());
+        let d = sha2::Sha256::digest(&b).into();
+        self.fp_buf = b;
+        d
+    }
+
+    /// Records the fingerprint of cycle `t`; returns the earlier cycle whose
+    /// configuration it equals (proven, not hashed).
     fn repeats(&mut self, t: u64, current: &EventKind, current_retry: u32) -> Option<u64> {
         // With τ in the configuration nothing can repeat: τ only stands still
         // across failed cycles, and each of those raises a retry count (or
@@ -708,47 +683,113 @@ impl<'p> Runtime<'p> {
         if self.program.uses_tick || self.external_input {
             return None;
         }
-        let fp = self.fingerprint(current, current_retry);
-        let digest = fp.digest();
-        let key = table_key(&digest);
-        // Keyed by (hash, cycle): equal hashes are neighbours, confirmed by
-        // equality (or, for entries restored from a snapshot, by the digest).
-        if let Some(((_, mu), _)) =
-            self.fingerprints
-                .range((key, 0)..(key, t))
-                .find(|(_, (d, f))| match f {
-                    Some(f) => **f == fp,
-                    None => *d == digest,
-                })
-        {
-            return Some(*mu);
+        let digest = self.digest_now(current, current_retry);
+        let key = detect::key_of(&digest, self.options.digest_bits);
+        let candidates = self.detector.candidates(key, t);
+        if !candidates.is_empty() {
+            let now = self.fingerprint(current, current_retry);
+            if let Some(mu) = self.confirm_repeat(&candidates, now) {
+                return Some(mu);
+            }
         }
-        if self
-            .fingerprints
-            .insert((key, t), (digest, Some(Box::new(fp))))
-            .is_none()
-        {
-            self.fingerprint_order.push((key, t, digest));
-            if let Some(log) = self.detector_log.as_mut() {
-                log.push(DetectorRecord::Fingerprint { cycle: t, digest });
-            }
-            // Older configurations keep only their digest: memory stays
-            // bounded however long the run, and loops up to this long are
-            // still confirmed by exact equality.
-            let n = self.fingerprint_order.len();
-            if n > EXACT_FINGERPRINTS {
-                let (k, c, _) = self.fingerprint_order[n - 1 - EXACT_FINGERPRINTS];
-                if let Some(e) = self.fingerprints.get_mut(&(k, c)) {
-                    e.1 = None;
-                }
-            }
+        self.detector.remember(key, t);
+        if let Some(log) = self.detector_log.as_mut() {
+            log.push(DetectorRecord::Fingerprint { cycle: t, digest });
         }
         None
     }
 
+    /// Whether one of `candidates` (earlier repair cycles of this epoch,
+    /// oldest first) had exactly the configuration `now`: re-executes from
+    /// the latest base before the oldest candidate, without effects,
+    /// observers or hashing, and compares whole configurations there.
+    fn confirm_repeat(&self, candidates: &[u64], now: Fingerprint) -> Option<u64> {
+        // Candidates grouped by the base they are re-executed from, so each
+        // re-execution is at most a stride of the epoch long.
+        let mut now = Some(now);
+        let mut rest = candidates;
+        while let Some(&first) = rest.first() {
+            let base = self.detector.base_before(first)?.clone();
+            let next = self
+                .detector
+                .bases
+                .iter()
+                .find(|b| b.cycle >= first)
+                .map_or(u64::MAX, |b| b.cycle);
+            let n = rest.iter().take_while(|c| **c <= next).count();
+            let (group, later) = rest.split_at(n);
+            rest = later;
+            let (found, target) = self.reexecute(&base, group, now.take()?)?;
+            if found.is_some() {
+                return found;
+            }
+            now = Some(target);
+        }
+        None
+    }
+
+    /// Re-executes from `base` to the last of `group`, comparing the
+    /// configuration at each of them with `target`.
+    fn reexecute(
+        &self,
+        base: &Checkpoint,
+        group: &[u64],
+        target: Fingerprint,
+    ) -> Option<(Option<u64>, Fingerprint)> {
+        let options = Options {
+            max_cycles: u64::MAX,
+            ..self.options.clone()
+        };
+        let mut replica = Runtime::build_with(
+            self.program,
+            options,
+            Box::new(sim::Unbound),
+            hash::RunHasher::discarding(),
+            self.code.clone(),
+        );
+        replica.restore_state(base);
+        replica.detector = Detector::default();
+        replica.confirm = Some(Box::new(Confirm {
+            candidates: group.to_vec(),
+            target,
+            found: None,
+        }));
+        let last = group.last().copied().unwrap_or(0);
+        while replica.outcome.is_none() && replica.cycle < last {
+            replica.step();
+        }
+        replica.confirm.map(|c| (c.found, c.target))
+    }
+
+    /// At a boundary between events: starts a new epoch when the next effect
+    /// call id or the yields changed (taking its first base), or takes the
+    /// next base when it is due.
+    #[inline]
+    fn maybe_base(&mut self) {
+        if self.confirm.is_some() || self.program.uses_tick || self.external_input {
+            return;
+        }
+        let epoch = Epoch {
+            effect: self.interp.next_effect_id,
+            yields: self.yields.len(),
+        };
+        if self.detector.epoch != Some(epoch) {
+            let base = self.capture(sha2::Sha256::default());
+            self.detector = Detector::starting(epoch, base);
+        } else if self.detector.count >= self.detector.next_base {
+            let base = self.capture(sha2::Sha256::default());
+            self.detector.add_base(base);
+        }
+    }
+
     /// Handles a proven loop from cycle `mu` to `t`: yield, or E005.
     fn on_loop(&mut self, mu: u64, t: u64) -> bool {
-        let mut r: Vec<GoalId> = self.repair_log.range(mu..t).map(|(_, g)| *g).collect();
+        let mut r: Vec<GoalId> = self
+            .detector
+            .repairs
+            .range(mu..t)
+            .map(|(_, g)| *g)
+            .collect();
         r.sort_unstable();
         r.dedup();
         let prio = |g: &GoalId| {
@@ -795,6 +836,9 @@ impl<'p> Runtime<'p> {
     /// Runs at most one cycle (or ends the run).
     pub fn step(&mut self) {
         while self.outcome.is_none() {
+            if self.options.detect_oscillation {
+                self.maybe_base();
+            }
             let tau = self.tau();
             // Borrowed where it was popped, not moved out: moving the event
             // cost a stalled copy on every cycle.
@@ -822,7 +866,20 @@ impl<'p> Runtime<'p> {
                 }
                 if self.options.detect_oscillation {
                     let t = self.cycle + 1;
-                    if let Some(mu) = self.repeats(t, &ev.kind, ev.retry) {
+                    if let Some(mut c) = self.confirm.take() {
+                        // A re-execution: compare at the candidate cycles.
+                        if c.candidates.binary_search(&t).is_ok()
+                            && self.fingerprint(&ev.kind, ev.retry) == c.target
+                        {
+                            c.found = Some(t);
+                        }
+                        let done = c.found.is_some() || c.candidates.last() <= Some(&t);
+                        self.confirm = Some(c);
+                        if done {
+                            self.outcome = Some(Outcome::Converged);
+                            return;
+                        }
+                    } else if let Some(mu) = self.repeats(t, &ev.kind, ev.retry) {
                         if self.on_loop(mu, t) && !self.yielded[goal as usize] {
                             // Put the repair back where it was; the loop is broken.
                             if let Some(r) = ev.root {
@@ -888,7 +945,9 @@ impl<'p> Runtime<'p> {
         // Hash: cycle, event, outcome, writes.
         hash::encode_event(&mut self.hasher.buf, cycle, &ev.kind);
         if let Some(g) = repair_of {
-            self.repair_log.insert(cycle, g);
+            if self.options.detect_oscillation && self.confirm.is_none() {
+                self.detector.repairs.insert(cycle, g);
+            }
             if let Some(log) = self.detector_log.as_mut() {
                 log.push(DetectorRecord::Repair { cycle, goal: g });
             }

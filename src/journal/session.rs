@@ -134,8 +134,8 @@ pub fn run<'p>(
     });
     let mut rt = Runtime::new(program, options, fx);
     if let Some(s) = &snap {
-        rt.restore_detector(&s.detector_records);
         rt.restore(&s.checkpoint);
+        rt.restore_detector(&s.detector_records);
     }
     // A run that already ended writes nothing: no snapshots either.
     let mut writer =

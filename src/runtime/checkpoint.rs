@@ -32,6 +32,9 @@ pub struct Checkpoint {
     pub(crate) external_input: bool,
     pub(crate) goal_truth: Vec<bool>,
     pub(crate) inputs_delivered: u64,
+    /// The oscillation detector's memory. Its JSON form keeps only the
+    /// epoch's first base: the table comes back from `detector.wal`.
+    pub(crate) detector: super::detect::Detector,
 }
 
 /// Why a stored checkpoint cannot be used.
@@ -167,6 +170,7 @@ impl Checkpoint {
             "max_wait": self.max_wait,
             "external_input": self.external_input,
             "inputs_delivered": self.inputs_delivered,
+            "detector_base": self.detector.first_base().map(|b| b.to_json()),
         })
     }
 
@@ -228,6 +232,20 @@ impl Checkpoint {
             })
         })?;
         let max_wait: Vec<u64> = list_of(o.get("max_wait"), Some(5), Json::as_u64)?;
+        let detector = match o.get("detector_base") {
+            None | Some(Json::Null) => super::detect::Detector::default(),
+            Some(b) => {
+                if b.get("detector_base").is_some_and(|x| !x.is_null()) {
+                    return bad("a detector base has a base of its own");
+                }
+                let base = Checkpoint::from_json(b, program, None)?;
+                let epoch = super::detect::Epoch {
+                    effect: base.next_effect_id,
+                    yields: base.yields.len(),
+                };
+                super::detect::Detector::starting(epoch, base)
+            }
+        };
         Ok(Checkpoint {
             cycle: u64_of(j, "cycle")?,
             state,
@@ -258,6 +276,7 @@ impl Checkpoint {
                 .unwrap_or(false),
             goal_truth: Vec::new(),
             inputs_delivered: u64_of(j, "inputs_delivered")?,
+            detector,
         })
     }
 }

@@ -33,8 +33,7 @@ impl Settings {
         crate::runtime::Options {
             max_cycles: self.max_cycles,
             detect_oscillation: self.oscillation_detection,
-            evaluate_all_goals: false,
-            closures_only: false,
+            ..crate::runtime::Options::default()
         }
     }
 }

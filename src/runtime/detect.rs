@@ -1,0 +1,164 @@
+//! The oscillation detector's memory (LEXUM.md §4), and how a repeat is
+//! proven.
+//!
+//! Every repair cycle's configuration is remembered by a 64-bit key (the
+//! first bytes of its digest): constant space per configuration. A key match
+//! is only a candidate. It is confirmed by exact equality: the run is
+//! re-executed, without effects, observers or hashing, from a kept
+//! checkpoint (a *base*) to the candidate cycle μ, and the whole
+//! configuration there is compared with the current one. So a crafted hash
+//! collision cannot produce a false E005; it can only cost a re-execution.
+//!
+//! Re-execution needs no effect results: every effect call (failed ones
+//! too) raises the next call id, which is part of every fingerprint, so two
+//! equal configurations lie in one *epoch* of constant call id, and no
+//! effect runs between them. The same holds for yields (the yielded set only
+//! grows). The memory is therefore per epoch: a new epoch starts empty, with
+//! a base at its first cycle boundary. Within an epoch, further bases are
+//! kept at a doubling stride (at most [`MAX_BASES`]), so confirming a repeat
+//! re-executes a bounded fraction of the epoch.
+
+use std::sync::Arc;
+
+use super::Checkpoint;
+use crate::ir::GoalId;
+
+/// How many bases an epoch keeps (thinned to every other when exceeded).
+pub const MAX_BASES: usize = 32;
+/// Repair cycles between bases at the start of an epoch.
+const FIRST_STRIDE: u64 = 8;
+
+/// One entry of the oscillation detector's memory, as journaled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DetectorRecord {
+    /// The configuration at the repair cycle `cycle` had this digest.
+    Fingerprint { cycle: u64, digest: [u8; 32] },
+    /// Goal `goal`'s repair ran at cycle `cycle`.
+    Repair { cycle: u64, goal: GoalId },
+}
+
+impl DetectorRecord {
+    /// A fixed binary form: `F`, cycle (u64 LE), digest; or `R`, cycle, goal (u32 LE).
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            DetectorRecord::Fingerprint { cycle, digest } => {
+                out.push(b'F');
+                out.extend_from_slice(&cycle.to_le_bytes());
+                out.extend_from_slice(digest);
+            }
+            DetectorRecord::Repair { cycle, goal } => {
+                out.push(b'R');
+                out.extend_from_slice(&cycle.to_le_bytes());
+                out.extend_from_slice(&goal.to_le_bytes());
+            }
+        }
+    }
+
+    pub fn decode(b: &[u8]) -> Option<DetectorRecord> {
+        let cycle = u64::from_le_bytes(b.get(1..9)?.try_into().ok()?);
+        match (b.first()?, b.len()) {
+            (b'F', 41) => Some(DetectorRecord::Fingerprint {
+                cycle,
+                digest: b[9..41].try_into().ok()?,
+            }),
+            (b'R', 13) => Some(DetectorRecord::Repair {
+                cycle,
+                goal: u32::from_le_bytes(b[9..13].try_into().ok()?),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Which epoch a configuration belongs to: the next effect call id and the
+/// number of yields so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Epoch {
+    pub effect: u64,
+    pub yields: usize,
+}
+
+/// The detector's memory of the current epoch. Persistent structures, so a
+/// checkpoint keeps it in O(1).
+#[derive(Clone, Default)]
+pub(crate) struct Detector {
+    /// (key, cycle) of every repair-cycle configuration of this epoch.
+    pub table: im::OrdSet<(u64, u64)>,
+    /// Which goal's repair ran at each repair cycle of this epoch.
+    pub repairs: im::OrdMap<u64, GoalId>,
+    /// `None` until the first base is taken.
+    pub epoch: Option<Epoch>,
+    /// Checkpoints at cycle boundaries of this epoch, oldest first; the
+    /// first is the epoch's start. A base at cycle c covers repair cycles
+    /// from c + 1 on.
+    pub bases: im::Vector<Arc<Checkpoint>>,
+    /// Fingerprints recorded in this epoch.
+    pub count: u64,
+    /// The count at which the next base is taken, and the stride after it.
+    pub next_base: u64,
+    pub stride: u64,
+}
+
+impl Detector {
+    /// A fresh epoch starting at `base`.
+    pub fn starting(epoch: Epoch, base: Checkpoint) -> Detector {
+        Detector {
+            table: im::OrdSet::new(),
+            repairs: im::OrdMap::new(),
+            epoch: Some(epoch),
+            bases: im::vector![Arc::new(base)],
+            count: 0,
+            next_base: FIRST_STRIDE,
+            stride: FIRST_STRIDE,
+        }
+    }
+
+    /// Adds a base, thinning to every other one past [`MAX_BASES`].
+    pub fn add_base(&mut self, base: Checkpoint) {
+        self.bases.push_back(Arc::new(base));
+        if self.bases.len() > MAX_BASES {
+            self.bases = self.bases.iter().step_by(2).cloned().collect();
+            self.stride = self.stride.saturating_mul(2);
+        }
+        self.next_base = self.count.saturating_add(self.stride);
+    }
+
+    /// The latest base that comes before the repair cycle `mu`.
+    pub fn base_before(&self, mu: u64) -> Option<&Arc<Checkpoint>> {
+        self.bases.iter().rev().find(|b| b.cycle < mu)
+    }
+
+    /// The epoch's first base (what a snapshot stores).
+    pub fn first_base(&self) -> Option<&Arc<Checkpoint>> {
+        self.bases.front()
+    }
+
+    /// Records a fingerprint key for cycle `t`.
+    pub fn remember(&mut self, key: u64, t: u64) {
+        if self.table.insert((key, t)).is_none() {
+            self.count += 1;
+        }
+    }
+
+    /// The earlier cycles of this epoch whose key is `key`, oldest first.
+    pub fn candidates(&self, key: u64, t: u64) -> Vec<u64> {
+        self.table
+            .range((key, 0)..(key, t))
+            .map(|(_, c)| *c)
+            .collect()
+    }
+}
+
+/// The table key of a digest: its first eight bytes, cut to `bits` bits
+/// (fewer bits only in tests: they make candidates frequent, and the
+/// answers must not change).
+pub(crate) fn key_of(digest: &[u8; 32], bits: u32) -> u64 {
+    let mut k = [0u8; 8];
+    k.copy_from_slice(&digest[..8]);
+    let k = u64::from_le_bytes(k);
+    if bits >= 64 {
+        k
+    } else {
+        k & ((1u64 << bits) - 1)
+    }
+}
