@@ -3,7 +3,10 @@
 //! ordered, so maps and sets iterate the same way on every machine.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+pub(crate) mod digest;
+use digest::Lanes;
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Value {
@@ -49,6 +52,30 @@ impl Value {
             Value::List(l) => mix(4, l.sum ^ l.items.len() as u128),
             Value::Set(x) => mix(5, x.sum ^ x.items.len() as u128),
             Value::Map(m) => mix(6, m.sum ^ m.items.len() as u128),
+        }
+    }
+
+    /// A collection's collision-resistant digest ([`digest`]): from its
+    /// kept lanes when it has them, else computed (O(size)) and not kept.
+    /// Not for scalars (they are encoded whole).
+    pub fn digest(&self) -> [u8; 32] {
+        match self {
+            Value::List(l) => l.digest_with(4, |x| x.lanes_of()),
+            Value::Set(x) => x.digest_with(5, |x| x.lanes_of()),
+            Value::Map(m) => m.digest_with(6, |x| x.lanes_of()),
+            _ => [0; 32],
+        }
+    }
+
+    /// [`Value::digest`], keeping the lanes in the collection so that the
+    /// values derived from it by insertions and removals digest in O(1).
+    /// The run hash digests every collection written this way.
+    pub fn kept_digest(&self) -> [u8; 32] {
+        match self {
+            Value::List(l) => l.kept_digest(4, |x| x.lanes_of()),
+            Value::Set(x) => x.kept_digest(5, |x| x.lanes_of()),
+            Value::Map(m) => m.kept_digest(6, |x| x.lanes_of()),
+            _ => [0; 32],
         }
     }
 
@@ -162,6 +189,71 @@ fn hash_bytes(b: &[u8]) -> u128 {
 pub struct Hashed<T> {
     items: T,
     sum: u128,
+    /// The collision-resistant lanes ([`digest`]), once asked for; kept up
+    /// to date by every change from then on.
+    lanes: OnceLock<Lanes>,
+}
+
+impl std::fmt::Debug for Lanes {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("Lanes")
+    }
+}
+
+impl<T> Hashed<T> {
+    fn new(items: T, sum: u128) -> Self {
+        Hashed {
+            items,
+            sum,
+            lanes: OnceLock::new(),
+        }
+    }
+
+    fn len_of(&self) -> usize
+    where
+        T: Len,
+    {
+        self.items.length()
+    }
+
+    fn digest_with(&self, tag: u8, compute: impl Fn(&Self) -> Lanes) -> [u8; 32]
+    where
+        T: Len,
+    {
+        match self.lanes.get() {
+            Some(l) => l.digest(tag, self.len_of()),
+            None => compute(self).digest(tag, self.len_of()),
+        }
+    }
+
+    fn kept_digest(&self, tag: u8, compute: impl Fn(&Self) -> Lanes) -> [u8; 32]
+    where
+        T: Len,
+    {
+        self.lanes
+            .get_or_init(|| compute(self))
+            .digest(tag, self.len_of())
+    }
+}
+
+/// How many entries a collection has.
+trait Len {
+    fn length(&self) -> usize;
+}
+impl Len for im::Vector<Value> {
+    fn length(&self) -> usize {
+        self.len()
+    }
+}
+impl Len for im::OrdSet<Value> {
+    fn length(&self) -> usize {
+        self.len()
+    }
+}
+impl Len for im::OrdMap<Value, Value> {
+    fn length(&self) -> usize {
+        self.len()
+    }
 }
 
 impl<T> std::ops::Deref for Hashed<T> {
@@ -193,6 +285,34 @@ impl<T: std::hash::Hash> std::hash::Hash for Hashed<T> {
     }
 }
 
+impl Hashed<im::Vector<Value>> {
+    fn lanes_of(&self) -> Lanes {
+        let mut l = Lanes::default();
+        for (i, x) in self.items.iter().enumerate() {
+            l.add(&digest::list_entry(i, x));
+        }
+        l
+    }
+}
+impl Hashed<im::OrdSet<Value>> {
+    fn lanes_of(&self) -> Lanes {
+        let mut l = Lanes::default();
+        for x in self.items.iter() {
+            l.add(&digest::set_entry(x));
+        }
+        l
+    }
+}
+impl Hashed<im::OrdMap<Value, Value>> {
+    fn lanes_of(&self) -> Lanes {
+        let mut l = Lanes::default();
+        for (k, v) in self.items.iter() {
+            l.add(&digest::map_entry(k, v));
+        }
+        l
+    }
+}
+
 fn list_entry(i: usize, x: &Value) -> u128 {
     mix(x.content_hash(), i as u128)
 }
@@ -209,10 +329,13 @@ impl Hashed<im::Vector<Value>> {
             .iter()
             .enumerate()
             .fold(0u128, |s, (i, x)| s.wrapping_add(list_entry(i, x)));
-        Hashed { items, sum }
+        Hashed::new(items, sum)
     }
 
     pub fn push_back(&mut self, x: Value) {
+        if let Some(l) = self.lanes.get_mut() {
+            l.add(&digest::list_entry(self.items.len(), &x));
+        }
         self.sum = self.sum.wrapping_add(list_entry(self.items.len(), &x));
         self.items.push_back(x);
     }
@@ -220,6 +343,10 @@ impl Hashed<im::Vector<Value>> {
     /// Replaces element `i` (which must exist).
     pub fn set(&mut self, i: usize, x: Value) {
         if let Some(old) = self.items.get(i) {
+            if let Some(l) = self.lanes.get_mut() {
+                l.sub(&digest::list_entry(i, old));
+                l.add(&digest::list_entry(i, &x));
+            }
             self.sum = self
                 .sum
                 .wrapping_sub(list_entry(i, old))
@@ -240,19 +367,26 @@ impl Hashed<im::OrdSet<Value>> {
         let sum = items
             .iter()
             .fold(0u128, |s, x| s.wrapping_add(set_entry(x)));
-        Hashed { items, sum }
+        Hashed::new(items, sum)
     }
 
     pub fn insert(&mut self, x: Value) {
         let h = set_entry(&x);
+        let entry = self.lanes.get().is_some().then(|| digest::set_entry(&x));
         if self.items.insert(x).is_none() {
             self.sum = self.sum.wrapping_add(h);
+            if let (Some(l), Some(e)) = (self.lanes.get_mut(), entry) {
+                l.add(&e);
+            }
         }
     }
 
     pub fn remove(&mut self, x: &Value) {
         if self.items.remove(x).is_some() {
             self.sum = self.sum.wrapping_sub(set_entry(x));
+            if let Some(l) = self.lanes.get_mut() {
+                l.sub(&digest::set_entry(x));
+            }
         }
     }
 }
@@ -262,20 +396,30 @@ impl Hashed<im::OrdMap<Value, Value>> {
         let sum = items
             .iter()
             .fold(0u128, |s, (k, v)| s.wrapping_add(map_entry(k, v)));
-        Hashed { items, sum }
+        Hashed::new(items, sum)
     }
 
     pub fn insert(&mut self, k: Value, v: Value) {
         let add = map_entry(&k, &v);
+        let entry = self.lanes.get().is_some().then(|| digest::map_entry(&k, &v));
         if let Some(old) = self.items.insert(k.clone(), v) {
             self.sum = self.sum.wrapping_sub(map_entry(&k, &old));
+            if let Some(l) = self.lanes.get_mut() {
+                l.sub(&digest::map_entry(&k, &old));
+            }
         }
         self.sum = self.sum.wrapping_add(add);
+        if let (Some(l), Some(e)) = (self.lanes.get_mut(), entry) {
+            l.add(&e);
+        }
     }
 
     pub fn remove(&mut self, k: &Value) {
         if let Some(old) = self.items.remove(k) {
             self.sum = self.sum.wrapping_sub(map_entry(k, &old));
+            if let Some(l) = self.lanes.get_mut() {
+                l.sub(&digest::map_entry(k, &old));
+            }
         }
     }
 }

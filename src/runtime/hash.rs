@@ -49,14 +49,15 @@ pub fn encode_value(out: &mut Vec<u8>, v: &Value) {
 }
 
 /// The run hash's encoding of a value: scalars as [`encode_value`];
-/// a collection as tag 7 and its 128-bit content hash (little-endian), which
-/// it keeps up to date as it changes ([`Value::content_hash`]). So hashing a
-/// write costs O(1) however big the collection written.
+/// a collection as tag 8 and its 32-byte collision-resistant digest, which
+/// it keeps up to date as it changes ([`Value::kept_digest`]). So hashing a
+/// write costs O(1) per entry changed, however big the collection written,
+/// and two different values never share an encoding.
 pub fn encode_for_hash(out: &mut Vec<u8>, v: &Value) {
     match v {
         Value::List(_) | Value::Set(_) | Value::Map(_) => {
-            out.push(7);
-            out.extend_from_slice(&v.content_hash().to_le_bytes());
+            out.push(8);
+            out.extend_from_slice(&v.kept_digest());
         }
         _ => encode_value(out, v),
     }
