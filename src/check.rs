@@ -495,6 +495,7 @@ pub fn check(prog: &ast::Program) -> Checked {
                         domain: di,
                         cond,
                         reads: ctx.reads.iter().copied().collect(),
+                        reads_tick: ctx.uses_tick,
                         span: i.name.span,
                     });
                 }

@@ -111,6 +111,9 @@ pub struct Invariant {
     pub domain: DomainId,
     pub cond: Expr,
     pub reads: Vec<VarId>,
+    /// Whether it reads `tick`: then it is checked after every commit,
+    /// whatever the cycle wrote (the clock is its changing input).
+    pub reads_tick: bool,
     pub span: Span,
 }
 

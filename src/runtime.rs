@@ -23,12 +23,12 @@ use crate::ir::{self, GoalId, Priority, Program, VarId};
 use crate::value::Value;
 pub use checkpoint::Checkpoint;
 use compile::Compiled;
+pub use detect::DetectorRecord;
+use detect::{Detector, Epoch};
 use eval::{Effects, Interp, Write};
 use failure::Failure;
 use observe::{CycleRecord, Observer};
 use queue::{Event, EventKind, Queue};
-pub use detect::DetectorRecord;
-use detect::{Detector, Epoch};
 
 /// Run settings.
 #[derive(Clone, Debug)]
@@ -193,6 +193,8 @@ pub struct Runtime<'p> {
     /// Per handler: its domain's priority.
     handler_priority: Vec<Priority>,
     invariant_readers: Vec<Vec<u32>>,
+    /// The invariants that read `tick`.
+    tick_invariants: Vec<u32>,
     observer: Option<Box<dyn Observer + 'p>>,
     /// Set once external input arrives: from then on a repeat of the
     /// configuration proves nothing unless τ repeats too (it cannot).
@@ -290,6 +292,13 @@ impl<'p> Runtime<'p> {
                 .collect(),
             readers,
             invariant_readers,
+            tick_invariants: program
+                .invariants
+                .iter()
+                .enumerate()
+                .filter(|(_, inv)| inv.reads_tick)
+                .map(|(i, _)| i as u32)
+                .collect(),
             observer: None,
             external_input: false,
             goal_truth: Vec::new(),
@@ -939,7 +948,7 @@ impl<'p> Runtime<'p> {
                     span: inv.span,
                 })
             }
-            _ if program.uses_tick => self.check_invariants(),
+            _ if program.uses_tick => self.check_invariants(&ev.kind),
             _ => Ok(()),
         };
         // Hash: cycle, event, outcome, writes.
@@ -1014,10 +1023,16 @@ impl<'p> Runtime<'p> {
                     EventKind::Repair { goal } => program.goals[*goal as usize].domain,
                 };
                 let limit = program.domains[domain as usize].retry;
-                if ev.retry < limit {
+                // A backoff that would take τ past its range cannot be
+                // waited for: the retries have run out.
+                let due = self
+                    .interp
+                    .tick
+                    .checked_add(1i64 << ev.retry.min(62))
+                    .filter(|d| *d < i64::MAX);
+                if let (true, Some(due)) = (ev.retry < limit, due) {
                     self.retries += 1;
-                    let due = self.tau() + (1u64 << ev.retry.min(62));
-                    self.enqueue(ev.kind.clone(), ev.root, ev.retry + 1, due, ev.cause);
+                    self.enqueue(ev.kind.clone(), ev.root, ev.retry + 1, due as u64, ev.cause);
                 } else {
                     let failed = self.interp.state.clone();
                     let diff: Vec<Write> = failed
@@ -1139,19 +1154,36 @@ impl<'p> Runtime<'p> {
         }
     }
 
-    /// Checks the invariants that read a variable this cycle assigned, in a
-    /// program that reads `tick`. (Otherwise each body checks those that
-    /// read a variable it may assign, whenever it wrote anything: every
-    /// committed state satisfies every invariant, so that is the same.)
-    fn check_invariants(&mut self) -> Result<(), Failure> {
+    /// In a program that reads `tick`: checks the state the commit would
+    /// leave, at τ + 1, against the invariants that read a variable this
+    /// cycle assigned and those that read `tick` (whose input changes at
+    /// every commit). A commit at the last representable τ fails with an
+    /// overflow. (Programs that do not read `tick` have each body check the
+    /// invariants that read a variable it may assign: every committed state
+    /// satisfies every invariant, so that is the same.)
+    fn check_invariants(&mut self, kind: &EventKind) -> Result<(), Failure> {
+        let Some(next) = self.interp.tick.checked_add(1) else {
+            let span = match kind {
+                EventKind::Message { handler, .. } => self.program.handlers[*handler as usize].span,
+                EventKind::Repair { goal } => self.program.goals[*goal as usize].span,
+            };
+            return Err(Failure {
+                kind: failure::FailureKind::Overflow,
+                span,
+            });
+        };
         let mut nofx = sim::Unbound;
         let mut to_check: smallvec::SmallVec<[u32; 8]> = self
             .interp
             .touched_vars()
             .flat_map(|v| self.invariant_readers[v as usize].iter().copied())
             .collect();
+        to_check.extend(self.tick_invariants.iter().copied());
         to_check.sort_unstable();
         to_check.dedup();
+        let now = self.interp.tick;
+        self.interp.tick = next;
+        let mut result = Ok(());
         for &i in &to_check {
             let inv = &self.program.invariants[i as usize];
             match self
@@ -1160,15 +1192,20 @@ impl<'p> Runtime<'p> {
             {
                 Ok(true) => {}
                 Ok(false) => {
-                    return Err(Failure {
+                    result = Err(Failure {
                         kind: failure::FailureKind::Invariant(inv.qualified.clone()),
                         span: inv.span,
-                    })
+                    });
+                    break;
                 }
-                Err(f) => return Err(f),
+                Err(f) => {
+                    result = Err(f);
+                    break;
+                }
             }
         }
-        Ok(())
+        self.interp.tick = now;
+        result
     }
 
     /// After a commit: goals whose reads were written, or whose work drained.

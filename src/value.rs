@@ -401,7 +401,11 @@ impl Hashed<im::OrdMap<Value, Value>> {
 
     pub fn insert(&mut self, k: Value, v: Value) {
         let add = map_entry(&k, &v);
-        let entry = self.lanes.get().is_some().then(|| digest::map_entry(&k, &v));
+        let entry = self
+            .lanes
+            .get()
+            .is_some()
+            .then(|| digest::map_entry(&k, &v));
         if let Some(old) = self.items.insert(k.clone(), v) {
             self.sum = self.sum.wrapping_sub(map_entry(&k, &old));
             if let Some(l) = self.lanes.get_mut() {

@@ -635,6 +635,11 @@ impl Compiler<'_> {
                                     *asp,
                                 );
                             }
+                            // Logical time is checked arithmetic: the timer
+                            // must fall due at a time τ can still advance from.
+                            if it.tick.checked_add(n).is_none_or(|d| d == i64::MAX) {
+                                return fail(F::Overflow, *asp);
+                            }
                             n as u64
                         }
                         None => 0,
