@@ -31,10 +31,11 @@ pub enum Code {
     J004,
     J005,
     J006,
+    J007,
 }
 
 impl Code {
-    pub const ALL: [Code; 23] = [
+    pub const ALL: [Code; 24] = [
         Code::E001,
         Code::E002,
         Code::E003,
@@ -58,6 +59,7 @@ impl Code {
         Code::J004,
         Code::J005,
         Code::J006,
+        Code::J007,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +87,7 @@ impl Code {
             Code::J004 => "J004",
             Code::J005 => "J005",
             Code::J006 => "J006",
+            Code::J007 => "J007",
         }
     }
 
@@ -118,6 +121,7 @@ impl Code {
             Code::J004 => "a journal record is corrupt",
             Code::J005 => "the journal belongs to another program or other settings",
             Code::J006 => "a snapshot is unusable",
+            Code::J007 => "the journal is in use by another process",
         }
     }
 
@@ -147,6 +151,7 @@ impl Code {
             Code::J004 => include_str!("../docs/codes/J004.md"),
             Code::J005 => include_str!("../docs/codes/J005.md"),
             Code::J006 => include_str!("../docs/codes/J006.md"),
+            Code::J007 => include_str!("../docs/codes/J007.md"),
         }
     }
 }

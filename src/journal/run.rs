@@ -87,6 +87,14 @@ pub enum OpenError {
     NoStart {
         skipped: Vec<String>,
     },
+    /// Another process holds the journal's lock.
+    InUse,
+    /// An intact record that this run did not write: a result for another
+    /// effect, of the wrong type, a call id out of sequence, or a log that
+    /// ends before what a snapshot says it acknowledged.
+    Foreign {
+        what: String,
+    },
 }
 
 impl OpenError {
@@ -95,8 +103,10 @@ impl OpenError {
             OpenError::Storage(e) => e.code(),
             OpenError::Corrupt { .. }
             | OpenError::Unreadable { .. }
-            | OpenError::NoStart { .. } => Code::J004,
+            | OpenError::NoStart { .. }
+            | OpenError::Foreign { .. } => Code::J004,
             OpenError::Mismatch { .. } => Code::J005,
+            OpenError::InUse => Code::J007,
         }
     }
 }
@@ -123,6 +133,16 @@ impl std::fmt::Display for OpenError {
                     self.code()
                 )
             }
+            OpenError::InUse => write!(
+                f,
+                "error[{}]: another process is using this journal; nothing was written (wait for it to end, then run again to resume)",
+                self.code()
+            ),
+            OpenError::Foreign { what } => write!(
+                f,
+                "error[{}]: the journal holds a record this run did not write: {what}; refusing to use it",
+                self.code()
+            ),
             OpenError::Mismatch { what } => write!(
                 f,
                 "error[{}]: this journal belongs to {what}; it was left unchanged (use another --journal directory)",
@@ -151,7 +171,13 @@ pub struct Journal {
     base: (u64, u64),
     /// (status, run hash) when the journaled run already ended.
     pub ended: Option<(String, String)>,
-    recorded: BTreeMap<u64, Result<Value, String>>,
+    /// Each recorded call: the effect's name and its result.
+    recorded: BTreeMap<u64, (String, Result<Value, String>)>,
+    /// Set when playback met a record this run did not write (see
+    /// [`OpenError::Foreign`]); the run stops at once.
+    pub foreign: Option<String>,
+    /// The exclusive lock on `DIR/lock`, held while the journal is open.
+    _lock: Option<std::fs::File>,
     /// The journaled inputs, if any were journaled.
     inputs: Option<Vec<(u64, u32, Vec<Json>)>>,
     pub error: Option<JournalError>,
@@ -178,12 +204,12 @@ impl Journal {
             base: (1, 0),
             ended: None,
             recorded: BTreeMap::new(),
+            foreign: None,
+            _lock: None,
             inputs: None,
             error: None,
         };
-        if !dir.exists() {
-            return Ok(j);
-        }
+        j._lock = Some(lock(dir)?);
         let found = inspect(dir).map_err(OpenError::Storage)?;
         if let Tail::Corrupt { segment, offset } = found.tail {
             return Err(OpenError::Corrupt { segment, offset });
@@ -219,7 +245,24 @@ impl Journal {
                     }
                     j.fresh = false;
                 }
-                Entry::Effect { call, result, .. } => {
+                Entry::Effect {
+                    call,
+                    result,
+                    effect,
+                } => {
+                    // Calls are journaled in call-id order, one record each.
+                    if let Some((&last, _)) = j.recorded.last_key_value() {
+                        if call <= last {
+                            return Err(OpenError::Foreign {
+                                what: format!("a second result for effect call {call} (did two processes write this journal?)"),
+                            });
+                        }
+                        if call != last + 1 {
+                            return Err(OpenError::Foreign {
+                                what: format!("effect call {call} follows call {last}: the results between were lost"),
+                            });
+                        }
+                    }
                     let r = match (result.get("ok"), result.get("error")) {
                         (Some(v), _) => {
                             from_json(v).ok_or_else(|| "unreadable journaled result".to_string())
@@ -227,7 +270,7 @@ impl Journal {
                         (_, Some(Json::String(m))) => Err(m.clone()),
                         _ => Err("unreadable journaled result".to_string()),
                     };
-                    j.recorded.insert(call, r);
+                    j.recorded.insert(call, (effect, r));
                 }
                 Entry::End { status, run_hash } => j.ended = Some((status, run_hash)),
                 Entry::Inputs { inputs } => j.inputs = Some(inputs),
@@ -240,6 +283,11 @@ impl Journal {
     /// there; after snapshots bounded the log it may have been removed.
     pub fn has_start(&self) -> bool {
         !self.fresh
+    }
+
+    /// Where the log ended when it was opened: (segment, byte offset).
+    pub fn end(&self) -> (u64, u64) {
+        self.base
     }
 
     /// Where the next record goes: (segment, byte offset).
@@ -339,6 +387,29 @@ impl Journal {
     }
 }
 
+/// Takes the exclusive lock on `DIR/lock` (creating the directory): held
+/// until the journal is dropped, released by the system if the process dies.
+fn lock(dir: &Path) -> Result<std::fs::File, OpenError> {
+    let storage = |error| {
+        OpenError::Storage(JournalError::Directory {
+            path: dir.to_path_buf(),
+            error,
+        })
+    };
+    std::fs::create_dir_all(dir).map_err(storage)?;
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("lock"))
+        .map_err(storage)?;
+    match f.try_lock() {
+        Ok(()) => Ok(f),
+        Err(std::fs::TryLockError::WouldBlock) => Err(OpenError::InUse),
+        Err(std::fs::TryLockError::Error(e)) => Err(storage(e)),
+    }
+}
+
 /// The inputs as journaled (and hashed into snapshots).
 pub fn inputs_json(
     inputs: &[(u64, ir::HandlerId, crate::runtime::queue::Args)],
@@ -360,8 +431,35 @@ pub struct Journaled {
 impl Effects for Journaled {
     fn call(&mut self, call_id: u64, effect: &ir::Effect, args: &[Value]) -> Result<Value, String> {
         let mut j = self.journal.borrow_mut();
-        if let Some(r) = j.recorded.get(&call_id) {
+        if let Some((name, r)) = j.recorded.get(&call_id) {
+            // A record is checked against the call that reads it.
+            let wrong = if *name != effect.name {
+                Some(format!(
+                    "call {call_id} is recorded for effect `{name}`, but this run calls `{}`",
+                    effect.name
+                ))
+            } else {
+                match r {
+                    Ok(v) if !v.fits(&effect.ret) => Some(format!(
+                        "the result of call {call_id} (`{}`) is `{v}`, not a {}",
+                        effect.name, effect.ret
+                    )),
+                    _ => None,
+                }
+            };
+            if let Some(w) = wrong {
+                j.foreign = Some(w);
+                return Err("the journal holds a record this run did not write".into());
+            }
             return r.clone();
+        }
+        if let Some(&last) = j.recorded.keys().next_back() {
+            if call_id != last + 1 && j.foreign.is_none() {
+                j.foreign = Some(format!(
+                    "this run makes call {call_id}, but the log's last result is for call {last}: the results between were lost"
+                ));
+                return Err("the journal lost acknowledged results".into());
+            }
         }
         let r = self.inner.call(call_id, effect, args);
         j.append(&Entry::Effect {
@@ -383,7 +481,7 @@ impl Effects for Journaled {
             // A result that could not be journaled must not be used.
             return Err("the journal could not be written".into());
         }
-        j.recorded.insert(call_id, r.clone());
+        j.recorded.insert(call_id, (effect.name.clone(), r.clone()));
         r
     }
 }

@@ -110,6 +110,23 @@ pub fn run<'p>(
             skipped: skipped.iter().map(|e| e.to_string()).collect(),
         });
     }
+    // The snapshot says how far the log was acknowledged when it was taken:
+    // a log that ends before that lost acknowledged records.
+    if let Some(s) = &snap {
+        let at = (s.mailbox.segment, s.mailbox.offset);
+        if j.end() < at {
+            return Err(OpenError::Foreign {
+                what: format!(
+                    "the log ends at segment {} offset {}, but the snapshot of cycle {} covers it to segment {} offset {}: acknowledged records are missing",
+                    j.end().0,
+                    j.end().1,
+                    s.cycle,
+                    at.0,
+                    at.1
+                ),
+            });
+        }
+    }
     if snap.is_none() {
         j.start(&id.program_hash, setup.settings);
     }
@@ -154,6 +171,12 @@ pub fn run<'p>(
         let t0 = setup.measure.then(std::time::Instant::now);
         let writing = setup.measure && writer.as_ref().is_some_and(|w| w.busy());
         rt.step();
+        if let Some(what) = journal.borrow_mut().foreign.take() {
+            if let Some(w) = writer {
+                w.finish();
+            }
+            return Err(OpenError::Foreign { what });
+        }
         if let Some(w) = writer.as_mut() {
             if rt.outcome.is_none() && rt.cycle >= last + every && !w.busy() {
                 let s0 = setup.measure.then(std::time::Instant::now);

@@ -1,0 +1,208 @@
+//! A journal refuses what it did not write (issue 18): records rewritten
+//! with a valid CRC (a result of the wrong type, for another effect, a
+//! second result for one call), a log cut below what a snapshot
+//! acknowledged, and a second process on a journal in use (J007). Each is
+//! refused with its code, and nothing is used silently.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use lexum::journal::frame;
+use support::{dir_contents, lexum};
+
+const SIM: [&str; 6] = ["--effects", "sim", "--seed", "3", "--fail-rate", "0.2"];
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("lexum-forgery-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A program file, and a journal of its run killed after cycle 120.
+fn crashed(name: &str, extra: &[&str]) -> (PathBuf, PathBuf) {
+    let base = scratch(name);
+    let program = base.join("p.lxm");
+    std::fs::write(&program, support::counter_program(300)).unwrap();
+    let dir = base.join("j");
+    let mut args = vec![
+        "run",
+        program.to_str().unwrap(),
+        "--journal",
+        dir.to_str().unwrap(),
+        "--crash-after-cycle",
+        "120",
+    ];
+    args.extend(SIM);
+    args.extend(extra);
+    let out = lexum(&args);
+    assert_ne!(out.status.code(), Some(0), "the run was meant to crash");
+    (program, dir)
+}
+
+fn resume(program: &Path, dir: &Path) -> (Option<i32>, String) {
+    let mut args = vec![
+        "run",
+        program.to_str().unwrap(),
+        "--journal",
+        dir.to_str().unwrap(),
+    ];
+    args.extend(SIM);
+    let out = lexum(&args);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Rewrites the log's records through `edit` (payload → new payloads),
+/// every frame with a valid CRC.
+fn rewrite(dir: &Path, edit: impl Fn(usize, &serde_json::Value) -> Vec<serde_json::Value>) {
+    let seg = dir.join(lexum::journal::segment::segment_name(1));
+    let bytes = std::fs::read(&seg).unwrap();
+    let (frames, err) = frame::decode_all(&bytes);
+    assert!(err.is_none());
+    let mut out = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        let j: serde_json::Value = serde_json::from_slice(&f.payload).unwrap();
+        for n in edit(i, &j) {
+            frame::encode(&mut out, &serde_json::to_vec(&n).unwrap());
+        }
+    }
+    std::fs::write(&seg, out).unwrap();
+}
+
+/// The index of the `n`-th effect record with an `ok` result.
+fn nth_ok(dir: &Path, n: usize) -> usize {
+    let seg = dir.join(lexum::journal::segment::segment_name(1));
+    let (frames, _) = frame::decode_all(&std::fs::read(seg).unwrap());
+    frames
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| {
+            let j: serde_json::Value = serde_json::from_slice(&f.payload).unwrap();
+            j["kind"] == "effect" && j["result"].get("ok").is_some()
+        })
+        .nth(n)
+        .map(|(i, _)| i)
+        .expect("enough effect records")
+}
+
+fn assert_refused(program: &Path, dir: &Path, what: &str, expect: &str) {
+    let before = dir_contents(dir);
+    let (code, err) = resume(program, dir);
+    assert_eq!(code, Some(3), "{what}: {err}");
+    assert!(err.contains("error[J004]"), "{what}: {err}");
+    assert!(err.contains(expect), "{what}: {err}");
+    assert_eq!(before, dir_contents(dir), "{what}: the journal changed");
+}
+
+#[test]
+fn a_result_of_the_wrong_type_is_refused() {
+    for (i, forged) in [
+        serde_json::json!(true),
+        serde_json::json!("hello"),
+        serde_json::json!([1, 2]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (program, dir) = crashed(&format!("type{i}"), &[]);
+        let at = nth_ok(&dir, 5);
+        rewrite(&dir, |k, j| {
+            let mut j = j.clone();
+            if k == at {
+                j["result"]["ok"] = forged.clone();
+            }
+            vec![j]
+        });
+        assert_refused(&program, &dir, &format!("{forged}"), "not a Int");
+    }
+}
+
+#[test]
+fn a_result_recorded_for_another_effect_is_refused() {
+    let (program, dir) = crashed("name", &[]);
+    let at = nth_ok(&dir, 3);
+    rewrite(&dir, |k, j| {
+        let mut j = j.clone();
+        if k == at {
+            j["effect"] = "cloud.delete_node".into();
+        }
+        vec![j]
+    });
+    assert_refused(
+        &program,
+        &dir,
+        "effect name",
+        "recorded for effect `cloud.delete_node`",
+    );
+}
+
+#[test]
+fn two_results_for_one_call_are_refused() {
+    let (program, dir) = crashed("twice", &[]);
+    let at = nth_ok(&dir, 3);
+    rewrite(&dir, |k, j| {
+        if k == at {
+            let mut other = j.clone();
+            other["result"]["ok"] = 7.into();
+            vec![j.clone(), other]
+        } else {
+            vec![j.clone()]
+        }
+    });
+    assert_refused(
+        &program,
+        &dir,
+        "duplicate",
+        "a second result for effect call",
+    );
+}
+
+#[test]
+fn a_lost_region_of_results_is_refused() {
+    let (program, dir) = crashed("gap", &[]);
+    let at = nth_ok(&dir, 3);
+    rewrite(&dir, |k, j| if k == at { vec![] } else { vec![j.clone()] });
+    assert_refused(&program, &dir, "gap", "the results between were lost");
+}
+
+#[test]
+fn a_deleted_log_below_a_snapshot_is_refused() {
+    let (program, dir) = crashed("deleted", &["--snapshot-every", "50", "--snapshot-wait"]);
+    assert!(dir_contents(&dir)
+        .keys()
+        .any(|n| n.ends_with(".snapshot.json")));
+    for (name, _) in dir_contents(&dir) {
+        if name.ends_with(".wal") && name != "detector.wal" {
+            std::fs::remove_file(dir.join(name)).unwrap();
+        }
+    }
+    assert_refused(
+        &program,
+        &dir,
+        "deleted log",
+        "acknowledged records are missing",
+    );
+}
+
+#[test]
+fn a_journal_in_use_is_refused_and_left_alone() {
+    let (program, dir) = crashed("lock", &[]);
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.join("lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let before = dir_contents(&dir);
+    let (code, err) = resume(&program, &dir);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("error[J007]"), "{err}");
+    assert_eq!(before, dir_contents(&dir));
+    drop(lock);
+    // Once the other process is gone, the run resumes and ends.
+    let (code, err) = resume(&program, &dir);
+    assert_eq!(code, Some(0), "{err}");
+}
