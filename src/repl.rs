@@ -448,6 +448,28 @@ impl Session {
                 None => reset.push(var.qualified.clone()),
             }
         }
+        // A declaration whose initial values fail is rejected whole: no
+        // placeholder may ever reach the state (or a trace's `initial`).
+        {
+            let options = Options {
+                max_cycles: 0,
+                ..Options::default()
+            };
+            let trial = Runtime::with_initial(&program, options, Box::new(sim::Unbound), &start);
+            if let (
+                Some(v),
+                Some(Outcome::InitialState {
+                    failure: Some(f), ..
+                }),
+            ) = (trial.undefined_from, &trial.outcome)
+            {
+                out.push_str(&format!(
+                    "error[E008]: the initial value of `{}` fails: {}\n(nothing changed)\n",
+                    program.vars[v].qualified, f.kind
+                ));
+                return out;
+            }
+        }
         let pending = self.rt.queue().len();
         self.decls = decls;
         self.ast = syntax::parse(&source).0.unwrap_or_default();

@@ -195,6 +195,9 @@ pub struct Runtime<'p> {
     invariant_readers: Vec<Vec<u32>>,
     /// The invariants that read `tick`.
     tick_invariants: Vec<u32>,
+    /// When an initial value failed: the first variable that has none
+    /// (it and those after it hold placeholders, reported as undefined).
+    pub undefined_from: Option<usize>,
     observer: Option<Box<dyn Observer + 'p>>,
     /// Set once external input arrives: from then on a repeat of the
     /// configuration proves nothing unless τ repeats too (it cannot).
@@ -299,11 +302,21 @@ impl<'p> Runtime<'p> {
                 .filter(|(_, inv)| inv.reads_tick)
                 .map(|(i, _)| i as u32)
                 .collect(),
+            undefined_from: None,
             observer: None,
             external_input: false,
             goal_truth: Vec::new(),
             inputs_delivered: 0,
             detector_log: None,
+        }
+    }
+
+    /// A variable's value for reports: `None` when it has none (an initial
+    /// value failed before it was set).
+    pub fn value_of(&self, v: usize) -> Option<&Value> {
+        match self.undefined_from {
+            Some(u) if v >= u => None,
+            _ => self.interp.state.get(v),
         }
     }
 
@@ -321,6 +334,7 @@ impl<'p> Runtime<'p> {
                         invariant: format!("initial value of {}", var.qualified),
                         failure: Some(f),
                     });
+                    self.undefined_from = Some(v);
                     return;
                 }
             }

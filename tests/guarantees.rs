@@ -44,7 +44,7 @@ fn a_one_bit_digest_changes_no_answer() {
     for f in files(&root().join("traces"), "json") {
         let j: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-        if let Some(src) = j.get("program").and_then(|p| p.as_str()) {
+        if let Some(src) = j["program"]["source"].as_str() {
             sources.push((f.display().to_string(), src.to_string()));
         }
     }

@@ -218,3 +218,85 @@ fn the_schema_names_every_field_of_the_samples() {
         }
     }
 }
+
+/// Every recorded fact is checked (T005) and every ill-typed value refused
+/// (T001), not only the cycles and the run hash (issue 18).
+#[test]
+fn tampered_facts_are_refused() {
+    let edit = |name: &str, f: &dyn Fn(&mut serde_json::Value)| {
+        let mut t: serde_json::Value = serde_json::from_slice(&sample(name)).unwrap();
+        f(&mut t);
+        code_of(&serde_json::to_vec(&t).unwrap())
+    };
+    let cases: Vec<(&str, &str, Box<dyn Fn(&mut serde_json::Value)>, Code)> = vec![
+        (
+            "priority_conflict.json",
+            "result.cycles",
+            Box::new(|t| t["result"]["cycles"] = 99.into()),
+            Code::T005,
+        ),
+        (
+            "priority_conflict.json",
+            "result.time",
+            Box::new(|t| t["result"]["time"] = 99.into()),
+            Code::T005,
+        ),
+        (
+            "priority_conflict.json",
+            "result.code",
+            Box::new(|t| t["result"]["code"] = "E005".into()),
+            Code::T005,
+        ),
+        (
+            "priority_conflict.json",
+            "names",
+            Box::new(|t| t["names"]["vars"][0] = "Cluster.other".into()),
+            Code::T005,
+        ),
+        (
+            "provisioner_sim.json",
+            "effect arguments",
+            Box::new(|t| t["effects"][0]["args"] = serde_json::json!([{"s": "x9"}])),
+            Code::T005,
+        ),
+        (
+            "provisioner_sim.json",
+            "an extra effect record",
+            Box::new(|t| {
+                let mut extra = t["effects"][0].clone();
+                extra["call"] = 999.into();
+                t["effects"].as_array_mut().unwrap().push(extra);
+            }),
+            Code::T005,
+        ),
+        (
+            "provisioner_sim.json",
+            "a result for another effect",
+            Box::new(|t| t["effects"][0]["effect"] = "cloud.other".into()),
+            Code::T004,
+        ),
+        (
+            "priority_conflict.json",
+            "an object where an Int belongs",
+            Box::new(|t| t["initial"][0] = serde_json::json!({"x": 1})),
+            Code::T001,
+        ),
+        (
+            "priority_conflict.json",
+            "a string where an Int belongs",
+            Box::new(|t| t["initial"][0] = serde_json::json!({"s": "3"})),
+            Code::T001,
+        ),
+        (
+            "priority_conflict.json",
+            "a missing initial value",
+            Box::new(|t| {
+                t["initial"].as_array_mut().unwrap().pop();
+            }),
+            Code::T001,
+        ),
+    ];
+    for (name, what, f, want) in cases {
+        assert_eq!(edit(name, &*f), Some(want), "{what}");
+    }
+}

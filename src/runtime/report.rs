@@ -73,11 +73,19 @@ pub fn text(rt: &mut Runtime, program: &Program, outcome: &Outcome) -> String {
             }
         }
         Outcome::InitialState { invariant, failure } => {
-            s.push_str(&format!(
-                "error[E008]: the initial state breaks `{invariant}`"
-            ));
-            if let Some(f) = failure {
-                s.push_str(&format!(": {}", f.kind));
+            match (invariant.strip_prefix("initial value of "), failure) {
+                (Some(var), Some(f)) => s.push_str(&format!(
+                    "error[E008]: the initial value of `{var}` fails: {}",
+                    f.kind
+                )),
+                (_, failure) => {
+                    s.push_str(&format!(
+                        "error[E008]: the initial state breaks `{invariant}`"
+                    ));
+                    if let Some(f) = failure {
+                        s.push_str(&format!(": {}", f.kind));
+                    }
+                }
             }
             s.push('\n');
         }
@@ -111,7 +119,10 @@ pub fn text(rt: &mut Runtime, program: &Program, outcome: &Outcome) -> String {
     s.push_str(&format!("longest wait (cycles): {}\n", waits.join(", ")));
     s.push_str("state:\n");
     for (v, var) in program.vars.iter().enumerate() {
-        s.push_str(&format!("{} = {}\n", var.qualified, rt.interp.state[v]));
+        match rt.value_of(v) {
+            Some(x) => s.push_str(&format!("{} = {x}\n", var.qualified)),
+            None => s.push_str(&format!("{} is undefined\n", var.qualified)),
+        }
     }
     s.push_str(&format!("run hash: {}\n", rt.run_hash()));
     s
@@ -130,7 +141,7 @@ pub fn json(rt: &mut Runtime, program: &Program, outcome: &Outcome) -> serde_jso
             "to": program.goals[y.to as usize].qualified,
             "cycle": y.cycle,
         })).collect::<Vec<_>>(),
-        "state": program.vars.iter().enumerate().map(|(v, var)| (var.qualified.clone(), json!(rt.interp.state[v].to_string()))).collect::<serde_json::Map<_, _>>(),
+        "state": program.vars.iter().enumerate().map(|(v, var)| (var.qualified.clone(), rt.value_of(v).map_or(serde_json::Value::Null, |x| json!(x.to_string())))).collect::<serde_json::Map<_, _>>(),
         "repairs": program.goals.iter().enumerate().map(|(g, goal)| (goal.qualified.clone(), json!(rt.repair_runs[g]))).collect::<serde_json::Map<_, _>>(),
         "longest_wait": Priority::ALL.iter().map(|p| (p.name().to_string(), json!(rt.max_wait[*p as usize]))).collect::<serde_json::Map<_, _>>(),
     });

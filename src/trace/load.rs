@@ -5,6 +5,7 @@
 use serde::Deserialize;
 
 use super::format::{TraceFile, FORMAT, VERSION};
+use super::json::from_json;
 use crate::check::check_source;
 use crate::codes::Code;
 use crate::diag::Diagnostic;
@@ -99,5 +100,57 @@ pub fn load(bytes: &[u8]) -> Result<Loaded, TraceError> {
         e.diagnostics = checked.diagnostics;
         return Err(e);
     };
+    well_typed(&trace, &program)?;
     Ok(Loaded { trace, program })
+}
+
+/// Refuses (T001) a trace whose values could not have come from its
+/// program: an `initial` value missing or of the wrong type, an input to an
+/// unknown handler or with ill-typed arguments. A replay never runs them.
+fn well_typed(trace: &TraceFile, program: &Program) -> Result<(), TraceError> {
+    let bad = |what: String| {
+        Err(TraceError::new(
+            Code::T001,
+            format!("the trace is not valid: {what}"),
+        ))
+    };
+    if trace.initial.len() != program.vars.len() {
+        return bad(format!(
+            "`initial` holds {} values for {} variables",
+            trace.initial.len(),
+            program.vars.len()
+        ));
+    }
+    for (var, j) in program.vars.iter().zip(&trace.initial) {
+        match from_json(j) {
+            Some(v) if v.fits(&var.ty) => {}
+            _ => {
+                return bad(format!(
+                    "the initial value of `{}` is {j}, not a {}",
+                    var.qualified, var.ty
+                ))
+            }
+        }
+    }
+    for (i, input) in trace.inputs.iter().enumerate() {
+        let Some(h) = program.handlers.get(input.handler as usize) else {
+            return bad(format!(
+                "input {i} names handler {}, which the program lacks",
+                input.handler
+            ));
+        };
+        let fits = input.args.len() == h.params.len()
+            && input
+                .args
+                .iter()
+                .zip(&h.params)
+                .all(|(a, (_, t))| from_json(a).is_some_and(|v| v.fits(t)));
+        if !fits {
+            return bad(format!(
+                "input {i} to `{}` has arguments that do not fit its parameters",
+                h.qualified
+            ));
+        }
+    }
+    Ok(())
 }

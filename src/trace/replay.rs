@@ -21,7 +21,7 @@ use crate::value::Value;
 
 /// Plays recorded effect results back by call id.
 pub struct Recorded {
-    results: BTreeMap<u64, Result<Value, String>>,
+    results: BTreeMap<u64, (String, Result<Value, String>)>,
 }
 
 impl Recorded {
@@ -35,7 +35,7 @@ impl Recorded {
                 (_, Some(Json::String(m))) => Err(m.clone()),
                 _ => Err("unreadable recorded result".to_string()),
             };
-            results.insert(e.call, r);
+            results.insert(e.call, (e.effect.clone(), r));
         }
         Recorded { results }
     }
@@ -43,18 +43,36 @@ impl Recorded {
 
 impl Effects for Recorded {
     fn call(&mut self, call_id: u64, effect: &ir::Effect, _: &[Value]) -> Result<Value, String> {
-        self.results.get(&call_id).cloned().unwrap_or_else(|| {
-            Err(format!(
+        // A recorded result is used only for the call it was recorded for
+        // and only with the effect's type; anything else makes the replay
+        // diverge (and `verify` name it) instead of feeding typed code.
+        match self.results.get(&call_id) {
+            Some((name, r)) if *name == effect.name => match r {
+                Ok(v) if !v.fits(&effect.ret) => Err(format!(
+                    "the recorded result of call {call_id} is not a {}",
+                    effect.ret
+                )),
+                r => r.clone(),
+            },
+            Some((name, _)) => Err(format!(
+                "call {call_id} was recorded for `{name}`, not `{}`",
+                effect.name
+            )),
+            None => Err(format!(
                 "no recorded result for call {call_id} of `{}`",
                 effect.name
-            ))
-        })
+            )),
+        }
     }
 }
 
 /// A runtime set up as the trace's run was: its settings, its initial
 /// values (which a REPL session may have carried over) and its effect results.
 pub fn runtime<'p>(loaded: &'p Loaded) -> Runtime<'p> {
+    runtime_with(loaded, Box::new(Recorded::new(&loaded.trace)))
+}
+
+fn runtime_with<'p>(loaded: &'p Loaded, fx: Box<dyn Effects + 'p>) -> Runtime<'p> {
     let s = &loaded.trace.settings;
     let options = s.options();
     let initial: Vec<(ir::VarId, Value)> = loaded
@@ -65,12 +83,7 @@ pub fn runtime<'p>(loaded: &'p Loaded) -> Runtime<'p> {
         .filter(|(v, _)| *v < loaded.program.vars.len())
         .filter_map(|(v, j)| from_json(j).map(|val| (v as ir::VarId, val)))
         .collect();
-    Runtime::with_initial(
-        &loaded.program,
-        options,
-        Box::new(Recorded::new(&loaded.trace)),
-        &initial,
-    )
+    Runtime::with_initial(&loaded.program, options, fx, &initial)
 }
 
 type Inputs = Vec<(u64, ir::HandlerId, crate::runtime::queue::Args)>;
@@ -205,7 +218,34 @@ pub fn verify(loaded: &Loaded) -> Result<u64, TraceError> {
         next: 0,
         found: None,
     }));
-    let mut rt = runtime(loaded);
+    let log: super::record::EffectLog = Rc::default();
+    let fx = super::record::Logged {
+        inner: Box::new(Recorded::new(&loaded.trace)),
+        log: log.clone(),
+    };
+    let mut rt = runtime_with(loaded, Box::new(fx));
+    // Everything recorded is checked: the names behind the ids and the
+    // initial values first.
+    let facts = |field: &str, a: Json, b: Json| {
+        if a == b {
+            Ok(())
+        } else {
+            Err(TraceError::new(
+                Code::T005,
+                format!("the trace's `{field}` was recorded as {a} but replays as {b}"),
+            ))
+        }
+    };
+    facts(
+        "names",
+        serde_json::to_value(&loaded.trace.names).unwrap_or_default(),
+        serde_json::to_value(names(&loaded.program)).unwrap_or_default(),
+    )?;
+    facts(
+        "initial",
+        Json::Array(loaded.trace.initial.clone()),
+        Json::Array(rt.interp.state.iter().map(super::json::to_json).collect()),
+    )?;
     rt.observe(Box::new(checker.clone()));
     let inputs = inputs(loaded);
     let mut next = 0;
@@ -270,6 +310,13 @@ pub fn verify(loaded: &Loaded) -> Result<u64, TraceError> {
             Json::from(want.run_hash.clone()),
             Json::from(result.run_hash.clone()),
         ),
+        (
+            "code",
+            Json::from(want.code.clone()),
+            Json::from(result.code.clone()),
+        ),
+        ("cycles", Json::from(want.cycles), Json::from(result.cycles)),
+        ("time", Json::from(want.time), Json::from(result.time)),
     ] {
         if a != b {
             return Err(TraceError::new(
@@ -278,6 +325,11 @@ pub fn verify(loaded: &Loaded) -> Result<u64, TraceError> {
             ));
         }
     }
+    facts(
+        "effects",
+        serde_json::to_value(&loaded.trace.effects).unwrap_or_default(),
+        serde_json::to_value(&*log.borrow()).unwrap_or_default(),
+    )?;
     Ok(replayed as u64)
 }
 
