@@ -16,6 +16,7 @@ pub enum Code {
     E006,
     E007,
     E008,
+    E009,
     W101,
     L001,
     L002,
@@ -35,7 +36,7 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 24] = [
+    pub const ALL: [Code; 25] = [
         Code::E001,
         Code::E002,
         Code::E003,
@@ -44,6 +45,7 @@ impl Code {
         Code::E006,
         Code::E007,
         Code::E008,
+        Code::E009,
         Code::W101,
         Code::L001,
         Code::L002,
@@ -72,6 +74,7 @@ impl Code {
             Code::E006 => "E006",
             Code::E007 => "E007",
             Code::E008 => "E008",
+            Code::E009 => "E009",
             Code::W101 => "W101",
             Code::L001 => "L001",
             Code::L002 => "L002",
@@ -106,6 +109,7 @@ impl Code {
             Code::E006 => "stuck or out of budget",
             Code::E007 => "retries exhausted",
             Code::E008 => "the initial state breaks an invariant",
+            Code::E009 => "a goal's predicate fails",
             Code::W101 => "possible livelock between equal-priority goals",
             Code::L001 => "cannot read an input file",
             Code::L002 => "invalid command-line usage",
@@ -136,6 +140,7 @@ impl Code {
             Code::E006 => include_str!("../docs/codes/E006.md"),
             Code::E007 => include_str!("../docs/codes/E007.md"),
             Code::E008 => include_str!("../docs/codes/E008.md"),
+            Code::E009 => include_str!("../docs/codes/E009.md"),
             Code::W101 => include_str!("../docs/codes/W101.md"),
             Code::L001 => include_str!("../docs/codes/L001.md"),
             Code::L002 => include_str!("../docs/codes/L002.md"),

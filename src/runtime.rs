@@ -101,6 +101,13 @@ pub enum Outcome {
         invariant: String,
         failure: Option<Failure>,
     },
+    /// E009: a goal's predicate failed (overflow, division by zero, a
+    /// missing key) after cycle `cycle`; the run halted there.
+    GoalFailed {
+        goal: GoalId,
+        cycle: u64,
+        failure: Failure,
+    },
 }
 
 impl Outcome {
@@ -111,6 +118,7 @@ impl Outcome {
             Outcome::Stuck { .. } | Outcome::Budget { .. } => Some(Code::E006),
             Outcome::RetriesExhausted { .. } => Some(Code::E007),
             Outcome::InitialState { .. } => Some(Code::E008),
+            Outcome::GoalFailed { .. } => Some(Code::E009),
         }
     }
 }
@@ -415,13 +423,39 @@ impl<'p> Runtime<'p> {
         self.interp.tick as u64
     }
 
-    fn goal_holds(&mut self, g: GoalId) -> bool {
+    /// Goal `g`'s truth as shown to observers and front ends: evaluating it
+    /// changes nothing (a failing predicate shows as false; the run itself
+    /// meets the failure where the scheduler evaluates the goal).
+    fn goal_shown(&mut self, g: GoalId) -> bool {
         let mut nofx = sim::Unbound;
         matches!(
             self.interp
                 .condition(&self.code.goals[g as usize], &mut nofx),
             Ok(true)
         )
+    }
+
+    /// Whether goal `g` holds. A predicate that fails is not "false": the
+    /// run halts with E009 (the first failure is kept), and the goal counts
+    /// as holding so that nothing is enqueued for it.
+    fn goal_holds(&mut self, g: GoalId) -> bool {
+        let mut nofx = sim::Unbound;
+        match self
+            .interp
+            .condition(&self.code.goals[g as usize], &mut nofx)
+        {
+            Ok(b) => b,
+            Err(failure) => {
+                if !matches!(self.outcome, Some(Outcome::GoalFailed { .. })) {
+                    self.outcome = Some(Outcome::GoalFailed {
+                        goal: g,
+                        cycle: self.cycle,
+                        failure,
+                    });
+                }
+                true
+            }
+        }
     }
 
     /// Enqueues goal `g`'s repair if it is false, not yielded, has a repair
@@ -452,7 +486,7 @@ impl<'p> Runtime<'p> {
     /// Observing costs time: goals are evaluated to report their changes.
     pub fn observe(&mut self, observer: Box<dyn Observer + 'p>) {
         self.goal_truth = (0..self.program.goals.len() as GoalId)
-            .map(|g| self.goal_holds(g))
+            .map(|g| self.goal_shown(g))
             .collect();
         self.observer = Some(observer);
     }
@@ -614,7 +648,7 @@ impl<'p> Runtime<'p> {
     /// Each goal's truth now, in declaration order.
     pub fn goal_truths(&mut self) -> Vec<bool> {
         (0..self.program.goals.len() as GoalId)
-            .map(|g| self.goal_holds(g))
+            .map(|g| self.goal_shown(g))
             .collect()
     }
 
@@ -872,6 +906,9 @@ impl<'p> Runtime<'p> {
                     continue;
                 }
                 let f = self.false_goals();
+                if self.outcome.is_some() {
+                    return; // a goal's predicate failed (E009)
+                }
                 self.outcome = Some(if f.is_empty() {
                     Outcome::Converged
                 } else {
@@ -919,7 +956,9 @@ impl<'p> Runtime<'p> {
                 let now = self.tau();
                 self.queue.push(prio, ev.clone(), now);
                 let goals = self.false_goals();
-                self.outcome = Some(Outcome::Budget { goals });
+                if self.outcome.is_none() {
+                    self.outcome = Some(Outcome::Budget { goals });
+                }
                 return;
             }
             self.run_cycle(prio, ev);
@@ -1142,7 +1181,7 @@ impl<'p> Runtime<'p> {
         goals.dedup();
         let mut changed = Vec::new();
         for g in goals {
-            let now = self.goal_holds(g);
+            let now = self.goal_shown(g);
             if self.goal_truth[g as usize] != now {
                 self.goal_truth[g as usize] = now;
                 changed.push((g, now));

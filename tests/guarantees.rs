@@ -123,3 +123,22 @@ fn an_invariant_on_tick_is_checked_after_every_commit() {
     // never committed to.
     assert!(out.contains("A.n = 2\n"), "{out}");
 }
+
+#[test]
+fn a_failing_goal_predicate_is_e009_not_false() {
+    let src = "domain A {\n  state k: Int = 3\n  goal g: 10 / k > 20 repair { k -= 1 }\n}\n";
+    let (code, out) = run_source("e009", src);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.starts_with(
+            "error[E009]: the predicate of goal `A.g` fails after cycle 3: division by zero\n"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("A.k = 0\n"), "{out}");
+    // Observing the run (as a trace does) changes nothing: a goal without a
+    // repair that fails only while nobody asks is not evaluated by the run.
+    let quiet = "domain A {\n  state k: Int = 0\n  on set() { k = 5 }\n  goal g: 10 / k > 1\n}\ndomain B {\n  state s: Int = 0\n  goal go: s == 1 repair { s = 1 send A.set() }\n}\n";
+    let plain = run_bits(quiet, 64).unwrap();
+    assert_eq!(plain.0, Outcome::Converged);
+}

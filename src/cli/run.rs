@@ -277,6 +277,18 @@ pub fn run(args: Args) -> i32 {
                 .with_label(failure.kind.to_string());
                 super::err(&render::render_text(&[d], &file.name, &file.text, color));
             }
+            if let Outcome::GoalFailed { goal, failure, .. } = &outcome {
+                let d = Diagnostic::new(
+                    lexum::codes::Code::E009,
+                    failure.span,
+                    format!(
+                        "the predicate of goal `{}` fails: {}",
+                        program.goals[*goal as usize].qualified, failure.kind
+                    ),
+                )
+                .with_label(failure.kind.to_string());
+                super::err(&render::render_text(&[d], &file.name, &file.text, color));
+            }
         }
         Format::Json => super::out(&format!(
             "{}\n",

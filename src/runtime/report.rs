@@ -45,9 +45,20 @@ pub fn text(rt: &mut Runtime, program: &Program, outcome: &Outcome) -> String {
             "error[E006]: stuck: nothing is pending but these goals are false: {}\n",
             goal_names(program, goals).join(", ")
         )),
+        Outcome::Budget { goals } if goals.is_empty() => s.push_str(
+            "error[E006]: cycle budget exhausted with work still pending (every goal holds)\n",
+        ),
         Outcome::Budget { goals } => s.push_str(&format!(
             "error[E006]: cycle budget exhausted; goals still false: {}\n",
             goal_names(program, goals).join(", ")
+        )),
+        Outcome::GoalFailed {
+            goal,
+            cycle,
+            failure,
+        } => s.push_str(&format!(
+            "error[E009]: the predicate of goal `{}` fails after cycle {cycle}: {}\n",
+            program.goals[*goal as usize].qualified, failure.kind
         )),
         Outcome::RetriesExhausted {
             cycle,
@@ -153,6 +164,14 @@ pub fn json(rt: &mut Runtime, program: &Program, outcome: &Outcome) -> serde_jso
     } = outcome
     {
         j["oscillation"] = json!({"at": at, "start": start, "period": period, "goals": goal_names(program, goals)});
+    }
+    if let Outcome::GoalFailed {
+        goal,
+        cycle,
+        failure,
+    } = outcome
+    {
+        j["goal_failed"] = json!({"goal": program.goals[*goal as usize].qualified, "cycle": cycle, "failure": failure.kind.to_string()});
     }
     if let Outcome::Stuck { goals } | Outcome::Budget { goals } = outcome {
         j["false_goals"] = json!(goal_names(program, goals));

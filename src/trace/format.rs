@@ -144,7 +144,7 @@ pub struct LoopJson {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ResultJson {
-    /// `converged`, `oscillation`, `stuck`, `budget`, `retries_exhausted`, `initial_state`.
+    /// `converged`, `oscillation`, `stuck`, `budget`, `retries_exhausted`, `initial_state`, `goal_failed`.
     pub status: String,
     pub code: Option<String>,
     pub cycles: u64,

@@ -154,6 +154,7 @@ pub fn result_json(rt: &mut Runtime<'_>, outcome: &Outcome, names: &NameTables) 
         Outcome::Budget { .. } => ("budget", None),
         Outcome::RetriesExhausted { .. } => ("retries_exhausted", None),
         Outcome::InitialState { .. } => ("initial_state", None),
+        Outcome::GoalFailed { .. } => ("goal_failed", None),
     };
     ResultJson {
         status: status.to_string(),
