@@ -54,14 +54,43 @@ pub fn parse_expr(src: &str) -> (Option<ast::Expr>, Vec<Diagnostic>) {
     (e, diags)
 }
 
-/// Rejects nesting deeper than [`MAX_NESTING`] before the parser sees it.
+/// Rejects nesting deeper than [`MAX_NESTING`] before the parser sees it:
+/// brackets, type arguments (`List<List<…>>`), runs of prefix operators, and
+/// `else if` chains (each `else if` nests the rest of the chain).
 fn nesting_guard(tokens: &[(Token<'_>, Span)]) -> Option<Diagnostic> {
+    use token::Kw;
     let mut depth = 0usize;
+    let mut type_depth = 0usize;
     let mut prefix_run = 0usize;
+    // Per bracket depth: `else if`s since the last `if` that began a chain.
+    let mut chains: Vec<usize> = vec![0];
+    let mut prev: Option<&Token<'_>> = None;
     for (tok, span) in tokens {
         match tok {
-            Token::Op("(") | Token::Op("[") | Token::Op("{") => depth += 1,
-            Token::Op(")") | Token::Op("]") | Token::Op("}") => depth = depth.saturating_sub(1),
+            Token::Op("(") | Token::Op("[") | Token::Op("{") => {
+                depth += 1;
+                chains.push(0);
+            }
+            Token::Op(")") | Token::Op("]") | Token::Op("}") => {
+                depth = depth.saturating_sub(1);
+                if chains.len() > 1 {
+                    chains.pop();
+                }
+            }
+            // Types hold no expressions, so inside one every `>` closes.
+            Token::Op("<") if matches!(prev, Some(Token::Ident("List" | "Set" | "Map"))) => {
+                type_depth += 1
+            }
+            Token::Op(">") if type_depth > 0 => type_depth -= 1,
+            Token::Kw(Kw::If) => {
+                if let Some(c) = chains.last_mut() {
+                    if matches!(prev, Some(Token::Kw(Kw::Else))) {
+                        *c += 1;
+                    } else {
+                        *c = 0;
+                    }
+                }
+            }
             _ => {}
         }
         if matches!(tok, Token::Op("!") | Token::Op("-")) {
@@ -69,7 +98,19 @@ fn nesting_guard(tokens: &[(Token<'_>, Span)]) -> Option<Diagnostic> {
         } else {
             prefix_run = 0;
         }
-        if depth > MAX_NESTING || prefix_run > MAX_NESTING {
+        let chain = chains.last().copied().unwrap_or(0);
+        if chain > MAX_NESTING {
+            return Some(
+                Diagnostic::new(
+                    Code::E001,
+                    *span,
+                    format!("an `else if` chain longer than {MAX_NESTING} branches"),
+                )
+                .with_label("one branch too many")
+                .with_help("look the case up in a `Map`, or split the chain over several handlers"),
+            );
+        }
+        if depth + type_depth > MAX_NESTING || prefix_run > MAX_NESTING {
             return Some(
                 Diagnostic::new(
                     Code::E001,
@@ -80,6 +121,7 @@ fn nesting_guard(tokens: &[(Token<'_>, Span)]) -> Option<Diagnostic> {
                 .with_help("split the expression with `let` bindings"),
             );
         }
+        prev = Some(tok);
     }
     None
 }

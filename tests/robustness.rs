@@ -247,3 +247,38 @@ proptest! {
         check_and_render(&src);
     }
 }
+
+#[test]
+fn deep_types_and_long_else_if_chains_are_refused_quickly() {
+    let n = 100_000;
+    let deep_type = format!(
+        "domain A {{ state x: {}Int{} = [] }}",
+        "List<".repeat(n),
+        ">".repeat(n)
+    );
+    let t = std::time::Instant::now();
+    assert_rejected(&deep_type, "E001");
+    let chain = |n: usize| {
+        let mut body = String::from("if x == 0 { x = 1 }");
+        for i in 1..n {
+            body.push_str(&format!(" else if x == {i} {{ x = 1 }}"));
+        }
+        format!("domain A {{ state x: Int = 0\n on h() {{ {body} }} }}")
+    };
+    assert_rejected(&chain(300_000), "E001");
+    assert!(t.elapsed() < std::time::Duration::from_secs(30));
+    // Comparisons are not type brackets, and separate chains do not add up.
+    let many = format!(
+        "domain A {{ state x: Int = 0\n on h() {{ {} }} }}",
+        (0..400)
+            .map(|i| format!("if x < {i} {{ x = 1 }} else if x > {i} {{ x = 2 }}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(check_and_render(&many).is_empty());
+}
+
+#[test]
+fn a_byte_order_mark_is_whitespace() {
+    assert!(check_and_render("\u{feff}domain A { state x: Int = 1 }").is_empty());
+}

@@ -51,10 +51,12 @@ impl Checker {
                     Diagnostic::new(
                         Code::E001,
                         e.span,
-                        format!("expression nested deeper than {MAX_EXPR_DEPTH} levels"),
+                        format!(
+                            "expression more than {MAX_EXPR_DEPTH} levels deep (each operator of a chain like `a + b + c` is a level: the expression is a tree)"
+                        ),
                     )
                     .with_label("too deep")
-                    .with_help("split the expression with `let` bindings"),
+                    .with_help("split the expression with `let` bindings, for example a partial sum every few hundred terms"),
                 );
             }
             error_expr(e.span)

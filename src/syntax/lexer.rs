@@ -10,7 +10,7 @@ use crate::codes::Code;
 use crate::diag::Diagnostic;
 
 #[derive(Logos, Debug, Clone, Copy, PartialEq, Eq)]
-#[logos(skip r"[ \t\r\n\f\v\u{85}\u{a0}\u{2028}\u{2029}]+")]
+#[logos(skip r"[ \t\r\n\f\v\u{85}\u{a0}\u{2028}\u{2029}\u{feff}]+")]
 #[logos(skip(r"//[^\n]*", allow_greedy = true))]
 #[logos(skip r"/\*([^*]|\*+[^*/])*\*+/")]
 enum Raw {
