@@ -835,6 +835,7 @@ impl Session {
             effects: "sim".into(),
             seed: 0,
             fail_per_million: 0,
+            max_queue: crate::runtime::DEFAULT_MAX_QUEUE,
         };
         let inputs: Vec<(u64, HandlerId, Args)> = self
             .inputs

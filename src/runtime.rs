@@ -30,10 +30,18 @@ use failure::Failure;
 use observe::{CycleRecord, Observer};
 use queue::{Event, EventKind, Queue};
 
+/// The default bound on pending events (about 100 MB of queue): a program
+/// that sends faster than it handles ends in E006 instead of taking the
+/// machine's memory.
+pub const DEFAULT_MAX_QUEUE: u64 = 1_000_000;
+
 /// Run settings.
 #[derive(Clone, Debug)]
 pub struct Options {
     pub max_cycles: u64,
+    /// The most events the queue may hold after a cycle; more ends the run
+    /// (E006).
+    pub max_queue: u64,
     /// Prove oscillations (E005) and resolve priorities by yielding.
     pub detect_oscillation: bool,
     /// Evaluate every goal after every cycle instead of only those that can
@@ -54,6 +62,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             max_cycles: 1_000_000_000,
+            max_queue: DEFAULT_MAX_QUEUE,
             detect_oscillation: true,
             evaluate_all_goals: false,
             closures_only: false,
@@ -89,6 +98,11 @@ pub enum Outcome {
     Budget {
         goals: Vec<GoalId>,
     },
+    /// E006: the queue held more than `limit` events after cycle `cycle`.
+    QueueLimit {
+        limit: u64,
+        cycle: u64,
+    },
     /// E007: the event's retries ran out; the run ended in the last quiescent state.
     RetriesExhausted {
         cycle: u64,
@@ -115,7 +129,9 @@ impl Outcome {
         match self {
             Outcome::Converged => None,
             Outcome::Oscillation { .. } => Some(Code::E005),
-            Outcome::Stuck { .. } | Outcome::Budget { .. } => Some(Code::E006),
+            Outcome::Stuck { .. } | Outcome::Budget { .. } | Outcome::QueueLimit { .. } => {
+                Some(Code::E006)
+            }
             Outcome::RetriesExhausted { .. } => Some(Code::E007),
             Outcome::InitialState { .. } => Some(Code::E008),
             Outcome::GoalFailed { .. } => Some(Code::E009),
@@ -892,6 +908,12 @@ impl<'p> Runtime<'p> {
 
     /// Runs at most one cycle (or ends the run).
     pub fn step(&mut self) {
+        if self.queue.len() as u64 > self.options.max_queue && self.outcome.is_none() {
+            self.outcome = Some(Outcome::QueueLimit {
+                limit: self.options.max_queue,
+                cycle: self.cycle,
+            });
+        }
         while self.outcome.is_none() {
             if self.options.detect_oscillation {
                 self.maybe_base();

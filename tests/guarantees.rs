@@ -142,3 +142,14 @@ fn a_failing_goal_predicate_is_e009_not_false() {
     let plain = run_bits(quiet, 64).unwrap();
     assert_eq!(plain.0, Outcome::Converged);
 }
+
+#[test]
+fn a_message_bomb_ends_at_the_queue_limit() {
+    let src = "domain A {\n  state n: Int = 0\n  on h() { send A.h() send A.h() }\n  goal g: n >= 1 repair { send A.h() }\n}\n";
+    let (code, out) = run_source("bomb", src);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.starts_with("error[E006]: queue limit exhausted: more than 1000000 events pending after cycle 1000001 (--max-queue)\n"),
+        "{out}"
+    );
+}

@@ -132,6 +132,7 @@ fn trace_of_program(args: &Args) -> Result<Vec<u8>, i32> {
         effects: args.effects.clone(),
         seed: args.seed,
         fail_per_million,
+        max_queue: lexum::runtime::DEFAULT_MAX_QUEUE,
     };
     let mut bytes = Vec::new();
     record_run(&program, &file.text, &settings, &mut bytes).map_err(|e| {

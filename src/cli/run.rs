@@ -26,6 +26,9 @@ pub struct Args {
     /// Cycle budget; running out is E006.
     #[arg(long, default_value_t = 1_000_000_000)]
     max_cycles: u64,
+    /// The most events the queue may hold; more is E006.
+    #[arg(long, default_value_t = lexum::runtime::DEFAULT_MAX_QUEUE)]
+    max_queue: u64,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     #[arg(long, value_enum, default_value_t = EffectsBinding::None)]
@@ -145,6 +148,7 @@ pub fn run(args: Args) -> i32 {
         },
         seed: args.seed,
         fail_per_million: rate,
+        max_queue: args.max_queue,
     };
     let inputs = match &args.input {
         None => Vec::new(),

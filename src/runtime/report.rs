@@ -52,6 +52,9 @@ pub fn text(rt: &mut Runtime, program: &Program, outcome: &Outcome) -> String {
             "error[E006]: cycle budget exhausted; goals still false: {}\n",
             goal_names(program, goals).join(", ")
         )),
+        Outcome::QueueLimit { limit, cycle } => s.push_str(&format!(
+            "error[E006]: queue limit exhausted: more than {limit} events pending after cycle {cycle} (--max-queue)\n"
+        )),
         Outcome::GoalFailed {
             goal,
             cycle,

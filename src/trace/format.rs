@@ -25,6 +25,21 @@ pub struct Settings {
     pub seed: u64,
     /// Simulated failures per million effect calls.
     pub fail_per_million: u32,
+    /// The most events the queue may hold (written only when not the
+    /// default, so traces of runs that kept it read as before).
+    #[serde(
+        default = "default_max_queue",
+        skip_serializing_if = "is_default_max_queue"
+    )]
+    pub max_queue: u64,
+}
+
+fn default_max_queue() -> u64 {
+    crate::runtime::DEFAULT_MAX_QUEUE
+}
+
+fn is_default_max_queue(n: &u64) -> bool {
+    *n == crate::runtime::DEFAULT_MAX_QUEUE
 }
 
 impl Settings {
@@ -33,6 +48,7 @@ impl Settings {
         crate::runtime::Options {
             max_cycles: self.max_cycles,
             detect_oscillation: self.oscillation_detection,
+            max_queue: self.max_queue,
             ..crate::runtime::Options::default()
         }
     }

@@ -152,6 +152,7 @@ pub fn result_json(rt: &mut Runtime<'_>, outcome: &Outcome, names: &NameTables) 
         ),
         Outcome::Stuck { .. } => ("stuck", None),
         Outcome::Budget { .. } => ("budget", None),
+        Outcome::QueueLimit { .. } => ("queue_limit", None),
         Outcome::RetriesExhausted { .. } => ("retries_exhausted", None),
         Outcome::InitialState { .. } => ("initial_state", None),
         Outcome::GoalFailed { .. } => ("goal_failed", None),
