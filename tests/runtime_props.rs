@@ -213,6 +213,7 @@ fn run_digest(
         evaluate_all_goals: all_goals,
         closures_only,
         digest_bits,
+        ..Options::default()
     };
     let mut rt = Runtime::new(
         &program,
@@ -279,6 +280,8 @@ fn the_generator_covers_every_ending() {
             Outcome::Stuck { .. } | Outcome::Budget { .. } => "E006",
             Outcome::RetriesExhausted { .. } => "E007",
             Outcome::InitialState { .. } => "E008",
+            Outcome::GoalFailed { .. } => "E009",
+            Outcome::QueueLimit { .. } => "E006 queue",
         });
     }
     for want in ["converged", "E005", "E007"] {

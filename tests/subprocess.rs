@@ -75,3 +75,52 @@ fn bad_bindings_are_usage_errors() {
         );
     }
 }
+
+fn run_bounded(
+    name: &str,
+    effect: &str,
+    timeout_ms: &str,
+) -> (std::process::Output, std::time::Duration) {
+    let dir = std::env::temp_dir().join(format!("lexum-subprocess-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("p.lxm");
+    std::fs::write(&p, PROGRAM).unwrap();
+    let t = std::time::Instant::now();
+    let out = support::lexum(&[
+        "run",
+        p.to_str().unwrap(),
+        "--effect",
+        effect,
+        "--effect-timeout",
+        timeout_ms,
+    ]);
+    (out, t.elapsed())
+}
+
+#[test]
+fn a_command_that_never_exits_times_out_and_is_retried() {
+    let (out, took) = run_bounded("never", "ext.double=sleep 100", "300");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("did not finish within 300 ms"), "{err}");
+    // Three attempts of 300 ms, not 100 s.
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+}
+
+#[test]
+fn a_child_holding_the_output_open_does_not_hang_the_run() {
+    let (out, took) = run_bounded("child", "ext.double=sleep 100 & echo 42", "300");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("did not finish within 300 ms"), "{err}");
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+}
+
+#[test]
+fn endless_output_is_cut_at_the_limit() {
+    let (out, took) = run_bounded("yes", "ext.double=yes 1", "60000");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("printed more than 16777216 bytes"), "{err}");
+    assert!(took < std::time::Duration::from_secs(30), "{took:?}");
+}

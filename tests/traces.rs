@@ -228,7 +228,8 @@ fn tampered_facts_are_refused() {
         f(&mut t);
         code_of(&serde_json::to_vec(&t).unwrap())
     };
-    let cases: Vec<(&str, &str, Box<dyn Fn(&mut serde_json::Value)>, Code)> = vec![
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, &str, Edit, Code)> = vec![
         (
             "priority_conflict.json",
             "result.cycles",

@@ -77,6 +77,10 @@ pub struct Args {
     /// on stdout, a non-zero exit is an effect error (docs/journal.md).
     #[arg(long, value_name = "NAME=COMMAND")]
     effect: Vec<String>,
+    /// How long one `--effect` command may take, in milliseconds; past it
+    /// the command is killed and the call is an effect error.
+    #[arg(long, value_name = "MS", default_value_t = lexum::runtime::subprocess::DEFAULT_TIMEOUT.as_millis() as u64)]
+    effect_timeout: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -168,7 +172,7 @@ pub fn run(args: Args) -> i32 {
         super::err("error[L002]: --journal and --trace cannot be used together yet\n");
         return exit::USAGE;
     }
-    let inner = match effect_binding(&settings, &args.effect, &program) {
+    let inner = match effect_binding(&settings, &args.effect, args.effect_timeout, &program) {
         Ok(b) => b,
         Err(e) => {
             super::err(&format!("{e}\n"));
@@ -310,6 +314,7 @@ pub fn run(args: Args) -> i32 {
 fn effect_binding(
     settings: &Settings,
     flags: &[String],
+    timeout_ms: u64,
     program: &Program,
 ) -> Result<Box<dyn lexum::runtime::eval::Effects>, String> {
     let fallback = binding(settings);
@@ -320,6 +325,7 @@ fn effect_binding(
     Ok(Box::new(lexum::runtime::subprocess::Subprocess {
         commands,
         fallback,
+        timeout: std::time::Duration::from_millis(timeout_ms),
     }))
 }
 

@@ -6,10 +6,26 @@
 //! transaction fails and the retry rules apply. The call id is also in the
 //! environment (`LEXUM_CALL_ID`, with `LEXUM_EFFECT`) so that the command can
 //! deduplicate: after a crash the same call can come again with the same id.
+//!
+//! A command is bounded: it must exit and print its result within the
+//! timeout (`--effect-timeout`, [`DEFAULT_TIMEOUT`]), and print at most
+//! [`OUTPUT_LIMIT`] bytes. Past either, the command and everything it
+//! started (its process group) is killed, and the call is an effect error,
+//! so the retry rules apply. A command that exits but leaves a child
+//! holding its output open is waited for only until the timeout.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// How long a command may take, unless `--effect-timeout` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most a command may print on stdout (its result).
+pub const OUTPUT_LIMIT: u64 = 16 << 20;
+/// The most of a command's stderr that is read (its first line is reported).
+const STDERR_LIMIT: u64 = 64 << 10;
 
 use super::eval::Effects;
 use crate::ir;
@@ -20,6 +36,8 @@ use crate::value::Value;
 pub struct Subprocess {
     pub commands: BTreeMap<String, String>,
     pub fallback: Box<dyn Effects>,
+    /// How long one call may take.
+    pub timeout: Duration,
 }
 
 /// Parses `NAME=COMMAND` flags, checking each name against the program.
@@ -60,23 +78,121 @@ impl Subprocess {
             "effect": effect.name,
             "args": args.iter().map(to_json).collect::<Vec<_>>(),
         });
-        let mut child = Command::new("sh")
+        let mut command = Command::new("sh");
+        command
             .arg("-c")
             .arg(cmd)
             .env("LEXUM_CALL_ID", call_id.to_string())
             .env("LEXUM_EFFECT", &effect.name)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
+            .stderr(Stdio::piped());
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            // Its own process group, so that everything it starts can be killed.
+            command.process_group(0);
+        }
+        let mut child = command
             .spawn()
             .map_err(|e| format!("cannot start `{cmd}`: {e}"))?;
+        let deadline = Instant::now() + self.timeout;
+        let (tx, rx) = mpsc::channel::<(bool, Vec<u8>)>();
         if let Some(mut stdin) = child.stdin.take() {
-            // A command that does not read its input closes the pipe: not an error.
-            let _ = stdin.write_all(input.to_string().as_bytes());
+            // In a thread: a command that does not read its input must not
+            // block the run (and a closed pipe is not an error).
+            let text = input.to_string();
+            std::thread::spawn(move || {
+                let _ = stdin.write_all(text.as_bytes());
+            });
         }
-        let out = child
-            .wait_with_output()
-            .map_err(|e| format!("`{cmd}` failed: {e}"))?;
+        for (is_out, pipe, limit) in [
+            (
+                true,
+                child
+                    .stdout
+                    .take()
+                    .map(|p| Box::new(p) as Box<dyn Read + Send>),
+                OUTPUT_LIMIT,
+            ),
+            (
+                false,
+                child
+                    .stderr
+                    .take()
+                    .map(|p| Box::new(p) as Box<dyn Read + Send>),
+                STDERR_LIMIT,
+            ),
+        ] {
+            let tx = tx.clone();
+            if let Some(pipe) = pipe {
+                std::thread::spawn(move || {
+                    let mut buf = Vec::new();
+                    let _ = pipe.take(limit + 1).read_to_end(&mut buf);
+                    let _ = tx.send((is_out, buf));
+                });
+            } else {
+                let _ = tx.send((is_out, Vec::new()));
+            }
+        }
+        drop(tx);
+        let (mut stdout, mut stderr) = (None, None);
+        let mut status = None;
+        let mut pause = Duration::from_micros(200);
+        let kill = |child: &mut std::process::Child| {
+            #[cfg(unix)]
+            // SAFETY: kill(2) on the child's process group; no memory is involved.
+            unsafe {
+                libc::kill(-(child.id() as i32), libc::SIGKILL);
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        };
+        loop {
+            while let Ok((is_out, buf)) = rx.try_recv() {
+                if is_out {
+                    stdout = Some(buf);
+                } else {
+                    stderr = Some(buf);
+                }
+            }
+            if stdout
+                .as_ref()
+                .is_some_and(|b| b.len() as u64 > OUTPUT_LIMIT)
+            {
+                kill(&mut child);
+                return Err(format!(
+                    "`{}` printed more than {OUTPUT_LIMIT} bytes",
+                    effect.name
+                ));
+            }
+            if status.is_none() {
+                status = child
+                    .try_wait()
+                    .map_err(|e| format!("`{cmd}` failed: {e}"))?;
+            }
+            if status.is_some() && stdout.is_some() && stderr.is_some() {
+                break;
+            }
+            if Instant::now() >= deadline {
+                kill(&mut child);
+                return Err(format!(
+                    "`{}` did not finish within {} ms",
+                    effect.name,
+                    self.timeout.as_millis()
+                ));
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(20));
+        }
+        let (Some(code), Some(stdout), Some(stderr)) = (status, stdout, stderr) else {
+            return Err(format!("`{}` failed", effect.name));
+        };
+        let out = std::process::Output {
+            status: code,
+            stdout,
+            stderr,
+        };
         if !out.status.success() {
             let why = String::from_utf8_lossy(&out.stderr);
             let why = why.lines().next().unwrap_or("").trim();
