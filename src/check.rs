@@ -3,7 +3,7 @@
 
 mod builtins;
 mod expr;
-mod livelock;
+pub mod livelock;
 mod scope;
 mod stmt;
 

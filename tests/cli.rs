@@ -119,6 +119,18 @@ fn bad_flags_are_usage_errors() {
     assert_eq!(lexum(&["frobnicate"]).status.code(), Some(3));
     assert_eq!(lexum(&["check"]).status.code(), Some(3));
     assert_eq!(lexum(&["--help"]).status.code(), Some(0));
+    for rate in ["", ".", " ", "1.5", "-0.1", "0.1234567", "x"] {
+        let out = lexum(&[
+            "run",
+            "examples/banking.lxm",
+            "--effects",
+            "sim",
+            "--fail-rate",
+            rate,
+        ]);
+        assert_eq!(out.status.code(), Some(3), "--fail-rate {rate:?}");
+        assert!(stderr(&out).contains("error[L002]"), "--fail-rate {rate:?}");
+    }
 }
 
 #[test]

@@ -282,3 +282,15 @@ fn deep_types_and_long_else_if_chains_are_refused_quickly() {
 fn a_byte_order_mark_is_whitespace() {
     assert!(check_and_render("\u{feff}domain A { state x: Int = 1 }").is_empty());
 }
+
+#[test]
+fn w101_reports_are_bounded_for_thousands_of_fighting_goals() {
+    let mut src = String::from("domain A {\n  state x: Int = 0\n");
+    for i in 0..2000 {
+        src.push_str(&format!("  goal g{i}: x == {i} repair {{ x = {i} }}\n"));
+    }
+    src.push_str("}\n");
+    let codes = check_and_render(&src);
+    assert_eq!(codes.len(), lexum::check::livelock::MAX_REPORTED + 1);
+    assert!(codes.iter().all(|c| c == "W101"));
+}

@@ -40,6 +40,10 @@ fn handler_effects(bodies: &Bodies) -> Vec<BTreeSet<VarId>> {
     }
 }
 
+/// At most this many W101 pairs are reported, then one summary: a program
+/// of n goals has up to n²/2 pairs, and reports must not cost gigabytes.
+pub const MAX_REPORTED: usize = 100;
+
 pub fn check(program: &Program, bodies: &Bodies) -> Vec<Diagnostic> {
     let heff = handler_effects(bodies);
     let mut changes: Vec<BTreeSet<VarId>> = vec![BTreeSet::new(); program.goals.len()];
@@ -66,6 +70,7 @@ pub fn check(program: &Program, bodies: &Bodies) -> Vec<Diagnostic> {
         })
         .collect();
     let mut out = Vec::new();
+    let mut more = 0usize;
     for (i, gi) in program.goals.iter().enumerate() {
         let pi = program.domains[gi.domain as usize].priority;
         let candidates: BTreeSet<usize> = changes[i]
@@ -83,6 +88,10 @@ pub fn check(program: &Program, bodies: &Bodies) -> Vec<Diagnostic> {
             let (Some(a), Some(b)) = (i_on_j, j_on_i) else {
                 continue;
             };
+            if out.len() >= MAX_REPORTED {
+                more += 1;
+                continue;
+            }
             let va = &program.vars[a as usize].qualified;
             let vb = &program.vars[b as usize].qualified;
             let vars = if a == b {
@@ -104,6 +113,19 @@ pub fn check(program: &Program, bodies: &Bodies) -> Vec<Diagnostic> {
                 .with_label(format!("its repair can change `{vb}`... "))
                 .with_secondary(gj.span, format!("...and this goal's repair can change `{va}`"))
                 .with_help("give one goal a higher priority, so the other yields to it, or make the goals agree"),
+            );
+        }
+    }
+    if more > 0 {
+        if let Some(first) = program.goals.first() {
+            out.push(
+                Diagnostic::new(
+                    Code::W101,
+                    first.span,
+                    format!("{more} more pairs of goals may livelock (only the first {MAX_REPORTED} are shown)"),
+                )
+                .with_label("the first goal of the program")
+                .with_help("give the goals that fight different priorities, or make them agree"),
             );
         }
     }

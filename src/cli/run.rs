@@ -97,6 +97,10 @@ pub enum Sync {
 pub fn per_million(s: &str) -> Option<u32> {
     let s = s.trim();
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    // At least one digit: `''` and `.` are not numbers.
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
     if frac.len() > 6 || !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
         return None;
     }
