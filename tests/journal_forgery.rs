@@ -206,3 +206,57 @@ fn a_journal_in_use_is_refused_and_left_alone() {
     let (code, err) = resume(&program, &dir);
     assert_eq!(code, Some(0), "{err}");
 }
+
+/// Two real processes on one journal, with a subprocess effect: the second
+/// is refused with J007 while the first runs, and the first's report is
+/// exactly the report of a run alone.
+#[test]
+fn a_second_process_on_a_running_journal_is_refused() {
+    let base = scratch("two");
+    let program = base.join("p.lxm");
+    std::fs::write(
+        &program,
+        "effect ext.slow(n: Int) -> Int
+domain D {
+  state n: Int = 0
+  state sum: Int = 0
+  goal done: n >= 12
+    repair {
+      sum += ext.slow(n)
+      n += 1
+    }
+}
+",
+    )
+    .unwrap();
+    let p = program.to_str().unwrap();
+    let effect = "ext.slow=sleep 0.1; echo 2";
+    let alone = lexum(&["run", p, "--effect", effect]);
+    assert_eq!(alone.status.code(), Some(0));
+    let dir = base.join("j");
+    let d = dir.to_str().unwrap();
+    let first = std::process::Command::new(env!("CARGO_BIN_EXE_lexum"))
+        .args(["run", p, "--effect", effect, "--journal", d])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first run has journaled its start.
+    let t = std::time::Instant::now();
+    while !dir.join(lexum::journal::segment::segment_name(1)).exists() {
+        assert!(t.elapsed() < std::time::Duration::from_secs(20));
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let second = lexum(&["run", p, "--effect", effect, "--journal", d]);
+    assert_eq!(second.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("error[J007]"));
+    let first = first.wait_with_output().unwrap();
+    assert_eq!(first.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout),
+        String::from_utf8_lossy(&alone.stdout)
+    );
+    // The journal holds one result per call: a rerun replays it unchanged.
+    let again = lexum(&["run", p, "--effect", effect, "--journal", d]);
+    assert_eq!(again.stdout, alone.stdout);
+}
