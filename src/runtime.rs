@@ -161,6 +161,10 @@ struct Confirm {
     candidates: Vec<u64>,
     target: Fingerprint,
     found: Option<u64>,
+    /// The repair cycle being confirmed (t), and the goals whose repairs
+    /// ran from the found cycle up to it.
+    until: u64,
+    repairs: Vec<GoalId>,
 }
 
 fn encode_kind(b: &mut Vec<u8>, k: &EventKind) {
@@ -639,9 +643,6 @@ impl<'p> Runtime<'p> {
                     let key = detect::key_of(&digest, self.options.digest_bits);
                     self.detector.remember(key, cycle);
                 }
-                DetectorRecord::Repair { cycle, goal } if cycle > start => {
-                    self.detector.repairs.insert(cycle, goal);
-                }
                 _ => {}
             }
         }
@@ -749,7 +750,12 @@ impl<'p> Runtime<'p> {
 
     /// Records the fingerprint of cycle `t`; returns the earlier cycle whose
     /// configuration it equals (proven, not hashed).
-    fn repeats(&mut self, t: u64, current: &EventKind, current_retry: u32) -> Option<u64> {
+    fn repeats(
+        &mut self,
+        t: u64,
+        current: &EventKind,
+        current_retry: u32,
+    ) -> Option<(u64, Vec<GoalId>)> {
         // With τ in the configuration nothing can repeat: τ only stands still
         // across failed cycles, and each of those raises a retry count (or
         // ends the run in E007). So such programs keep no table at all.
@@ -761,8 +767,8 @@ impl<'p> Runtime<'p> {
         let candidates = self.detector.candidates(key, t);
         if !candidates.is_empty() {
             let now = self.fingerprint(current, current_retry);
-            if let Some(mu) = self.confirm_repeat(&candidates, now) {
-                return Some(mu);
+            if let Some(found) = self.confirm_repeat(&candidates, now, t) {
+                return Some(found);
             }
         }
         self.detector.remember(key, t);
@@ -776,7 +782,12 @@ impl<'p> Runtime<'p> {
     /// oldest first) had exactly the configuration `now`: re-executes from
     /// the latest base before the oldest candidate, without effects,
     /// observers or hashing, and compares whole configurations there.
-    fn confirm_repeat(&self, candidates: &[u64], now: Fingerprint) -> Option<u64> {
+    fn confirm_repeat(
+        &self,
+        candidates: &[u64],
+        now: Fingerprint,
+        t: u64,
+    ) -> Option<(u64, Vec<GoalId>)> {
         // Candidates grouped by the base they are re-executed from, so each
         // re-execution is at most a stride of the epoch long.
         let mut now = Some(now);
@@ -792,7 +803,7 @@ impl<'p> Runtime<'p> {
             let n = rest.iter().take_while(|c| **c <= next).count();
             let (group, later) = rest.split_at(n);
             rest = later;
-            let (found, target) = self.reexecute(&base, group, now.take()?)?;
+            let (found, target) = self.reexecute(&base, group, now.take()?, t)?;
             if found.is_some() {
                 return found;
             }
@@ -808,7 +819,8 @@ impl<'p> Runtime<'p> {
         base: &Checkpoint,
         group: &[u64],
         target: Fingerprint,
-    ) -> Option<(Option<u64>, Fingerprint)> {
+        t: u64,
+    ) -> Option<(Option<(u64, Vec<GoalId>)>, Fingerprint)> {
         let options = Options {
             max_cycles: u64::MAX,
             ..self.options.clone()
@@ -826,12 +838,21 @@ impl<'p> Runtime<'p> {
             candidates: group.to_vec(),
             target,
             found: None,
+            until: t,
+            repairs: Vec::new(),
         }));
-        let last = group.last().copied().unwrap_or(0);
-        while replica.outcome.is_none() && replica.cycle < last {
+        while replica.outcome.is_none() && replica.cycle < t {
             replica.step();
         }
-        replica.confirm.map(|c| (c.found, c.target))
+        replica.confirm.map(|c| {
+            let Confirm {
+                found,
+                repairs,
+                target,
+                ..
+            } = *c;
+            (found.map(|mu| (mu, repairs)), target)
+        })
     }
 
     /// At a boundary between events: starts a new epoch when the next effect
@@ -856,13 +877,9 @@ impl<'p> Runtime<'p> {
     }
 
     /// Handles a proven loop from cycle `mu` to `t`: yield, or E005.
-    fn on_loop(&mut self, mu: u64, t: u64) -> bool {
-        let mut r: Vec<GoalId> = self
-            .detector
-            .repairs
-            .range(mu..t)
-            .map(|(_, g)| *g)
-            .collect();
+    /// `r` holds the goals whose repairs ran in cycles μ … t − 1, as the
+    /// re-execution that proved the loop saw them.
+    fn on_loop(&mut self, mu: u64, t: u64, mut r: Vec<GoalId>) -> bool {
         r.sort_unstable();
         r.dedup();
         let prio = |g: &GoalId| {
@@ -950,19 +967,25 @@ impl<'p> Runtime<'p> {
                     let t = self.cycle + 1;
                     if let Some(mut c) = self.confirm.take() {
                         // A re-execution: compare at the candidate cycles.
-                        if c.candidates.binary_search(&t).is_ok()
+                        if c.found.is_none()
+                            && c.candidates.binary_search(&t).is_ok()
                             && self.fingerprint(&ev.kind, ev.retry) == c.target
                         {
                             c.found = Some(t);
                         }
-                        let done = c.found.is_some() || c.candidates.last() <= Some(&t);
+                        // Once found, go on to the repeat itself, to see
+                        // which repairs ran in between.
+                        let done = match c.found {
+                            Some(_) => t >= c.until,
+                            None => c.candidates.last() <= Some(&t),
+                        };
                         self.confirm = Some(c);
                         if done {
                             self.outcome = Some(Outcome::Converged);
                             return;
                         }
-                    } else if let Some(mu) = self.repeats(t, &ev.kind, ev.retry) {
-                        if self.on_loop(mu, t) && !self.yielded[goal as usize] {
+                    } else if let Some((mu, r)) = self.repeats(t, &ev.kind, ev.retry) {
+                        if self.on_loop(mu, t, r) && !self.yielded[goal as usize] {
                             // Put the repair back where it was; the loop is broken.
                             if let Some(r) = ev.root {
                                 self.in_progress[r as usize] += 1;
@@ -1029,11 +1052,8 @@ impl<'p> Runtime<'p> {
         // Hash: cycle, event, outcome, writes.
         hash::encode_event(&mut self.hasher.buf, cycle, &ev.kind);
         if let Some(g) = repair_of {
-            if self.options.detect_oscillation && self.confirm.is_none() {
-                self.detector.repairs.insert(cycle, g);
-            }
-            if let Some(log) = self.detector_log.as_mut() {
-                log.push(DetectorRecord::Repair { cycle, goal: g });
+            if let Some(c) = self.confirm.as_mut().filter(|c| c.found.is_some()) {
+                c.repairs.push(g);
             }
             self.repair_runs[g as usize] += 1;
         }

@@ -260,3 +260,83 @@ domain D {
     let again = lexum(&["run", p, "--effect", effect, "--journal", d]);
     assert_eq!(again.stdout, alone.stdout);
 }
+
+/// Two runs of the same program with the same settings (so the same effect
+/// results) in two journals, both killed after cycle 120 with small segments
+/// and snapshots every 30 cycles.
+fn twins(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let extra = [
+        "--segment-bytes",
+        "1024",
+        "--snapshot-every",
+        "30",
+        "--snapshot-wait",
+    ];
+    let (program, a) = crashed(&format!("{name}-a"), &extra);
+    let (_, b) = crashed(&format!("{name}-b"), &extra);
+    (program, a, b)
+}
+
+fn names(dir: &Path, suffix: &str) -> Vec<String> {
+    dir_contents(dir)
+        .into_keys()
+        .filter(|n| n.ends_with(suffix) && n != "detector.wal")
+        .collect()
+}
+
+#[test]
+fn a_segment_from_another_run_is_refused() {
+    let (program, a, b) = twins("seg");
+    let segs = names(&a, ".wal");
+    assert!(segs.len() >= 2, "{segs:?}");
+    let last = segs.last().unwrap();
+    std::fs::copy(b.join(last), a.join(last)).unwrap();
+    assert_refused(&program, &a, "foreign segment", "belongs to another run");
+}
+
+#[test]
+fn a_renumbered_segment_is_refused() {
+    let (program, a, _) = twins("renumber");
+    let segs = names(&a, ".wal");
+    let last = segs.last().unwrap();
+    let n: u64 = last.trim_end_matches(".wal").parse().unwrap();
+    std::fs::copy(
+        a.join(last),
+        a.join(lexum::journal::segment::segment_name(n + 1)),
+    )
+    .unwrap();
+    assert_refused(&program, &a, "renumbered segment", "says it is segment");
+}
+
+#[test]
+fn a_snapshot_from_another_run_is_refused() {
+    let (program, a, b) = twins("snap");
+    let snaps = names(&a, ".snapshot.json");
+    let newest = snaps.last().expect("snapshots");
+    std::fs::copy(b.join(newest), a.join(newest)).unwrap();
+    let before = dir_contents(&a);
+    let (code, err) = resume(&program, &a);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains("error[J005]") && err.contains("another run of this program"),
+        "{err}"
+    );
+    assert_eq!(before, dir_contents(&a));
+}
+
+#[test]
+fn a_snapshot_under_another_cycle_name_is_not_used() {
+    let (program, a, _) = twins("rename");
+    let snaps = names(&a, ".snapshot.json");
+    assert!(snaps.len() >= 2, "{snaps:?}");
+    let (older, newest) = (&snaps[snaps.len() - 2], &snaps[snaps.len() - 1]);
+    std::fs::copy(a.join(older), a.join(newest)).unwrap();
+    let (code, err) = resume(&program, &a);
+    // Skipped with a warning (the previous snapshot is used), never taken
+    // for the cycle its name claims.
+    assert!(
+        err.contains("warning[J006]") && err.contains("its name does not match its cycle"),
+        "{err}"
+    );
+    assert_eq!(code, Some(0), "{err}");
+}

@@ -45,6 +45,14 @@ pub enum SyncPolicy {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 enum Entry {
+    /// The first record of every segment: the run the journal belongs to
+    /// (a random id made when the journal was created) and the segment's
+    /// number, so a segment copied from another run or renumbered is
+    /// refused.
+    Segment {
+        run: String,
+        number: u64,
+    },
     Start {
         program_hash: String,
         settings: Settings,
@@ -178,6 +186,8 @@ pub struct Journal {
     pub foreign: Option<String>,
     /// The exclusive lock on `DIR/lock`, held while the journal is open.
     _lock: Option<std::fs::File>,
+    /// The run this journal belongs to (from its segments' headers, or new).
+    pub run_id: String,
     /// The journaled inputs, if any were journaled.
     inputs: Option<Vec<(u64, u32, Vec<Json>)>>,
     pub error: Option<JournalError>,
@@ -206,6 +216,7 @@ impl Journal {
             recorded: BTreeMap::new(),
             foreign: None,
             _lock: None,
+            run_id: String::new(),
             inputs: None,
             error: None,
         };
@@ -214,7 +225,7 @@ impl Journal {
         if let Tail::Corrupt { segment, offset } = found.tail {
             return Err(OpenError::Corrupt { segment, offset });
         }
-        j.has_records = !found.records.is_empty();
+        let mut headers = 0;
         if let Tail::Torn { segment, offset } = found.tail {
             j.torn = Some((segment, offset));
         }
@@ -224,10 +235,42 @@ impl Journal {
                 _ => (*n, *bytes),
             };
         }
+        let mut run: Option<String> = None;
         for (index, payload) in found.records.iter().enumerate() {
             let entry: Entry =
                 serde_json::from_slice(payload).map_err(|_| OpenError::Unreadable { index })?;
+            // Each segment begins with its header, and only there.
+            let (segment, offset) = found.positions.get(index).copied().unwrap_or((0, 0));
+            match (&entry, offset) {
+                (Entry::Segment { run: r, number }, 0) => {
+                    if *number != segment {
+                        return Err(OpenError::Foreign {
+                            what: format!("segment {segment} says it is segment {number}"),
+                        });
+                    }
+                    if run.as_ref().is_some_and(|known| known != r) {
+                        return Err(OpenError::Foreign {
+                            what: format!("segment {segment} belongs to another run ({r})"),
+                        });
+                    }
+                    run = Some(r.clone());
+                    headers += 1;
+                    continue;
+                }
+                (_, 0) => {
+                    return Err(OpenError::Foreign {
+                        what: format!("segment {segment} does not begin with its header"),
+                    })
+                }
+                (Entry::Segment { .. }, _) => {
+                    return Err(OpenError::Foreign {
+                        what: format!("a segment header inside segment {segment}"),
+                    })
+                }
+                _ => {}
+            }
             match entry {
+                Entry::Segment { .. } => {}
                 Entry::Start {
                     program_hash: h,
                     settings: s,
@@ -276,6 +319,8 @@ impl Journal {
                 Entry::Inputs { inputs } => j.inputs = Some(inputs),
             }
         }
+        j.has_records = found.records.len() > headers;
+        j.run_id = run.unwrap_or_else(new_run_id);
         Ok(j)
     }
 
@@ -341,7 +386,15 @@ impl Journal {
             return;
         }
         if self.writer.is_none() {
-            match Writer::open(&self.dir, self.segment_bytes) {
+            let run = self.run_id.clone();
+            let header: super::segment::Header = Box::new(move |number| {
+                serde_json::to_vec(&Entry::Segment {
+                    run: run.clone(),
+                    number,
+                })
+                .unwrap_or_default()
+            });
+            match Writer::open_with(&self.dir, self.segment_bytes, Some(header)) {
                 Ok(w) => self.writer = Some(w),
                 Err(e) => {
                     self.error = Some(e);
@@ -385,6 +438,25 @@ impl Journal {
             self.sync();
         }
     }
+}
+
+/// A new run id: 128 bits from the standard library's per-process random
+/// hash keys (seeded by the operating system), the time and the process id.
+/// It names a journal's run; it never enters a report or a hash.
+fn new_run_id() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mut bytes = Vec::with_capacity(16);
+    for i in 0..2u8 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(nanos);
+        h.write_u32(std::process::id());
+        h.write_u8(i);
+        bytes.extend_from_slice(&h.finish().to_le_bytes());
+    }
+    crate::runtime::checkpoint::hex(&bytes)
 }
 
 /// Takes the exclusive lock on `DIR/lock` (creating the directory): held

@@ -85,7 +85,12 @@ pub fn segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, JournalError> {
 
 /// Appends framed records to the newest segment, starting a new one past
 /// `segment_bytes`. `sync` makes everything appended so far durable.
+/// Makes the first record of segment `n` (a journal names its run and the
+/// segment's place in every segment this way).
+pub type Header = Box<dyn Fn(u64) -> Vec<u8> + Send>;
+
 pub struct Writer {
+    header: Option<Header>,
     dir: PathBuf,
     number: u64,
     file: File,
@@ -99,6 +104,16 @@ impl Writer {
     /// segment's intact records. A torn tail is cut off first: it was never
     /// acknowledged, since a record counts only once synced whole.
     pub fn open(dir: &Path, segment_bytes: u64) -> Result<Writer, JournalError> {
+        Self::open_with(dir, segment_bytes, None)
+    }
+
+    /// [`Writer::open`], starting every new segment (and an empty last one)
+    /// with `header(n)`.
+    pub fn open_with(
+        dir: &Path,
+        segment_bytes: u64,
+        header: Option<Header>,
+    ) -> Result<Writer, JournalError> {
         fs::create_dir_all(dir).map_err(|error| JournalError::Directory {
             path: dir.to_path_buf(),
             error,
@@ -124,14 +139,33 @@ impl Writer {
             .open(&path)
             .map_err(werr)?;
         file.set_len(good).map_err(werr)?;
-        Ok(Writer {
+        let mut w = Writer {
+            header,
             dir: dir.to_path_buf(),
             number,
             file,
             size: good,
             segment_bytes,
             buf: Vec::new(),
-        })
+        };
+        if good == 0 {
+            w.begin_segment()?;
+        }
+        Ok(w)
+    }
+
+    /// Writes the header of the current (empty) segment, if there is one, at
+    /// once: positions handed out later (to snapshots) count it, so it must
+    /// be in the file even if the process dies before the next record.
+    fn begin_segment(&mut self) -> Result<(), JournalError> {
+        if let Some(h) = &self.header {
+            let payload = h(self.number);
+            let held = std::mem::take(&mut self.buf);
+            self.append(&payload)?;
+            self.write_buffered()?;
+            self.buf = held;
+        }
+        Ok(())
     }
 
     /// Appends one record (buffered until the next `sync`).
@@ -212,7 +246,7 @@ impl Writer {
         if let Ok(d) = File::open(&self.dir) {
             let _ = d.sync_all();
         }
-        Ok(())
+        self.begin_segment()
     }
 }
 

@@ -81,6 +81,7 @@ pub fn run<'p>(
         inputs_hash: sha256_hex(
             &serde_json::to_vec(&inputs_json(setup.inputs)).unwrap_or_default(),
         ),
+        run_id: String::new(),
     };
     // The log and the snapshots are read side by side (two cores: recovery
     // of a large state takes the longer of the two, not the sum).
@@ -98,6 +99,10 @@ pub fn run<'p>(
     });
     let mut j = opened?;
     j.segment_bytes = setup.segment_bytes;
+    let id = Identity {
+        run_id: j.run_id.clone(),
+        ..id
+    };
     // An intact snapshot of another run means the journal is another run's.
     if let Some(snapshot::SnapshotError::OtherRun { what, .. }) = skipped
         .iter()
@@ -123,6 +128,17 @@ pub fn run<'p>(
                     s.cycle,
                     at.0,
                     at.1
+                ),
+            });
+        }
+    }
+    // A snapshot belongs to the run whose segments it covers.
+    if let Some(s) = &snap {
+        if s.run_id != id.run_id {
+            return Err(OpenError::Mismatch {
+                what: format!(
+                    "another run of this program (snapshot `{}` was written for run {}, the log is run {})",
+                    s.file, s.run_id, id.run_id
                 ),
             });
         }

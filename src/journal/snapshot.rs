@@ -48,6 +48,10 @@ pub struct Identity {
     pub program_hash: String,
     pub settings: Settings,
     pub inputs_hash: String,
+    /// The journal's run id (its segments' headers): written into every
+    /// snapshot; a snapshot of another run is refused (J005). Empty while
+    /// reading, before the log has been opened (the caller compares).
+    pub run_id: String,
 }
 
 /// How much of `detector.wal` a snapshot counts.
@@ -60,6 +64,8 @@ pub struct DetectorMark {
 /// A snapshot read back and checked against the program.
 pub struct Snapshot {
     pub file: String,
+    /// The run id it was written for.
+    pub run_id: String,
     pub cycle: u64,
     pub run_hash: String,
     pub checkpoint: Checkpoint,
@@ -194,6 +200,7 @@ pub fn encode(
         "program_hash": id.program_hash,
         "settings": id.settings,
         "inputs_hash": id.inputs_hash,
+        "run": id.run_id,
         "cycle": c.cycle,
         "run_hash": run_hash,
         "clock": runtime.get("clock").cloned().unwrap_or(Json::Null),
@@ -302,6 +309,8 @@ struct Doc {
     program_hash: String,
     settings: Settings,
     inputs_hash: String,
+    #[serde(default)]
+    run: String,
     cycle: u64,
     run_hash: String,
     mailbox_offset: PositionDoc,
@@ -387,14 +396,19 @@ pub fn read(
     if checkpoint.cycle != doc.cycle {
         return Err(unreadable("cycle does not match"));
     }
+    // Its place in the sequence: the name it is stored under.
+    if file != file_name(doc.cycle) {
+        return Err(unreadable("its name does not match its cycle"));
+    }
     let detector = DetectorMark {
         records: doc.detector.records,
         bytes: doc.detector.bytes,
     };
-    let detector_records = read_detector(dir, detector, program.goals.len())
+    let detector_records = read_detector(dir, detector)
         .ok_or_else(|| unreadable("its oscillation-detector records are missing"))?;
     Ok(Snapshot {
         file: file.to_string(),
+        run_id: doc.run,
         cycle: doc.cycle,
         run_hash: doc.run_hash,
         checkpoint,
@@ -409,7 +423,7 @@ pub fn read(
 
 /// The first `mark.records` records of `detector.wal`, all intact and
 /// ending exactly at `mark.bytes`; `None` if they are not all there.
-fn read_detector(dir: &Path, mark: DetectorMark, ngoals: usize) -> Option<Vec<DetectorRecord>> {
+fn read_detector(dir: &Path, mark: DetectorMark) -> Option<Vec<DetectorRecord>> {
     if mark.records == 0 {
         return Some(Vec::new());
     }
@@ -421,12 +435,7 @@ fn read_detector(dir: &Path, mark: DetectorMark, ngoals: usize) -> Option<Vec<De
     }
     frames
         .iter()
-        .map(|f| {
-            DetectorRecord::decode(&f.payload).filter(|r| match r {
-                DetectorRecord::Repair { goal, .. } => (*goal as usize) < ngoals,
-                DetectorRecord::Fingerprint { .. } => true,
-            })
-        })
+        .map(|f| DetectorRecord::decode(&f.payload))
         .collect()
 }
 

@@ -21,35 +21,30 @@
 use std::sync::Arc;
 
 use super::Checkpoint;
-use crate::ir::GoalId;
 
 /// How many bases an epoch keeps (thinned to every other when exceeded).
 pub const MAX_BASES: usize = 32;
 /// Repair cycles between bases at the start of an epoch.
 const FIRST_STRIDE: u64 = 8;
 
-/// One entry of the oscillation detector's memory, as journaled.
+/// One entry of the oscillation detector's memory, as journaled. Only
+/// digests are journaled: they name candidates, and everything else (the
+/// equality, which repairs ran in the loop) comes from re-execution, so a
+/// forged record can cost time but never change an answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DetectorRecord {
     /// The configuration at the repair cycle `cycle` had this digest.
     Fingerprint { cycle: u64, digest: [u8; 32] },
-    /// Goal `goal`'s repair ran at cycle `cycle`.
-    Repair { cycle: u64, goal: GoalId },
 }
 
 impl DetectorRecord {
-    /// A fixed binary form: `F`, cycle (u64 LE), digest; or `R`, cycle, goal (u32 LE).
+    /// A fixed binary form: `F`, cycle (u64 LE), digest.
     pub fn encode(&self, out: &mut Vec<u8>) {
         match self {
             DetectorRecord::Fingerprint { cycle, digest } => {
                 out.push(b'F');
                 out.extend_from_slice(&cycle.to_le_bytes());
                 out.extend_from_slice(digest);
-            }
-            DetectorRecord::Repair { cycle, goal } => {
-                out.push(b'R');
-                out.extend_from_slice(&cycle.to_le_bytes());
-                out.extend_from_slice(&goal.to_le_bytes());
             }
         }
     }
@@ -60,10 +55,6 @@ impl DetectorRecord {
             (b'F', 41) => Some(DetectorRecord::Fingerprint {
                 cycle,
                 digest: b[9..41].try_into().ok()?,
-            }),
-            (b'R', 13) => Some(DetectorRecord::Repair {
-                cycle,
-                goal: u32::from_le_bytes(b[9..13].try_into().ok()?),
             }),
             _ => None,
         }
@@ -84,8 +75,6 @@ pub(crate) struct Epoch {
 pub(crate) struct Detector {
     /// (key, cycle) of every repair-cycle configuration of this epoch.
     pub table: im::OrdSet<(u64, u64)>,
-    /// Which goal's repair ran at each repair cycle of this epoch.
-    pub repairs: im::OrdMap<u64, GoalId>,
     /// `None` until the first base is taken.
     pub epoch: Option<Epoch>,
     /// Checkpoints at cycle boundaries of this epoch, oldest first; the
@@ -104,7 +93,6 @@ impl Detector {
     pub fn starting(epoch: Epoch, base: Checkpoint) -> Detector {
         Detector {
             table: im::OrdSet::new(),
-            repairs: im::OrdMap::new(),
             epoch: Some(epoch),
             bases: im::vector![Arc::new(base)],
             count: 0,
