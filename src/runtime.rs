@@ -155,6 +155,10 @@ struct Fingerprint {
     tick: Option<i64>,
 }
 
+/// A proven repeat: the earlier cycle μ, and the goals whose repairs ran
+/// from μ up to the repeat.
+type Proven = (u64, Vec<GoalId>);
+
 /// What a re-execution looks for: the configuration `target` at one of
 /// the `candidates` (sorted) cycles.
 struct Confirm {
@@ -750,12 +754,7 @@ impl<'p> Runtime<'p> {
 
     /// Records the fingerprint of cycle `t`; returns the earlier cycle whose
     /// configuration it equals (proven, not hashed).
-    fn repeats(
-        &mut self,
-        t: u64,
-        current: &EventKind,
-        current_retry: u32,
-    ) -> Option<(u64, Vec<GoalId>)> {
+    fn repeats(&mut self, t: u64, current: &EventKind, current_retry: u32) -> Option<Proven> {
         // With τ in the configuration nothing can repeat: τ only stands still
         // across failed cycles, and each of those raises a retry count (or
         // ends the run in E007). So such programs keep no table at all.
@@ -782,12 +781,7 @@ impl<'p> Runtime<'p> {
     /// oldest first) had exactly the configuration `now`: re-executes from
     /// the latest base before the oldest candidate, without effects,
     /// observers or hashing, and compares whole configurations there.
-    fn confirm_repeat(
-        &self,
-        candidates: &[u64],
-        now: Fingerprint,
-        t: u64,
-    ) -> Option<(u64, Vec<GoalId>)> {
+    fn confirm_repeat(&self, candidates: &[u64], now: Fingerprint, t: u64) -> Option<Proven> {
         // Candidates grouped by the base they are re-executed from, so each
         // re-execution is at most a stride of the epoch long.
         let mut now = Some(now);
@@ -820,7 +814,7 @@ impl<'p> Runtime<'p> {
         group: &[u64],
         target: Fingerprint,
         t: u64,
-    ) -> Option<(Option<(u64, Vec<GoalId>)>, Fingerprint)> {
+    ) -> Option<(Option<Proven>, Fingerprint)> {
         let options = Options {
             max_cycles: u64::MAX,
             ..self.options.clone()
