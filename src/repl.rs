@@ -188,6 +188,9 @@ fn empty_program() -> Program {
 /// Cycles between the REPL's checkpoints (see `Session::rebuild`).
 pub const CHECKPOINT_EVERY: u64 = 256;
 
+/// The most queued events the REPL's checkpoints hold copies of together.
+pub const CHECKPOINT_EVENTS: usize = 2_000_000;
+
 pub const HELP: &[(&str, &str)] = &[
     (":step [n]", "run n cycles (default 1), printing each"),
     (
@@ -365,15 +368,36 @@ impl Session {
                     p(c);
                 }
             }
+            // A checkpoint copies the queue: with a long queue they are
+            // spaced further apart, so copying costs O(1) per cycle.
+            let every = CHECKPOINT_EVERY.max(self.rt.queue().len() as u64 / 8);
             if c.is_multiple_of(CHECKPOINT_EVERY)
-                && self.checkpoints.last().is_none_or(|(k, ..)| k.cycle < c)
+                && self
+                    .checkpoints
+                    .last()
+                    .is_none_or(|(k, ..)| k.cycle + every <= c)
             {
                 let log_len = self.log.borrow().cycles.len();
                 let cp = self.rt.checkpoint();
                 self.checkpoints.push((cp, log_len, self.next_input));
+                self.thin_checkpoints();
             }
         }
         self.head = self.head.max(self.rt.cycle);
+    }
+
+    /// Each checkpoint copies the queue (values are shared, events are
+    /// not): past [`CHECKPOINT_EVENTS`] queued events over all checkpoints,
+    /// every other one is dropped (cycle 0 stays), so a runaway queue costs
+    /// longer re-execution when travelling back, not memory.
+    fn thin_checkpoints(&mut self) {
+        let events = |c: &[(crate::runtime::Checkpoint, usize, usize)]| -> usize {
+            c.iter().map(|(k, ..)| k.queued()).sum()
+        };
+        while self.checkpoints.len() > 2 && events(&self.checkpoints) > CHECKPOINT_EVENTS {
+            let kept = std::mem::take(&mut self.checkpoints);
+            self.checkpoints = kept.into_iter().step_by(2).collect();
+        }
     }
 
     /// Evaluates one complete input; returns what to print.

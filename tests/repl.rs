@@ -114,3 +114,23 @@ fn time_travel_is_exact() {
         assert_eq!(s.eval(":run"), want, "{ex}: running on after jumps");
     }
 }
+
+/// A message bomb in the REPL: the queue doubles every cycle's worth of
+/// sends, and every checkpoint would copy it. Checkpoints are spaced by the
+/// queue's length and thinned, so memory stays bounded (it took 24 GB and
+/// the machine's OOM killer before).
+#[test]
+fn a_message_bomb_in_the_repl_stays_bounded() {
+    let input = b"domain A { state n: Int = 0\n on h() { send A.h() send A.h() }\n goal g: n >= 1 repair { send A.h() } }\n:run 200000\n";
+    let (code, out) = transcript(input);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("stopped after 200000 cycles"), "{out}");
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: getrusage fills the struct it is given.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+        // ru_maxrss is in KiB on Linux: the largest child stayed under 1 GiB.
+        assert!(usage.ru_maxrss < 1 << 20, "{} KiB", usage.ru_maxrss);
+    }
+}

@@ -139,6 +139,11 @@ fn list_of<T>(
 }
 
 impl Checkpoint {
+    /// How many events its queue holds.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
     /// The checkpoint as JSON (the runtime part of a snapshot). The ending is
     /// not stored: snapshots are taken only while the run goes on, or once it
     /// converged or got stuck, which stepping again recomputes from the state.

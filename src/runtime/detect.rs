@@ -26,6 +26,10 @@ use super::Checkpoint;
 pub const MAX_BASES: usize = 32;
 /// Repair cycles between bases at the start of an epoch.
 const FIRST_STRIDE: u64 = 8;
+/// The most queued events the bases may hold copies of together (a base
+/// copies the queue): past it they are thinned too, so a long queue costs
+/// longer re-executions, not memory.
+pub const MAX_BASE_EVENTS: usize = 2_000_000;
 
 /// One entry of the oscillation detector's memory, as journaled. Only
 /// digests are journaled: they name candidates, and everything else (the
@@ -101,10 +105,15 @@ impl Detector {
         }
     }
 
-    /// Adds a base, thinning to every other one past [`MAX_BASES`].
+    /// Adds a base, thinning to every other one (the first always stays)
+    /// past [`MAX_BASES`] or [`MAX_BASE_EVENTS`].
     pub fn add_base(&mut self, base: Checkpoint) {
         self.bases.push_back(Arc::new(base));
-        if self.bases.len() > MAX_BASES {
+        let events =
+            |b: &im::Vector<Arc<Checkpoint>>| -> usize { b.iter().map(|c| c.queue.len()).sum() };
+        while self.bases.len() > MAX_BASES
+            || (self.bases.len() > 2 && events(&self.bases) > MAX_BASE_EVENTS)
+        {
             self.bases = self.bases.iter().step_by(2).cloned().collect();
             self.stride = self.stride.saturating_mul(2);
         }
