@@ -153,3 +153,16 @@ fn a_message_bomb_ends_at_the_queue_limit() {
         "{out}"
     );
 }
+
+#[test]
+fn e008_names_the_failing_initial_value_and_prints_no_placeholder() {
+    let src = "domain A {\n  state x: Int = 1 / 0\n  state y: Int = 2\n}\n";
+    let (code, out) = run_source("e008", src);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.starts_with("error[E008]: the initial value of `A.x` fails: division by zero\n"),
+        "{out}"
+    );
+    assert!(out.contains("A.x is undefined\nA.y is undefined\n"), "{out}");
+    assert!(!out.contains("= false"), "{out}");
+}

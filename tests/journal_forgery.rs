@@ -340,3 +340,18 @@ fn a_snapshot_under_another_cycle_name_is_not_used() {
     );
     assert_eq!(code, Some(0), "{err}");
 }
+
+/// A log cut below the position a snapshot covers lost acknowledged
+/// records: J004, not a torn-tail warning.
+#[test]
+fn a_log_cut_below_a_snapshot_is_refused() {
+    let (program, dir) = crashed("cut", &["--snapshot-every", "50", "--snapshot-wait"]);
+    let seg = dir.join(lexum::journal::segment::segment_name(1));
+    let bytes = std::fs::read(&seg).unwrap();
+    std::fs::write(&seg, &bytes[..bytes.len() / 3]).unwrap();
+    let before = dir_contents(&dir);
+    let (code, err) = resume(&program, &dir);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("error[J004]") && err.contains("acknowledged records are missing"), "{err}");
+    assert_eq!(before, dir_contents(&dir));
+}
