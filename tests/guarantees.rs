@@ -163,6 +163,9 @@ fn e008_names_the_failing_initial_value_and_prints_no_placeholder() {
         out.starts_with("error[E008]: the initial value of `A.x` fails: division by zero\n"),
         "{out}"
     );
-    assert!(out.contains("A.x is undefined\nA.y is undefined\n"), "{out}");
+    assert!(
+        out.contains("A.x is undefined\nA.y is undefined\n"),
+        "{out}"
+    );
     assert!(!out.contains("= false"), "{out}");
 }

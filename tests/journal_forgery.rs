@@ -352,6 +352,9 @@ fn a_log_cut_below_a_snapshot_is_refused() {
     let before = dir_contents(&dir);
     let (code, err) = resume(&program, &dir);
     assert_eq!(code, Some(3), "{err}");
-    assert!(err.contains("error[J004]") && err.contains("acknowledged records are missing"), "{err}");
+    assert!(
+        err.contains("error[J004]") && err.contains("acknowledged records are missing"),
+        "{err}"
+    );
     assert_eq!(before, dir_contents(&dir));
 }
