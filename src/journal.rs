@@ -8,13 +8,16 @@
 //! On top: `run` (what is journaled: effect results, external inputs, the
 //! ending), `snapshot` (checkpoints on disk, written in the background, which
 //! bound the log) and `session` (a journaled run, resumed from the newest
-//! usable snapshot).
+//! usable snapshot). Every file goes through `storage` (a directory, memory,
+//! or memory that simulates a crash at its N-th sync).
 
 pub mod frame;
 pub mod run;
 pub mod segment;
 pub mod session;
 pub mod snapshot;
+pub mod storage;
 
 pub use frame::{Frame, FrameError};
 pub use segment::{inspect, Inspection, JournalError, Tail, Writer};
+pub use storage::{FileStorage, MemStorage, Storage};

@@ -136,7 +136,7 @@ fn oscillation_proofs_and_yields_survive_resumption() {
             if String::from_utf8_lossy(&resumed.stdout).contains(&format!("cycles: {crash}\n"))
                 || crash < 5
             {
-                let snaps = lexum::journal::snapshot::list(&dir);
+                let snaps = lexum::journal::snapshot::list(&lexum::journal::FileStorage::new(&dir));
                 assert!(!snaps.is_empty(), "{example} after {crash}: no snapshot");
             }
         }
@@ -184,7 +184,7 @@ fn finished_journal(case: &Case, name: &str) -> PathBuf {
 }
 
 fn snapshots(dir: &Path) -> Vec<String> {
-    lexum::journal::snapshot::list(dir)
+    lexum::journal::snapshot::list(&lexum::journal::FileStorage::new(dir))
 }
 
 #[test]

@@ -27,14 +27,14 @@ pub fn run(cmd: Command) -> i32 {
         }
     };
     let mut s = format!("journal {dir}\n");
-    let dir_path = Path::new(&dir);
+    let storage = lexum::journal::FileStorage::new(Path::new(&dir));
     let mut latest = None;
     if found.snapshots.is_empty() {
         s.push_str("snapshots: none\n");
     } else {
         s.push_str("snapshots:\n");
         for f in &found.snapshots {
-            match snapshot::read_header(dir_path, f) {
+            match snapshot::read_header(&storage, f) {
                 Ok((h, _)) => {
                     s.push_str(&format!(
                         "  {f}: cycle {}, run hash {}, covers the log to segment {} offset {}, {} detector records\n",

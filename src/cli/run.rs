@@ -201,7 +201,9 @@ pub fn run(args: Args) -> i32 {
                 Sync::Never => SyncPolicy::Never,
             };
             let setup = session::Setup {
-                dir: std::path::Path::new(dir),
+                storage: std::sync::Arc::new(lexum::journal::FileStorage::new(
+                    std::path::Path::new(dir),
+                )),
                 source: &file.text,
                 settings: &settings,
                 inputs: &inputs,

@@ -8,13 +8,14 @@
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use super::segment::{inspect, JournalError, Tail, Writer};
+use super::segment::{inspect_in, JournalError, Tail, Writer};
+use super::storage::Storage;
 use crate::codes::Code;
 use crate::ir;
 use crate::runtime::eval::Effects;
@@ -162,7 +163,7 @@ impl std::fmt::Display for OpenError {
 
 /// A journal opened for a run: what it already holds, and how to add to it.
 pub struct Journal {
-    dir: PathBuf,
+    dir: Arc<dyn Storage>,
     writer: Option<Writer>,
     policy: SyncPolicy,
     unsynced: usize,
@@ -184,8 +185,8 @@ pub struct Journal {
     /// Set when playback met a record this run did not write (see
     /// [`OpenError::Foreign`]); the run stops at once.
     pub foreign: Option<String>,
-    /// The exclusive lock on `DIR/lock`, held while the journal is open.
-    _lock: Option<std::fs::File>,
+    /// Whether this journal holds the storage's lock (released on drop).
+    locked: bool,
     /// The run this journal belongs to (from its segments' headers, or new).
     pub run_id: String,
     /// The journaled inputs, if any were journaled.
@@ -197,13 +198,13 @@ impl Journal {
     /// Opens `dir` for a run of the program with this hash and settings.
     /// Refuses (changing nothing) a corrupt journal or another program's.
     pub fn open(
-        dir: &Path,
+        dir: Arc<dyn Storage>,
         program_hash: &str,
         settings: &Settings,
         policy: SyncPolicy,
     ) -> Result<Journal, OpenError> {
         let mut j = Journal {
-            dir: dir.to_path_buf(),
+            dir: dir.clone(),
             writer: None,
             policy,
             unsynced: 0,
@@ -215,13 +216,14 @@ impl Journal {
             ended: None,
             recorded: BTreeMap::new(),
             foreign: None,
-            _lock: None,
+            locked: false,
             run_id: String::new(),
             inputs: None,
             error: None,
         };
-        j._lock = Some(lock(dir)?);
-        let found = inspect(dir).map_err(OpenError::Storage)?;
+        lock(&*dir)?;
+        j.locked = true;
+        let found = inspect_in(&*dir).map_err(OpenError::Storage)?;
         if let Tail::Corrupt { segment, offset } = found.tail {
             return Err(OpenError::Corrupt { segment, offset });
         }
@@ -394,7 +396,7 @@ impl Journal {
                 })
                 .unwrap_or_default()
             });
-            match Writer::open_with(&self.dir, self.segment_bytes, Some(header)) {
+            match Writer::open_with(self.dir.clone(), self.segment_bytes, Some(header)) {
                 Ok(w) => self.writer = Some(w),
                 Err(e) => {
                     self.error = Some(e);
@@ -409,6 +411,13 @@ impl Journal {
             }
         }
         self.unsynced += 1;
+    }
+
+    /// Syncs everything appended so far (before a snapshot says it covers it).
+    pub fn make_durable(&mut self) {
+        if self.unsynced > 0 {
+            self.sync();
+        }
     }
 
     fn sync(&mut self) {
@@ -459,26 +468,28 @@ fn new_run_id() -> String {
     crate::runtime::checkpoint::hex(&bytes)
 }
 
-/// Takes the exclusive lock on `DIR/lock` (creating the directory): held
-/// until the journal is dropped, released by the system if the process dies.
-fn lock(dir: &Path) -> Result<std::fs::File, OpenError> {
+/// Takes the storage's exclusive lock (creating it): held until the
+/// journal is dropped, released by the system if the process dies.
+fn lock(dir: &dyn Storage) -> Result<(), OpenError> {
     let storage = |error| {
         OpenError::Storage(JournalError::Directory {
-            path: dir.to_path_buf(),
+            path: dir.location(""),
             error,
         })
     };
-    std::fs::create_dir_all(dir).map_err(storage)?;
-    let f = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(dir.join("lock"))
-        .map_err(storage)?;
-    match f.try_lock() {
-        Ok(()) => Ok(f),
-        Err(std::fs::TryLockError::WouldBlock) => Err(OpenError::InUse),
-        Err(std::fs::TryLockError::Error(e)) => Err(storage(e)),
+    dir.create().map_err(storage)?;
+    match dir.lock() {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(OpenError::InUse),
+        Err(e) => Err(storage(e)),
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        if self.locked {
+            self.dir.unlock();
+        }
     }
 }
 

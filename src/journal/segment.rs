@@ -1,12 +1,14 @@
-//! Segments: `DIR/NNNNNNNNNNNNNNNNNNNN.wal`, numbered from 1, appended in
-//! order; a new segment starts when the current one passes the size limit.
-//! `Writer` appends (and syncs per policy); `inspect` reads everything back.
+//! Segments: `NNNNNNNNNNNNNNNNNNNN.wal` in the journal's storage, numbered
+//! from 1, appended in order; a new segment starts when the current one
+//! passes the size limit. `Writer` appends (and syncs per policy);
+//! `inspect_in` reads everything back.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::frame::{self, FrameError};
+use super::storage::{FileStorage, Storage};
 use crate::codes::Code;
 
 /// Errors of the journal's storage, each with its stable code.
@@ -64,86 +66,79 @@ pub fn segment_name(n: u64) -> String {
     format!("{n:020}.wal")
 }
 
-fn segment_number(path: &Path) -> Option<u64> {
-    let name = path.file_name()?.to_str()?;
+fn segment_number(name: &str) -> Option<u64> {
     name.strip_suffix(".wal")?.parse().ok()
 }
 
-/// The segments in `dir`, in order.
-pub fn segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, JournalError> {
-    let entries = fs::read_dir(dir).map_err(|error| JournalError::Directory {
-        path: dir.to_path_buf(),
+fn dir_error(storage: &dyn Storage, error: io::Error) -> JournalError {
+    JournalError::Directory {
+        path: storage.location(""),
         error,
-    })?;
-    let mut out: Vec<(u64, PathBuf)> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter_map(|p| segment_number(&p).map(|n| (n, p)))
+    }
+}
+
+/// The segments in the storage, in order: (number, name).
+pub fn segments(storage: &dyn Storage) -> Result<Vec<(u64, String)>, JournalError> {
+    let mut out: Vec<(u64, String)> = storage
+        .list()
+        .map_err(|e| dir_error(storage, e))?
+        .into_iter()
+        .filter_map(|n| segment_number(&n).map(|k| (k, n)))
         .collect();
     out.sort();
     Ok(out)
 }
 
-/// Appends framed records to the newest segment, starting a new one past
-/// `segment_bytes`. `sync` makes everything appended so far durable.
 /// Makes the first record of segment `n` (a journal names its run and the
 /// segment's place in every segment this way).
 pub type Header = Box<dyn Fn(u64) -> Vec<u8> + Send>;
 
+/// Appends framed records to the newest segment, starting a new one past
+/// `segment_bytes`. `sync` makes everything appended so far durable.
 pub struct Writer {
     header: Option<Header>,
-    dir: PathBuf,
+    storage: Arc<dyn Storage>,
     number: u64,
-    file: File,
     size: u64,
     segment_bytes: u64,
     buf: Vec<u8>,
 }
 
 impl Writer {
-    /// Opens (creating the directory if needed) and appends after the last
-    /// segment's intact records. A torn tail is cut off first: it was never
-    /// acknowledged, since a record counts only once synced whole.
+    /// A writer on the directory `dir` (see [`Writer::open_with`]).
     pub fn open(dir: &Path, segment_bytes: u64) -> Result<Writer, JournalError> {
-        Self::open_with(dir, segment_bytes, None)
+        Self::open_with(Arc::new(FileStorage::new(dir)), segment_bytes, None)
     }
 
-    /// [`Writer::open`], starting every new segment (and an empty last one)
-    /// with `header(n)`.
+    /// Opens (creating the storage if needed) and appends after the last
+    /// segment's intact records. A torn tail is cut off first: it was never
+    /// acknowledged, since a record counts only once synced whole. Every new
+    /// segment (and an empty last one) starts with `header(n)`.
     pub fn open_with(
-        dir: &Path,
+        storage: Arc<dyn Storage>,
         segment_bytes: u64,
         header: Option<Header>,
     ) -> Result<Writer, JournalError> {
-        fs::create_dir_all(dir).map_err(|error| JournalError::Directory {
-            path: dir.to_path_buf(),
-            error,
-        })?;
-        let existing = segments(dir)?;
-        let (number, path) = match existing.last() {
-            Some((n, p)) => (*n, p.clone()),
-            None => (1, dir.join(segment_name(1))),
-        };
-        let werr = |error| JournalError::Write {
-            path: path.clone(),
-            error,
-        };
-        let bytes = fs::read(&path).unwrap_or_default();
+        storage.create().map_err(|e| dir_error(&*storage, e))?;
+        let existing = segments(&*storage)?;
+        let number = existing.last().map_or(1, |(n, _)| *n);
+        let name = segment_name(number);
+        let bytes = storage.read(&name).unwrap_or_default();
         let (frames, _) = frame::decode_all(&bytes);
         let good = frames
             .last()
             .map(|f| f.offset + (frame::HEADER + f.payload.len()) as u64)
             .unwrap_or(0);
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(werr)?;
-        file.set_len(good).map_err(werr)?;
+        storage
+            .truncate(&name, good)
+            .map_err(|error| JournalError::Write {
+                path: storage.location(&name),
+                error,
+            })?;
         let mut w = Writer {
             header,
-            dir: dir.to_path_buf(),
+            storage,
             number,
-            file,
             size: good,
             segment_bytes,
             buf: Vec::new(),
@@ -168,7 +163,7 @@ impl Writer {
         Ok(())
     }
 
-    /// Appends one record (buffered until the next `sync`).
+    /// Appends one record (buffered until the next `flush` or `sync`).
     pub fn append(&mut self, payload: &[u8]) -> Result<(), JournalError> {
         if payload.len() > frame::MAX_PAYLOAD {
             return Err(JournalError::TooLarge { len: payload.len() });
@@ -183,11 +178,18 @@ impl Writer {
         (self.number, self.size + self.buf.len() as u64)
     }
 
-    fn path(&self) -> PathBuf {
-        self.dir.join(segment_name(self.number))
+    fn name(&self) -> String {
+        segment_name(self.number)
     }
 
-    /// Hands the buffered records to the operating system (no fsync): they
+    fn write_error(&self, error: io::Error) -> JournalError {
+        JournalError::Write {
+            path: self.storage.location(&self.name()),
+            error,
+        }
+    }
+
+    /// Hands the buffered records to the storage (no sync): on disk they
     /// survive the process being killed, not the machine losing power.
     /// Rolls to a new segment when the current one is full.
     pub fn flush(&mut self) -> Result<(), JournalError> {
@@ -200,24 +202,23 @@ impl Writer {
 
     fn write_buffered(&mut self) -> Result<(), JournalError> {
         if !self.buf.is_empty() {
-            let path = self.path();
-            self.file
-                .write_all(&self.buf)
-                .map_err(|error| JournalError::Write { path, error })?;
+            let name = self.name();
+            self.storage
+                .append(&name, &self.buf)
+                .map_err(|e| self.write_error(e))?;
             self.size += self.buf.len() as u64;
             self.buf.clear();
         }
         Ok(())
     }
 
-    /// Writes the buffered records and fsyncs the segment: after this returns,
+    /// Writes the buffered records and syncs the segment: after this returns,
     /// they survive a crash. Rolls to a new segment when the current is full.
     pub fn sync(&mut self) -> Result<(), JournalError> {
         self.write_buffered()?;
-        let path = self.path();
-        self.file
-            .sync_data()
-            .map_err(|error| JournalError::Write { path, error })?;
+        self.storage
+            .sync(&self.name())
+            .map_err(|e| self.write_error(e))?;
         if self.size >= self.segment_bytes {
             self.roll()?;
         }
@@ -225,27 +226,13 @@ impl Writer {
     }
 
     fn roll(&mut self) -> Result<(), JournalError> {
-        let path = self.path();
         // The full segment is made durable before the next one starts, so
         // only the newest segment can ever end torn.
-        self.file
-            .sync_data()
-            .map_err(|error| JournalError::Write { path, error })?;
+        self.storage
+            .sync(&self.name())
+            .map_err(|e| self.write_error(e))?;
         self.number += 1;
-        let next = self.path();
-        self.file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&next)
-            .map_err(|error| JournalError::Write {
-                path: next.clone(),
-                error,
-            })?;
         self.size = 0;
-        // The new name must be durable too.
-        if let Ok(d) = File::open(&self.dir) {
-            let _ = d.sync_all();
-        }
         self.begin_segment()
     }
 }
@@ -278,19 +265,15 @@ pub struct Inspection {
     pub tail: Tail,
 }
 
-/// Reads every segment in order, stopping at the first bad record.
+/// Reads every segment of the directory `dir` in order (see [`inspect_in`]).
 pub fn inspect(dir: &Path) -> Result<Inspection, JournalError> {
-    let segs = segments(dir)?;
-    let mut snapshots: Vec<String> = fs::read_dir(dir)
-        .map_err(|error| JournalError::Directory {
-            path: dir.to_path_buf(),
-            error,
-        })?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().map(str::to_string))
-        .filter(|n| n.ends_with(".snapshot.json"))
-        .collect();
-    snapshots.sort();
+    inspect_in(&FileStorage::new(dir))
+}
+
+/// Reads every segment in order, stopping at the first bad record.
+pub fn inspect_in(storage: &dyn Storage) -> Result<Inspection, JournalError> {
+    let segs = segments(storage)?;
+    let snapshots = super::snapshot::list(storage);
     let mut out = Inspection {
         segments: Vec::new(),
         snapshots,
@@ -299,11 +282,13 @@ pub fn inspect(dir: &Path) -> Result<Inspection, JournalError> {
         tail: Tail::Clean,
     };
     let last = segs.last().map(|(n, _)| *n);
-    for (n, path) in segs {
-        let bytes = fs::read(&path).map_err(|error| JournalError::Directory {
-            path: path.clone(),
-            error,
-        })?;
+    for (n, name) in segs {
+        let bytes = storage
+            .read(&name)
+            .map_err(|error| JournalError::Directory {
+                path: storage.location(&name),
+                error,
+            })?;
         let (frames, err) = frame::decode_all(&bytes);
         out.segments.push((n, bytes.len() as u64, frames.len()));
         out.positions.extend(frames.iter().map(|f| (n, f.offset)));

@@ -5,11 +5,12 @@
 //! quiescent, and finally record the ending.
 
 use std::cell::RefCell;
-use std::path::Path;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::run::{inputs_json, Journal, Journaled, OpenError, SyncPolicy};
 use super::snapshot::{self, Identity, Position, Snapshotter};
+use super::storage::Storage;
 use crate::ir::{HandlerId, Program};
 use crate::runtime::eval::Effects;
 use crate::runtime::queue::Args;
@@ -23,7 +24,8 @@ pub const DEFAULT_SNAPSHOT_EVERY: u64 = 100_000;
 
 /// How a journaled run is set up.
 pub struct Setup<'a> {
-    pub dir: &'a Path,
+    /// Where the journal lives ([`super::FileStorage`] for a directory).
+    pub storage: Arc<dyn Storage>,
     pub source: &'a str,
     pub settings: &'a Settings,
     pub inputs: &'a [(u64, HandlerId, Args)],
@@ -86,14 +88,15 @@ pub fn run<'p>(
     // The log and the snapshots are read side by side (two cores: recovery
     // of a large state takes the longer of the two, not the sum).
     let (opened, (snap, skipped)) = std::thread::scope(|s| {
-        let snaps = s.spawn(|| {
-            if setup.dir.exists() {
-                snapshot::load_newest(setup.dir, program, &id)
-            } else {
-                (None, Vec::new())
-            }
-        });
-        let opened = Journal::open(setup.dir, &id.program_hash, setup.settings, setup.policy);
+        let storage = setup.storage.clone();
+        let id = &id;
+        let snaps = s.spawn(move || snapshot::load_newest(&*storage, program, id));
+        let opened = Journal::open(
+            setup.storage.clone(),
+            &id.program_hash,
+            setup.settings,
+            setup.policy,
+        );
         let snaps = snaps.join().unwrap_or_else(|_| (None, Vec::new()));
         (opened, snaps)
     });
@@ -171,8 +174,8 @@ pub fn run<'p>(
         rt.restore_detector(&s.detector_records);
     }
     // A run that already ended writes nothing: no snapshots either.
-    let mut writer =
-        (!ended).then(|| Snapshotter::start(setup.dir, program, id.clone(), snap.as_ref()));
+    let mut writer = (!ended)
+        .then(|| Snapshotter::start(setup.storage.clone(), program, id.clone(), snap.as_ref()));
     if writer.is_some() {
         rt.detector_log = Some(Vec::new());
     }
@@ -248,6 +251,9 @@ fn submit(rt: &mut Runtime<'_>, w: &mut Snapshotter, journal: &Rc<RefCell<Journa
         .as_mut()
         .map(std::mem::take)
         .unwrap_or_default();
+    // The snapshot covers the log up to here: make that much durable first,
+    // so a power loss can never leave a snapshot ahead of its log.
+    journal.borrow_mut().make_durable();
     let (segment, offset) = journal.borrow().position();
     w.submit(checkpoint, detector, Position { segment, offset });
 }

@@ -12,9 +12,6 @@
 //! *previous* snapshot's position: the previous one stays usable as a
 //! fallback, with the log it needs.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
@@ -22,6 +19,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::frame;
 use super::segment::segments;
+use super::storage::Storage;
 use crate::codes::Code;
 use crate::ir::Program;
 use crate::runtime::{Checkpoint, DetectorRecord};
@@ -122,16 +120,14 @@ pub fn file_name(cycle: u64) -> String {
     format!("{cycle:020}.snapshot.json")
 }
 
-/// The snapshot files in `dir`, oldest first.
-pub fn list(dir: &Path) -> Vec<String> {
-    let mut out: Vec<String> = fs::read_dir(dir)
-        .map(|rd| {
-            rd.filter_map(|e| e.ok())
-                .filter_map(|e| e.file_name().to_str().map(str::to_string))
-                .filter(|n| n.ends_with(".snapshot.json"))
-                .collect()
-        })
-        .unwrap_or_default();
+/// The snapshot files in the storage, oldest first.
+pub fn list(storage: &dyn Storage) -> Vec<String> {
+    let mut out: Vec<String> = storage
+        .list()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| n.ends_with(".snapshot.json"))
+        .collect();
     out.sort();
     out
 }
@@ -249,8 +245,8 @@ fn sealed(bytes: &[u8]) -> bool {
 }
 
 /// A snapshot file's bytes, once its content hash checks.
-fn read_sealed(dir: &Path, file: &str) -> Result<Vec<u8>, SnapshotError> {
-    let bytes = fs::read(dir.join(file)).map_err(|e| SnapshotError::Unreadable {
+fn read_sealed(dir: &dyn Storage, file: &str) -> Result<Vec<u8>, SnapshotError> {
+    let bytes = dir.read(file).map_err(|e| SnapshotError::Unreadable {
         file: file.to_string(),
         why: e.to_string(),
     })?;
@@ -271,7 +267,7 @@ pub struct Header {
 }
 
 /// Parses a snapshot and checks its content hash.
-pub fn read_header(dir: &Path, file: &str) -> Result<(Header, Json), SnapshotError> {
+pub fn read_header(dir: &dyn Storage, file: &str) -> Result<(Header, Json), SnapshotError> {
     let unreadable = |why: &str| SnapshotError::Unreadable {
         file: file.to_string(),
         why: why.to_string(),
@@ -340,7 +336,7 @@ struct DomainDoc {
 /// Reads one snapshot for `program`, checking its content hash, identity
 /// and detector records. The state is decoded straight from the text.
 pub fn read(
-    dir: &Path,
+    dir: &dyn Storage,
     file: &str,
     program: &Program,
     id: &Identity,
@@ -423,11 +419,11 @@ pub fn read(
 
 /// The first `mark.records` records of `detector.wal`, all intact and
 /// ending exactly at `mark.bytes`; `None` if they are not all there.
-fn read_detector(dir: &Path, mark: DetectorMark) -> Option<Vec<DetectorRecord>> {
+fn read_detector(dir: &dyn Storage, mark: DetectorMark) -> Option<Vec<DetectorRecord>> {
     if mark.records == 0 {
         return Some(Vec::new());
     }
-    let bytes = fs::read(dir.join(DETECTOR_FILE)).ok()?;
+    let bytes = dir.read(DETECTOR_FILE).ok()?;
     let bytes = bytes.get(..mark.bytes as usize)?;
     let (frames, err) = frame::decode_all(bytes);
     if err.is_some() || frames.len() as u64 != mark.records {
@@ -442,7 +438,7 @@ fn read_detector(dir: &Path, mark: DetectorMark) -> Option<Vec<DetectorRecord>> 
 /// The newest usable snapshot (newest first, falling back past unusable
 /// ones), and the reasons any newer ones were skipped.
 pub fn load_newest(
-    dir: &Path,
+    dir: &dyn Storage,
     program: &Program,
     id: &Identity,
 ) -> (Option<Snapshot>, Vec<SnapshotError>) {
@@ -456,19 +452,6 @@ pub fn load_newest(
     (None, skipped)
 }
 
-/// Writes `bytes` to `dir/name` atomically: a temporary file, fsync, rename,
-/// then an fsync of the directory so the new name is durable too.
-pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = dir.join(format!("{name}.tmp"));
-    {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, dir.join(name))?;
-    File::open(dir)?.sync_all()
-}
-
 struct Job {
     checkpoint: Checkpoint,
     detector: Vec<DetectorRecord>,
@@ -477,7 +460,7 @@ struct Job {
 
 /// What the writer thread keeps between jobs.
 struct WriterState {
-    dir: PathBuf,
+    dir: Arc<dyn Storage>,
     names: Names,
     id: Identity,
     detector: DetectorMark,
@@ -489,15 +472,9 @@ impl WriterState {
     fn write(&mut self, job: Job) -> std::io::Result<()> {
         // 1. The detector records the snapshot counts, durable first.
         if !job.detector.is_empty() {
-            let path = self.dir.join(DETECTOR_FILE);
-            let mut f = OpenOptions::new()
-                .create(true)
-                .write(true)
-                .truncate(false)
-                .open(&path)?;
             // Anything past the mark was written for a snapshot that never
             // became durable: cut it off.
-            f.set_len(self.detector.bytes)?;
+            self.dir.truncate(DETECTOR_FILE, self.detector.bytes)?;
             let mut buf = Vec::new();
             let mut rec = Vec::with_capacity(41);
             for r in &job.detector {
@@ -505,10 +482,8 @@ impl WriterState {
                 r.encode(&mut rec);
                 frame::encode(&mut buf, &rec);
             }
-            use std::io::Seek;
-            f.seek(std::io::SeekFrom::Start(self.detector.bytes))?;
-            f.write_all(&buf)?;
-            f.sync_data()?;
+            self.dir.append(DETECTOR_FILE, &buf)?;
+            self.dir.sync(DETECTOR_FILE)?;
             self.detector.records += job.detector.len() as u64;
             self.detector.bytes += buf.len() as u64;
         }
@@ -521,7 +496,7 @@ impl WriterState {
             job.mailbox,
             self.detector,
         );
-        write_atomic(&self.dir, &name, &bytes)?;
+        self.dir.replace(&name, &bytes)?;
         // 3. Bound the journal: keep this one and the previous one, and the
         // log from the previous one's position on.
         self.kept.retain(|(f, _)| *f != name);
@@ -530,17 +505,17 @@ impl WriterState {
             self.kept.remove(0);
         }
         let keep: Vec<&String> = self.kept.iter().map(|(f, _)| f).collect();
-        for f in list(&self.dir) {
+        for f in list(&*self.dir) {
             if !keep.contains(&&f) {
-                let _ = fs::remove_file(self.dir.join(f));
+                let _ = self.dir.remove(&f);
             }
         }
         if self.kept.len() == 2 {
             let from = self.kept[0].1.segment;
-            if let Ok(segs) = segments(&self.dir) {
-                for (n, p) in segs {
+            if let Ok(segs) = segments(&*self.dir) {
+                for (n, name) in segs {
                     if n < from {
-                        let _ = fs::remove_file(p);
+                        let _ = self.dir.remove(&name);
                     }
                 }
             }
@@ -561,13 +536,13 @@ impl Snapshotter {
     /// Starts the writer for `dir`, continuing from `resumed` (the snapshot
     /// the run resumed from, if any).
     pub fn start(
-        dir: &Path,
+        dir: Arc<dyn Storage>,
         program: &Program,
         id: Identity,
         resumed: Option<&Snapshot>,
     ) -> Snapshotter {
         let mut state = WriterState {
-            dir: dir.to_path_buf(),
+            dir,
             names: Names::new(program),
             id,
             detector: resumed.map(|s| s.detector).unwrap_or_default(),
