@@ -149,9 +149,9 @@ impl Writer {
         Ok(w)
     }
 
-    /// Writes the header of the current (empty) segment, if there is one, at
-    /// once: positions handed out later (to snapshots) count it, so it must
-    /// be in the file even if the process dies before the next record.
+    /// Writes the header of the current (empty) segment, if there is one,
+    /// and makes it durable at once (with the segment's name): positions
+    /// handed out later (to snapshots) count it, so no crash may lose it.
     fn begin_segment(&mut self) -> Result<(), JournalError> {
         if let Some(h) = &self.header {
             let payload = h(self.number);
@@ -159,6 +159,9 @@ impl Writer {
             self.append(&payload)?;
             self.write_buffered()?;
             self.buf = held;
+            self.storage
+                .sync(&self.name())
+                .map_err(|e| self.write_error(e))?;
         }
         Ok(())
     }
