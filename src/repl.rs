@@ -11,6 +11,7 @@ use crate::check::{check_expression, check_source};
 use crate::diag::render::render_text;
 use crate::ir::{HandlerId, Program, VarId};
 use crate::runtime::compile::compile_expr;
+use crate::runtime::drive::Flow;
 use crate::runtime::eval::Interp;
 use crate::runtime::observe::{CycleRecord, Observer};
 use crate::runtime::queue::{Args, EventKind};
@@ -118,17 +119,7 @@ fn plural(n: usize, what: &str) -> String {
 }
 
 fn describe(p: &Program, kind: &EventKind) -> String {
-    match kind {
-        EventKind::Message { handler, args } => format!(
-            "{}({})",
-            p.handlers[*handler as usize].qualified,
-            args.iter()
-                .map(|a| a.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        EventKind::Repair { goal } => format!("repair {}", p.goals[*goal as usize].qualified),
-    }
+    kind.describe(p)
 }
 
 /// A declaration typed at the prompt: its name and text.
@@ -152,12 +143,11 @@ pub struct Session {
     inputs: Vec<(u64, HandlerId, Args)>,
     /// The furthest cycle executed on this branch.
     head: u64,
-    /// How many of `inputs` the runtime has received.
-    next_input: usize,
-    /// Checkpoints of this branch every [`CHECKPOINT_EVERY`] cycles, with the
-    /// log's length and `next_input` at that point: going back restores the
-    /// nearest one and re-executes at most that many cycles.
-    checkpoints: Vec<(crate::runtime::Checkpoint, usize, usize)>,
+    /// Checkpoints of this branch every [`CHECKPOINT_EVERY`] cycles (or
+    /// further apart, with a long queue), with the log's length at that
+    /// point: going back restores the nearest one and re-executes the rest.
+    /// (How many of `inputs` were delivered is the runtime's own count.)
+    checkpoints: Vec<(crate::runtime::Checkpoint, usize)>,
     /// Whether reports may use colour.
     pub color: bool,
     /// Whether a terminal is attached (`:debug` needs one).
@@ -185,11 +175,24 @@ fn empty_program() -> Program {
     })
 }
 
-/// Cycles between the REPL's checkpoints (see `Session::rebuild`).
-pub const CHECKPOINT_EVERY: u64 = 256;
+use crate::runtime::drive::CHECKPOINT_EVERY;
 
 /// The most queued events the REPL's checkpoints hold copies of together.
 pub const CHECKPOINT_EVENTS: usize = 2_000_000;
+
+/// Each checkpoint copies the queue (values are shared, events are not):
+/// past [`CHECKPOINT_EVENTS`] queued events over all checkpoints, every other
+/// one is dropped (cycle 0 stays), so a runaway queue costs longer
+/// re-execution when travelling back, not memory.
+fn thin(checkpoints: &mut Vec<(crate::runtime::Checkpoint, usize)>) {
+    let events = |c: &[(crate::runtime::Checkpoint, usize)]| -> usize {
+        c.iter().map(|(k, _)| k.queued()).sum()
+    };
+    while checkpoints.len() > 2 && events(checkpoints) > CHECKPOINT_EVENTS {
+        let kept = std::mem::take(checkpoints);
+        *checkpoints = kept.into_iter().step_by(2).collect();
+    }
+}
 
 pub const HELP: &[(&str, &str)] = &[
     (":step [n]", "run n cycles (default 1), printing each"),
@@ -255,7 +258,6 @@ impl Session {
             start: Vec::new(),
             inputs: Vec::new(),
             head: 0,
-            next_input: 0,
             checkpoints: Vec::new(),
             color: false,
             interactive: false,
@@ -314,14 +316,8 @@ impl Session {
         let going_forward = n >= self.rt.cycle && self.rt.outcome.is_none();
         match from {
             _ if going_forward && from.as_ref().is_none_or(|(c, ..)| c.cycle <= self.rt.cycle) => {}
-            Some((c, _, next_input)) => {
-                self.rt.restore(&c);
-                self.next_input = next_input;
-            }
-            None => {
-                self.rt = Self::runtime(self.program, &self.start, self.log.clone());
-                self.next_input = 0;
-            }
+            Some((c, _)) => self.rt.restore(&c),
+            None => self.rt = Self::runtime(self.program, &self.start, self.log.clone()),
         }
         self.advance(n);
     }
@@ -339,65 +335,47 @@ impl Session {
     fn restart(&mut self) {
         *self.log.borrow_mut() = Log::default();
         self.rt = Self::runtime(self.program, &self.start, self.log.clone());
-        self.next_input = 0;
         // Cycle 0 is always a checkpoint: every jump restores this runtime
         // (whose fingerprint table spans the branch) rather than a fresh one.
         let cp = self.rt.checkpoint();
-        self.checkpoints = vec![(cp, 0, 0)];
+        self.checkpoints = vec![(cp, 0)];
         self.advance(0);
     }
 
-    /// Runs forward to cycle `n` (or the end), delivering this branch's
-    /// inputs on time and checkpointing every [`CHECKPOINT_EVERY`] cycles.
+    /// Runs forward to cycle `n` (or the end) with the one driver,
+    /// delivering this branch's inputs on time and checkpointing every
+    /// [`CHECKPOINT_EVERY`] cycles (further apart with a long queue).
     fn advance(&mut self, n: u64) {
-        loop {
-            while self.next_input < self.inputs.len()
-                && self.inputs[self.next_input].0 <= self.rt.cycle
-            {
-                let (_, h, args) = self.inputs[self.next_input].clone();
-                self.rt.send_external(h, args);
-                self.next_input += 1;
-            }
-            if self.rt.cycle >= n || self.rt.outcome.is_some() {
-                break;
-            }
-            self.rt.step();
-            let c = self.rt.cycle;
+        let Session {
+            rt,
+            inputs,
+            checkpoints,
+            log,
+            progress,
+            ..
+        } = self;
+        rt.drive(inputs, n, |rt| {
+            let c = rt.cycle;
             if c.is_multiple_of(1 << 16) {
-                if let Some(p) = self.progress.as_mut() {
+                if let Some(p) = progress.as_mut() {
                     p(c);
                 }
             }
             // A checkpoint copies the queue: with a long queue they are
             // spaced further apart, so copying costs O(1) per cycle.
-            let every = CHECKPOINT_EVERY.max(self.rt.queue().len() as u64 / 8);
+            let every = CHECKPOINT_EVERY.max(rt.queue().len() as u64 / 8);
             if c.is_multiple_of(CHECKPOINT_EVERY)
-                && self
-                    .checkpoints
+                && checkpoints
                     .last()
                     .is_none_or(|(k, ..)| k.cycle + every <= c)
             {
-                let log_len = self.log.borrow().cycles.len();
-                let cp = self.rt.checkpoint();
-                self.checkpoints.push((cp, log_len, self.next_input));
-                self.thin_checkpoints();
+                let log_len = log.borrow().cycles.len();
+                checkpoints.push((rt.checkpoint(), log_len));
+                thin(checkpoints);
             }
-        }
+            Flow::Continue
+        });
         self.head = self.head.max(self.rt.cycle);
-    }
-
-    /// Each checkpoint copies the queue (values are shared, events are
-    /// not): past [`CHECKPOINT_EVENTS`] queued events over all checkpoints,
-    /// every other one is dropped (cycle 0 stays), so a runaway queue costs
-    /// longer re-execution when travelling back, not memory.
-    fn thin_checkpoints(&mut self) {
-        let events = |c: &[(crate::runtime::Checkpoint, usize, usize)]| -> usize {
-            c.iter().map(|(k, ..)| k.queued()).sum()
-        };
-        while self.checkpoints.len() > 2 && events(&self.checkpoints) > CHECKPOINT_EVENTS {
-            let kept = std::mem::take(&mut self.checkpoints);
-            self.checkpoints = kept.into_iter().step_by(2).collect();
-        }
     }
 
     /// Evaluates one complete input; returns what to print.
@@ -646,7 +624,7 @@ impl Session {
                 self.head
             ));
             let at = self.rt.cycle;
-            self.inputs.truncate(self.next_input);
+            self.inputs.truncate(self.rt.inputs_delivered as usize);
             self.log.borrow_mut().cut(at);
             self.checkpoints.retain(|(c, ..)| c.cycle <= at);
             self.head = at;
@@ -659,10 +637,9 @@ impl Session {
             },
         );
         self.inputs.insert(
-            self.next_input,
+            self.rt.inputs_delivered as usize,
             (self.rt.cycle, h as HandlerId, vals.clone()),
         );
-        self.next_input += 1;
         self.rt.send_external(h as HandlerId, vals);
         out.push_str(&format!("queued {shown} after cycle {}\n", self.rt.cycle));
         out

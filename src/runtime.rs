@@ -6,6 +6,7 @@
 pub mod checkpoint;
 pub mod compile;
 mod detect;
+pub mod drive;
 pub mod eval;
 pub mod failure;
 pub mod hash;
@@ -531,45 +532,6 @@ impl<'p> Runtime<'p> {
         }
     }
 
-    /// Whether an input meant for after cycle `after` is delivered now: once
-    /// that many cycles have run, or at once if the system has gone idle
-    /// (converged or stuck: nothing would ever advance the count).
-    pub fn input_due(&self, after: u64) -> bool {
-        after <= self.cycle
-            || matches!(
-                self.outcome,
-                Some(Outcome::Converged) | Some(Outcome::Stuck { .. })
-            )
-    }
-
-    /// Runs to the end, delivering each external input `(after, handler,
-    /// args)` once `after` cycles have run (inputs in order of `after`).
-    pub fn run_with_inputs(&mut self, inputs: &[(u64, ir::HandlerId, queue::Args)]) -> &Outcome {
-        loop {
-            self.deliver_inputs(inputs);
-            if self.outcome.is_some() {
-                break;
-            }
-            self.step();
-        }
-        self.outcome.as_ref().unwrap_or(&Outcome::Converged)
-    }
-
-    /// Sends the inputs of `inputs` (the run's whole list, in order of
-    /// `after`) that are due and not yet delivered.
-    #[inline]
-    pub fn deliver_inputs(&mut self, inputs: &[(u64, ir::HandlerId, queue::Args)]) {
-        if inputs.len() <= self.inputs_delivered as usize {
-            return;
-        }
-        while let Some((after, h, args)) = inputs.get(self.inputs_delivered as usize) {
-            if !self.input_due(*after) {
-                break;
-            }
-            self.send_external(*h, args.clone());
-        }
-    }
-
     /// Saves where the run is (between cycles). Costs O(variables + queue).
     pub fn checkpoint(&mut self) -> Checkpoint {
         let hash = self.hasher.state();
@@ -683,10 +645,7 @@ impl<'p> Runtime<'p> {
 
     /// Runs until the run ends.
     pub fn run(&mut self) -> &Outcome {
-        while self.outcome.is_none() {
-            self.step();
-        }
-        self.outcome.as_ref().unwrap_or(&Outcome::Converged)
+        self.run_with_inputs(&[])
     }
 
     fn fingerprint(&self, current: &EventKind, current_retry: u32) -> Fingerprint {
@@ -1227,7 +1186,7 @@ impl<'p> Runtime<'p> {
     }
 
     fn notify(&mut self, record: CycleRecord<'_>) {
-        let checkpoint = if record.cycle.is_multiple_of(observe::CHECKPOINT_EVERY) {
+        let checkpoint = if record.cycle.is_multiple_of(observe::HASH_EVERY) {
             match self.observer.as_ref().and_then(|o| o.checkpoint_channel()) {
                 Some(tx) => {
                     self.hasher.hex_to(tx);
@@ -1322,18 +1281,6 @@ impl<'p> Runtime<'p> {
 
     /// `Domain.handler(args)` or `repair Domain.goal`, for reports.
     pub fn describe(&self, kind: &EventKind) -> String {
-        match kind {
-            EventKind::Message { handler, args } => format!(
-                "{}({})",
-                self.program.handlers[*handler as usize].qualified,
-                args.iter()
-                    .map(|a| a.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            EventKind::Repair { goal } => {
-                format!("repair {}", self.program.goals[*goal as usize].qualified)
-            }
-        }
+        kind.describe(self.program)
     }
 }

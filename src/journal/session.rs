@@ -12,6 +12,7 @@ use super::run::{inputs_json, Journal, Journaled, OpenError, SyncPolicy};
 use super::snapshot::{self, Identity, Position, Snapshotter};
 use super::storage::Storage;
 use crate::ir::{HandlerId, Program};
+use crate::runtime::drive::Flow;
 use crate::runtime::eval::Effects;
 use crate::runtime::queue::Args;
 use crate::runtime::{Outcome, Runtime};
@@ -182,24 +183,18 @@ pub fn run<'p>(
     let every = setup.snapshot_every.max(1);
     let mut last = rt.cycle;
     let mut stats = Stats::default();
-    loop {
-        rt.deliver_inputs(setup.inputs);
-        if rt.outcome.is_some() {
-            break;
-        }
-        let t0 = setup.measure.then(std::time::Instant::now);
-        let writing = setup.measure && writer.as_ref().is_some_and(|w| w.busy());
-        rt.step();
+    let mut foreign = None;
+    let mut t0 = setup.measure.then(std::time::Instant::now);
+    let mut writing = false;
+    rt.drive(setup.inputs, u64::MAX, |rt| {
         if let Some(what) = journal.borrow_mut().foreign.take() {
-            if let Some(w) = writer {
-                w.finish();
-            }
-            return Err(OpenError::Foreign { what });
+            foreign = Some(what);
+            return Flow::Stop;
         }
         if let Some(w) = writer.as_mut() {
             if rt.outcome.is_none() && rt.cycle >= last + every && !w.busy() {
                 let s0 = setup.measure.then(std::time::Instant::now);
-                submit(&mut rt, w, &journal);
+                submit(rt, w, &journal);
                 while setup.wait_for_snapshots && w.busy() {
                     std::thread::sleep(std::time::Duration::from_micros(50));
                 }
@@ -210,8 +205,8 @@ pub fn run<'p>(
                 last = rt.cycle;
             }
         }
-        if let Some(t0) = t0 {
-            let d = t0.elapsed();
+        if let Some(t) = t0 {
+            let d = t.elapsed();
             stats.longest_cycle = stats.longest_cycle.max(d);
             let slow = d > std::time::Duration::from_millis(1);
             if writing {
@@ -226,6 +221,16 @@ pub fn run<'p>(
         if let Some(f) = setup.after_cycle {
             f(rt.cycle);
         }
+        // The next cycle is timed from here (input delivery and the step).
+        t0 = setup.measure.then(std::time::Instant::now);
+        writing = setup.measure && writer.as_ref().is_some_and(|w| w.busy());
+        Flow::Continue
+    });
+    if let Some(what) = foreign {
+        if let Some(w) = writer {
+            w.finish();
+        }
+        return Err(OpenError::Foreign { what });
     }
     let outcome = rt.outcome.clone().unwrap_or(Outcome::Converged);
     if let Some(mut w) = writer {

@@ -8,7 +8,7 @@ use super::Yield;
 use crate::ir::GoalId;
 
 /// How often (in cycles) an observer is handed the run hash so far.
-pub const CHECKPOINT_EVERY: u64 = 1000;
+pub const HASH_EVERY: u64 = 1000;
 
 /// One cycle, as it happened.
 pub struct CycleRecord<'a> {
@@ -30,7 +30,7 @@ pub struct CycleRecord<'a> {
 
 pub trait Observer {
     /// Called after every cycle; `checkpoint` is the run hash so far every
-    /// [`CHECKPOINT_EVERY`] cycles.
+    /// [`HASH_EVERY`] cycles.
     fn cycle(&mut self, record: &CycleRecord<'_>, checkpoint: Option<&str>);
     /// Called for each yield.
     fn yielded(&mut self, y: &Yield);

@@ -23,6 +23,34 @@ pub enum EventKind {
     Repair { goal: GoalId },
 }
 
+impl EventKind {
+    /// `Domain.handler(args)` or `repair Domain.goal`: how reports, the
+    /// REPL and the debugger name an event (ids the program lacks print
+    /// as `?`).
+    pub fn describe(&self, program: &crate::ir::Program) -> String {
+        match self {
+            EventKind::Message { handler, args } => format!(
+                "{}({})",
+                program
+                    .handlers
+                    .get(*handler as usize)
+                    .map_or("?", |h| h.qualified.as_str()),
+                args.iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            EventKind::Repair { goal } => format!(
+                "repair {}",
+                program
+                    .goals
+                    .get(*goal as usize)
+                    .map_or("?", |g| g.qualified.as_str())
+            ),
+        }
+    }
+}
+
 /// A pending event. `root` is the goal at the root of its causal chain (none
 /// for external input).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -18,7 +18,7 @@ pub struct History {
 
 impl History {
     /// States kept: one every this many cycles.
-    pub const STRIDE: usize = 256;
+    pub const STRIDE: usize = crate::runtime::drive::CHECKPOINT_EVERY as usize;
 
     /// Decodes every write and keeps every STRIDE-th state. Fails with the
     /// number of the first cycle whose write names an unknown variable or

@@ -14,6 +14,7 @@ use super::load::{Loaded, TraceError};
 use super::record::{names, result_json, write_cycle};
 use crate::codes::Code;
 use crate::ir::{self, Program};
+use crate::runtime::drive::Flow;
 use crate::runtime::eval::Effects;
 use crate::runtime::observe::{CycleRecord, Observer};
 use crate::runtime::{Runtime, Yield};
@@ -86,7 +87,7 @@ fn runtime_with<'p>(loaded: &'p Loaded, fx: Box<dyn Effects + 'p>) -> Runtime<'p
     Runtime::with_initial(&loaded.program, options, fx, &initial)
 }
 
-type Inputs = Vec<(u64, ir::HandlerId, crate::runtime::queue::Args)>;
+type Inputs = Vec<crate::runtime::drive::Input>;
 
 /// The trace's external inputs, decoded (unreadable ones are skipped; the
 /// replay then diverges and says where).
@@ -101,18 +102,6 @@ pub fn inputs(loaded: &Loaded) -> Inputs {
             Some((i.after, i.handler, args?))
         })
         .collect()
-}
-
-/// Steps `rt` once, first delivering the inputs due by now.
-fn step_with(rt: &mut Runtime<'_>, inputs: &Inputs, next: &mut usize) {
-    while *next < inputs.len() && rt.input_due(inputs[*next].0) {
-        let (_, h, args) = &inputs[*next];
-        rt.send_external(*h, args.clone());
-        *next += 1;
-    }
-    if rt.outcome.is_none() {
-        rt.step();
-    }
 }
 
 /// The first difference found by `verify`.
@@ -248,16 +237,11 @@ pub fn verify(loaded: &Loaded) -> Result<u64, TraceError> {
     )?;
     rt.observe(Box::new(checker.clone()));
     let inputs = inputs(loaded);
-    let mut next = 0;
-    loop {
-        if checker.borrow().found.is_some() {
-            break;
-        }
-        if rt.outcome.is_some() && inputs.get(next).is_none_or(|i| !rt.input_due(i.0)) {
-            break;
-        }
-        step_with(&mut rt, &inputs, &mut next);
-    }
+    let seen = checker.clone();
+    rt.drive(&inputs, u64::MAX, |_| match seen.borrow().found {
+        Some(_) => Flow::Stop,
+        None => Flow::Continue,
+    });
     if let Some(d) = checker.borrow().found.clone() {
         return Err(TraceError::new(
             Code::T004,
@@ -344,12 +328,7 @@ pub fn state_at<'p>(loaded: &'p Loaded, n: u64) -> Result<Runtime<'p>, TraceErro
     }
     let mut rt = runtime(loaded);
     let inputs = inputs(loaded);
-    let mut next = 0;
-    while rt.cycle < n
-        && (rt.outcome.is_none() || inputs.get(next).is_some_and(|i| rt.input_due(i.0)))
-    {
-        step_with(&mut rt, &inputs, &mut next);
-    }
+    rt.drive(&inputs, n, |_| Flow::Continue);
     Ok(rt)
 }
 
@@ -362,34 +341,20 @@ pub struct Link {
 
 /// `Domain.handler(args)` or `repair Domain.goal`, from a cycle's record.
 pub fn event_text(c: &CycleJson, program: &Program) -> String {
-    match (c.event.handler, c.event.goal) {
-        (Some(h), _) => format!(
-            "{}({})",
-            program
-                .handlers
-                .get(h as usize)
-                .map(|h| h.qualified.as_str())
-                .unwrap_or("?"),
-            c.event
-                .args
-                .iter()
-                .flatten()
-                .map(|a| from_json(a)
-                    .map(|v| v.to_string())
-                    .unwrap_or_else(|| a.to_string()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        (None, Some(g)) => format!(
-            "repair {}",
-            program
-                .goals
-                .get(g as usize)
-                .map(|g| g.qualified.as_str())
-                .unwrap_or("?")
-        ),
-        (None, None) => "?".to_string(),
-    }
+    use crate::runtime::queue::EventKind;
+    let kind = match (c.event.handler, c.event.goal) {
+        (Some(handler), _) => {
+            let args: Option<crate::runtime::queue::Args> =
+                c.event.args.iter().flatten().map(from_json).collect();
+            match args {
+                Some(args) => EventKind::Message { handler, args },
+                None => return "?".to_string(),
+            }
+        }
+        (None, Some(goal)) => EventKind::Repair { goal },
+        (None, None) => return "?".to_string(),
+    };
+    kind.describe(program)
 }
 
 /// The causal chain of cycle `n`, back to the initial state.

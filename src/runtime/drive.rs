@@ -1,0 +1,88 @@
+//! The one loop that runs a runtime, for every front end (`lexum run`,
+//! traces and replay, the journal, the REPL): deliver each external input
+//! once its `after` cycles have run (at once if the run has gone idle, as
+//! nothing would ever advance the count), step, and let the caller look
+//! after each cycle. The rule for inputs lives here and nowhere else.
+
+use super::queue::Args;
+use super::Runtime;
+use crate::ir::HandlerId;
+
+/// Cycles between kept states, wherever a front end keeps them to revisit
+/// cycles (the REPL's checkpoints, the debugger's states rebuilt from a
+/// trace): going back costs at most this many cycles of re-execution.
+pub const CHECKPOINT_EVERY: u64 = 256;
+
+/// An external input: delivered once `after` cycles have run; the handler
+/// and its arguments.
+pub type Input = (u64, HandlerId, Args);
+
+/// What the caller wants after a cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Stop,
+}
+
+impl Runtime<'_> {
+    /// Whether an input meant for after cycle `after` is delivered now: once
+    /// that many cycles have run, or at once if the system has gone idle
+    /// (converged or stuck: nothing would ever advance the count).
+    pub fn input_due(&self, after: u64) -> bool {
+        after <= self.cycle
+            || matches!(
+                self.outcome,
+                Some(super::Outcome::Converged) | Some(super::Outcome::Stuck { .. })
+            )
+    }
+
+    /// Sends the inputs of `inputs` (the run's whole list, in order of
+    /// `after`) that are due and not yet delivered; the runtime counts what
+    /// it has delivered, so a restored checkpoint goes on from the right one.
+    #[inline]
+    pub fn deliver_inputs(&mut self, inputs: &[Input]) {
+        while let Some((after, h, args)) = inputs.get(self.inputs_delivered as usize) {
+            if !self.input_due(*after) {
+                break;
+            }
+            self.send_external(*h, args.clone());
+        }
+    }
+
+    /// Whether the run can go on: it has not ended, or an input is due that
+    /// would wake it.
+    pub fn can_go_on(&self, inputs: &[Input]) -> bool {
+        self.outcome.is_none()
+            || inputs
+                .get(self.inputs_delivered as usize)
+                .is_some_and(|i| self.input_due(i.0))
+    }
+
+    /// Runs until the run ends (with no input left to wake it), `until`
+    /// cycles have run, or `after_cycle` says stop. Returns the cycle it
+    /// stopped at.
+    pub fn drive(
+        &mut self,
+        inputs: &[Input],
+        until: u64,
+        mut after_cycle: impl FnMut(&mut Runtime<'_>) -> Flow,
+    ) -> u64 {
+        loop {
+            self.deliver_inputs(inputs);
+            if self.outcome.is_some() || self.cycle >= until {
+                break;
+            }
+            self.step();
+            if after_cycle(self) == Flow::Stop {
+                break;
+            }
+        }
+        self.cycle
+    }
+
+    /// Runs to the end, delivering `inputs` on time.
+    pub fn run_with_inputs(&mut self, inputs: &[Input]) -> &super::Outcome {
+        self.drive(inputs, u64::MAX, |_| Flow::Continue);
+        self.outcome.as_ref().unwrap_or(&super::Outcome::Converged)
+    }
+}
