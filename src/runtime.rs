@@ -856,10 +856,7 @@ impl<'p> Runtime<'p> {
                         o.yielded(&y);
                     }
                     self.yields.push(y);
-                    self.hasher.buf.push(0xF0);
-                    self.hasher.buf.extend_from_slice(&t.to_le_bytes());
-                    self.hasher.buf.extend_from_slice(&g.to_le_bytes());
-                    self.hasher.buf.extend_from_slice(&winner.to_le_bytes());
+                    hash::encode_yield(&mut self.hasher.buf, t, g, winner);
                 }
                 self.queue.drop_rooted(&losers);
                 true
@@ -1012,7 +1009,7 @@ impl<'p> Runtime<'p> {
         }
         match result {
             Ok(()) => {
-                self.hasher.buf.push(0);
+                hash::encode_committed(&mut self.hasher.buf);
                 let records = writes.as_mut();
                 self.interp.commit(
                     &mut self.hasher.buf,
@@ -1059,10 +1056,7 @@ impl<'p> Runtime<'p> {
             }
             Err(failure) => {
                 let failure_copy = failure.clone();
-                self.hasher.buf.push(1);
-                self.hasher
-                    .buf
-                    .extend_from_slice(failure.kind.name().as_bytes());
+                hash::encode_failed(&mut self.hasher.buf, failure.kind.name());
                 self.interp.rollback();
                 let domain = match &ev.kind {
                     EventKind::Message { handler, .. } => {

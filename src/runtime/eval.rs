@@ -159,10 +159,7 @@ impl Interp {
                 if n == o {
                     continue;
                 }
-                let mut b = [1u8; 13];
-                b[..4].copy_from_slice(&v.to_le_bytes());
-                b[5..].copy_from_slice(&n.to_le_bytes());
-                hash.extend_from_slice(&b);
+                super::hash::encode_int_write(hash, v, n);
                 if let Some(r) = records.as_deref_mut() {
                     r.push(Write {
                         var: v,
@@ -176,8 +173,7 @@ impl Interp {
                 if *new == old {
                     continue;
                 }
-                hash.extend_from_slice(&v.to_le_bytes());
-                super::hash::encode_for_hash(hash, new);
+                super::hash::encode_write(hash, v, new);
                 if let Some(r) = records.as_deref_mut() {
                     r.push(Write {
                         var: v,

@@ -93,6 +93,43 @@ pub fn encode_event(out: &mut Vec<u8>, cycle: u64, kind: &crate::runtime::queue:
     }
 }
 
+/// A committed cycle's outcome byte; its writes follow, each by
+/// [`encode_write`] or [`encode_int_write`].
+#[inline]
+pub fn encode_committed(out: &mut Vec<u8>) {
+    out.push(0);
+}
+
+/// A write of an `Int`: the variable (u32), then the value as [`encode_value`] does.
+#[inline]
+pub fn encode_int_write(out: &mut Vec<u8>, var: u32, n: i64) {
+    let mut b = [1u8; 13];
+    b[..4].copy_from_slice(&var.to_le_bytes());
+    b[5..].copy_from_slice(&n.to_le_bytes());
+    out.extend_from_slice(&b);
+}
+
+/// A write: the variable (u32), then the value as [`encode_for_hash`] does.
+#[inline]
+pub fn encode_write(out: &mut Vec<u8>, var: u32, v: &Value) {
+    out.extend_from_slice(&var.to_le_bytes());
+    encode_for_hash(out, v);
+}
+
+/// A failed cycle's outcome: `1` and the failure's name.
+pub fn encode_failed(out: &mut Vec<u8>, failure: &str) {
+    out.push(1);
+    out.extend_from_slice(failure.as_bytes());
+}
+
+/// A yield: `0xF0`, the cycle, the yielding goal and the goal it yields to.
+pub fn encode_yield(out: &mut Vec<u8>, cycle: u64, goal: u32, to: u32) {
+    out.push(0xF0);
+    out.extend_from_slice(&cycle.to_le_bytes());
+    out.extend_from_slice(&goal.to_le_bytes());
+    out.extend_from_slice(&to.to_le_bytes());
+}
+
 enum Msg {
     Data(Vec<u8>),
     Query(std::sync::mpsc::Sender<String>),
