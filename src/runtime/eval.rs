@@ -128,6 +128,7 @@ impl Interp {
     /// to `changed`. Full [`Write`] records, with the old values, are built
     /// only when `records` asks for them (someone observes the run): the hot
     /// loop does not pay for them.
+    #[inline(always)]
     pub fn commit(
         &mut self,
         hash: &mut Vec<u8>,
