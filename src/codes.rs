@@ -95,8 +95,10 @@ impl Code {
     }
 
     /// Warnings do not reject a program (unless `--deny-warnings`).
+    /// Warnings: reported, and the run or check goes on (a torn last
+    /// record, a skipped snapshot, a possible livelock).
     pub fn is_warning(self) -> bool {
-        matches!(self, Code::W101)
+        matches!(self, Code::W101 | Code::J003 | Code::J006)
     }
 
     pub fn title(self) -> &'static str {

@@ -42,6 +42,12 @@ impl Diagnostic {
         }
     }
 
+    /// A diagnostic about no place in a source file (a journal, a trace, a
+    /// command): rendered as one line by [`render::render_line`].
+    pub fn plain(code: Code, message: impl Into<String>) -> Self {
+        Self::new(code, Span::from(0..0), message)
+    }
+
     pub fn with_label(mut self, label: impl Into<String>) -> Self {
         self.label = label.into();
         self

@@ -29,6 +29,13 @@ pub fn line_col(src: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// Renders a diagnostic about no place in a source file as one line:
+/// `error[J004]: …` or `warning[J006]: …`.
+pub fn render_line(d: &Diagnostic) -> String {
+    let kind = if d.is_error() { "error" } else { "warning" };
+    format!("{kind}[{}]: {}", d.code, d.message)
+}
+
 /// Renders diagnostics as ariadne reports. `file` is the name shown in the
 /// report; `color` only when writing to a terminal.
 pub fn render_text(diags: &[Diagnostic], file: &str, src: &str, color: bool) -> String {

@@ -17,6 +17,7 @@ use serde_json::Value as Json;
 use super::segment::{inspect_in, JournalError, Tail, Writer};
 use super::storage::Storage;
 use crate::codes::Code;
+use crate::diag::{render::render_line, Diagnostic};
 use crate::ir;
 use crate::runtime::eval::Effects;
 use crate::trace::format::Settings;
@@ -94,7 +95,7 @@ pub enum OpenError {
     /// snapshot) and no snapshot is usable (`skipped` says why each was
     /// not): there is nothing to resume from.
     NoStart {
-        skipped: Vec<String>,
+        skipped: Vec<super::snapshot::SnapshotError>,
     },
     /// Another process holds the journal's lock.
     InUse,
@@ -120,44 +121,42 @@ impl OpenError {
     }
 }
 
-impl std::fmt::Display for OpenError {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        match self {
-            OpenError::Storage(e) => write!(f, "{e}"),
-            OpenError::Corrupt { segment, offset } => write!(
-                f,
-                "error[{}]: the journal is corrupt at offset {offset} of segment {segment}; refusing to recover from it",
-                self.code()
+impl OpenError {
+    /// The error as data; the warnings that led to it (skipped snapshots)
+    /// come first.
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let message = match self {
+            OpenError::Storage(e) => return vec![e.diagnostic()],
+            OpenError::Corrupt { segment, offset } => format!(
+                "the journal is corrupt at offset {offset} of segment {segment}; refusing to recover from it"
             ),
             OpenError::Unreadable { index } => {
-                write!(f, "error[{}]: journal record {index} is not an entry this lexum reads", self.code())
+                format!("journal record {index} is not an entry this lexum reads")
             }
             OpenError::NoStart { skipped } => {
-                for w in skipped {
-                    writeln!(f, "{w}")?;
-                }
-                write!(
-                    f,
-                    "error[{}]: no snapshot is usable and the log's beginning was removed; refusing to resume from a guess",
-                    self.code()
-                )
+                let mut all: Vec<Diagnostic> = skipped.iter().map(|s| s.diagnostic()).collect();
+                all.push(Diagnostic::plain(
+                    self.code(),
+                    "no snapshot is usable and the log's beginning was removed; refusing to resume from a guess",
+                ));
+                return all;
             }
-            OpenError::InUse => write!(
-                f,
-                "error[{}]: another process is using this journal; nothing was written (wait for it to end, then run again to resume)",
-                self.code()
+            OpenError::InUse => "another process is using this journal; nothing was written (wait for it to end, then run again to resume)".to_string(),
+            OpenError::Foreign { what } => format!(
+                "the journal holds a record this run did not write: {what}; refusing to use it"
             ),
-            OpenError::Foreign { what } => write!(
-                f,
-                "error[{}]: the journal holds a record this run did not write: {what}; refusing to use it",
-                self.code()
+            OpenError::Mismatch { what } => format!(
+                "this journal belongs to {what}; it was left unchanged (use another --journal directory)"
             ),
-            OpenError::Mismatch { what } => write!(
-                f,
-                "error[{}]: this journal belongs to {what}; it was left unchanged (use another --journal directory)",
-                self.code()
-            ),
-        }
+        };
+        vec![Diagnostic::plain(self.code(), message)]
+    }
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let lines: Vec<String> = self.diagnostics().iter().map(render_line).collect();
+        f.write_str(&lines.join("\n"))
     }
 }
 

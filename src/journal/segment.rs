@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::frame::{self, FrameError};
 use super::storage::{FileStorage, Storage};
 use crate::codes::Code;
+use crate::diag::{render::render_line, Diagnostic};
 
 /// Errors of the journal's storage, each with its stable code.
 #[derive(Debug)]
@@ -32,32 +33,34 @@ impl JournalError {
     }
 }
 
-impl std::fmt::Display for JournalError {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        match self {
+impl JournalError {
+    /// The error as data.
+    pub fn diagnostic(&self) -> Diagnostic {
+        let message = match self {
             JournalError::Directory { path, error } => {
-                write!(
-                    f,
-                    "error[{}]: cannot use the journal directory `{}`: {error}",
-                    self.code(),
+                format!(
+                    "cannot use the journal directory `{}`: {error}",
                     path.display()
                 )
             }
             JournalError::Write { path, error } => {
-                write!(
-                    f,
-                    "error[{}]: cannot write the journal segment `{}`: {error}",
-                    self.code(),
+                format!(
+                    "cannot write the journal segment `{}`: {error}",
                     path.display()
                 )
             }
-            JournalError::TooLarge { len } => write!(
-                f,
-                "error[{}]: a journal record of {len} bytes exceeds the limit of {} bytes",
-                self.code(),
+            JournalError::TooLarge { len } => format!(
+                "a journal record of {len} bytes exceeds the limit of {} bytes",
                 frame::MAX_PAYLOAD
             ),
-        }
+        };
+        Diagnostic::plain(self.code(), message)
+    }
+}
+
+impl std::fmt::Display for JournalError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(&render_line(&self.diagnostic()))
     }
 }
 

@@ -115,9 +115,7 @@ pub fn run<'p>(
         return Err(OpenError::Mismatch { what: what.clone() });
     }
     if snap.is_none() && j.has_records && !j.has_start() {
-        return Err(OpenError::NoStart {
-            skipped: skipped.iter().map(|e| e.to_string()).collect(),
-        });
+        return Err(OpenError::NoStart { skipped });
     }
     // The snapshot says how far the log was acknowledged when it was taken:
     // a log that ends before that lost acknowledged records.
@@ -157,10 +155,10 @@ pub fn run<'p>(
     let ended = j.ended.is_some();
     let mut warnings: Vec<String> = Vec::new();
     if let Some((segment, offset)) = j.torn {
-        warnings.push(format!(
-            "warning[{}]: the journal's last record (segment {segment}, offset {offset}) was cut short by a crash; it was never acknowledged and is dropped",
-            crate::codes::Code::J003
-        ));
+        warnings.push(crate::diag::render::render_line(&crate::diag::Diagnostic::plain(
+            crate::codes::Code::J003,
+            format!("the journal's last record (segment {segment}, offset {offset}) was cut short by a crash; it was never acknowledged and is dropped"),
+        )));
     }
     warnings.extend(skipped.iter().map(|e| e.to_string()));
     let journal = Rc::new(RefCell::new(j));

@@ -21,6 +21,7 @@ use super::frame;
 use super::segment::segments;
 use super::storage::Storage;
 use crate::codes::Code;
+use crate::diag::{render::render_line, Diagnostic};
 use crate::ir::Program;
 use crate::runtime::{Checkpoint, DetectorRecord};
 use crate::trace::format::Settings;
@@ -101,17 +102,22 @@ impl SnapshotError {
     }
 }
 
-impl std::fmt::Display for SnapshotError {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+impl SnapshotError {
+    /// The warning as data (J006: the snapshot is skipped).
+    pub fn diagnostic(&self) -> Diagnostic {
         let (SnapshotError::Unreadable { file, .. }
         | SnapshotError::Damaged { file }
         | SnapshotError::OtherRun { file, .. }) = self;
-        write!(
-            f,
-            "warning[{}]: snapshot `{file}` is unusable: {}; skipped",
+        Diagnostic::plain(
             Code::J006,
-            self.reason()
+            format!("snapshot `{file}` is unusable: {}; skipped", self.reason()),
         )
+    }
+}
+
+impl std::fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(&render_line(&self.diagnostic()))
     }
 }
 

@@ -29,9 +29,16 @@ impl TraceError {
     }
 }
 
+impl TraceError {
+    /// The error as data.
+    pub fn diagnostic(&self) -> Diagnostic {
+        Diagnostic::plain(self.code, self.message.clone())
+    }
+}
+
 impl std::fmt::Display for TraceError {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        write!(f, "error[{}]: {}", self.code, self.message)
+        f.write_str(&crate::diag::render::render_line(&self.diagnostic()))
     }
 }
 
