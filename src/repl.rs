@@ -8,7 +8,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::check::{check_expression, check_source};
+use crate::codes::Code;
 use crate::diag::render::render_text;
+use crate::diag::{render::render_line, Diagnostic};
 use crate::ir::{HandlerId, Program, VarId};
 use crate::runtime::compile::compile_expr;
 use crate::runtime::drive::Flow;
@@ -116,6 +118,13 @@ fn effect_decl_name(e: &crate::syntax::ast::EffectDecl) -> String {
 
 fn plural(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+}
+
+/// One error line for the transcript, rendered where every diagnostic is.
+fn error_line(code: Code, message: impl Into<String>) -> String {
+    let mut line = render_line(&Diagnostic::plain(code, message));
+    line.push('\n');
+    line
 }
 
 fn describe(p: &Program, kind: &EventKind) -> String {
@@ -465,10 +474,14 @@ impl Session {
                 }),
             ) = (trial.undefined_from, &trial.outcome)
             {
-                out.push_str(&format!(
-                    "error[E008]: the initial value of `{}` fails: {}\n(nothing changed)\n",
-                    program.vars[v].qualified, f.kind
+                out.push_str(&error_line(
+                    Code::E008,
+                    format!(
+                        "the initial value of `{}` fails: {}",
+                        program.vars[v].qualified, f.kind
+                    ),
                 ));
+                out.push_str("(nothing changed)\n");
                 return out;
             }
         }
@@ -571,7 +584,7 @@ impl Session {
             ..
         }) = e
         else {
-            return "error[E001]: write `send Domain.handler(args)`\n".into();
+            return error_line(Code::E001, "write `send Domain.handler(args)`");
         };
         let names: Vec<&str> = path.iter().map(|i| i.node.as_str()).collect();
         let qualified = names.join(".");
@@ -587,28 +600,37 @@ impl Session {
                 .iter()
                 .map(|h| h.qualified.as_str())
                 .collect();
-            return format!(
-                "error[E002]: no handler `{qualified}` (handlers: {})\n",
-                if known.is_empty() {
-                    "none".to_string()
-                } else {
-                    known.join(", ")
-                }
+            return error_line(
+                Code::E002,
+                format!(
+                    "no handler `{qualified}` (handlers: {})",
+                    if known.is_empty() {
+                        "none".to_string()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
             );
         };
         let params = self.program.handlers[h].params.clone();
         if params.len() != args.len() {
-            return format!(
-                "error[E002]: `{qualified}` takes {} arguments, found {}\n",
-                params.len(),
-                args.len()
+            return error_line(
+                Code::E002,
+                format!(
+                    "`{qualified}` takes {} arguments, found {}",
+                    params.len(),
+                    args.len()
+                ),
             );
         }
         let mut vals = Args::new();
         for (a, (pname, pty)) in args.iter().zip(&params) {
             match self.evaluate(a, text) {
                 Ok((_, ty)) if !ty.fits(pty) => {
-                    return format!("error[E002]: argument `{pname}` must be {pty}, found {ty}\n");
+                    return error_line(
+                        Code::E002,
+                        format!("argument `{pname}` must be {pty}, found {ty}"),
+                    );
                 }
                 Ok((v, _)) => vals.push(v),
                 Err(e) => return e,
@@ -691,8 +713,12 @@ impl Session {
             if arg.is_empty() {
                 Ok(default)
             } else {
-                arg.parse::<u64>()
-                    .map_err(|_| format!("error[L002]: `:{name}` takes a number, found `{arg}`\n"))
+                arg.parse::<u64>().map_err(|_| {
+                    error_line(
+                        Code::L002,
+                        format!("`:{name}` takes a number, found `{arg}`"),
+                    )
+                })
             }
         };
         match name {
@@ -737,7 +763,7 @@ impl Session {
                     .map(|(i, v)| format!("{} = {}\n", v.qualified, self.rt.interp.state[i]))
                     .collect();
                 if lines.is_empty() {
-                    if arg.is_empty() { "(no state)\n".into() } else { format!("error[E002]: no domain `{arg}` with state\n") }
+                    if arg.is_empty() { "(no state)\n".into() } else { error_line(Code::E002, format!("no domain `{arg}` with state")) }
                 } else {
                     lines.concat()
                 }
@@ -772,7 +798,7 @@ impl Session {
             "hash" => format!("{} (after cycle {})\n", self.rt.run_hash(), self.rt.cycle),
             "trace" => match arg.strip_prefix("save").map(str::trim) {
                 Some(path) if !path.is_empty() => self.save_trace(path),
-                _ => "error[L002]: write `:trace save FILE`\n".into(),
+                _ => error_line(Code::L002, "write `:trace save FILE`"),
             },
             "debug" => self.debug(),
             "load" => self.load(arg),
@@ -789,7 +815,7 @@ impl Session {
                 if rows.is_empty() { format!("error: no command `{arg}`\n") } else { rows.concat() }
             }
             "quit" | "exit" => String::new(),
-            _ => format!("error[L002]: unknown command `:{name}`; :help lists them\n"),
+            _ => error_line(Code::L002, format!("unknown command `:{name}`; :help lists them")),
         }
     }
 
@@ -797,12 +823,12 @@ impl Session {
         let log = self.log.borrow();
         let cycles: Vec<&Step> = log.cycles.iter().take(self.rt.cycle as usize).collect();
         if cycles.is_empty() {
-            return "error[T006]: no cycle has run yet\n".into();
+            return error_line(Code::T006, "no cycle has run yet");
         }
         if n == 0 || n as usize > cycles.len() {
-            return format!(
-                "error[T006]: no cycle {n}: cycles 1 to {} have run\n",
-                cycles.len()
+            return error_line(
+                Code::T006,
+                format!("no cycle {n}: cycles 1 to {} have run", cycles.len()),
             );
         }
         let mut out = String::new();
@@ -853,7 +879,7 @@ impl Session {
             &inputs,
             &mut bytes,
         )
-        .map_err(|e| format!("error[L001]: cannot record the trace: {e}\n"))?;
+        .map_err(|e| error_line(Code::L001, format!("cannot record the trace: {e}")))?;
         Ok(bytes)
     }
 
@@ -861,7 +887,7 @@ impl Session {
         match self.trace_bytes() {
             Ok(bytes) => match std::fs::write(path, &bytes) {
                 Ok(()) => format!("saved {} cycles to {path}\n", self.rt.cycle),
-                Err(e) => format!("error[L001]: cannot write `{path}`: {e}\n"),
+                Err(e) => error_line(Code::L001, format!("cannot write `{path}`: {e}")),
             },
             Err(e) => e,
         }
@@ -869,8 +895,10 @@ impl Session {
 
     fn debug(&self) -> String {
         if !self.interactive {
-            return "error[L002]: :debug needs a terminal; use :trace save and lexum debug\n"
-                .into();
+            return error_line(
+                Code::L002,
+                ":debug needs a terminal; use :trace save and lexum debug",
+            );
         }
         let loaded = match self
             .trace_bytes()
@@ -885,7 +913,7 @@ impl Session {
         };
         match lexum_tui::term::run(&view, self.rt.cycle as usize) {
             Ok(()) => String::new(),
-            Err(e) => format!("error[L001]: terminal error: {e}\n"),
+            Err(e) => error_line(Code::L001, format!("terminal error: {e}")),
         }
     }
 
@@ -893,7 +921,7 @@ impl Session {
     pub fn load(&mut self, path: &str) -> String {
         let text = match std::fs::read_to_string(path) {
             Ok(t) => t,
-            Err(e) => return format!("error[L001]: cannot read `{path}`: {e}\n"),
+            Err(e) => return error_line(Code::L001, format!("cannot read `{path}`: {e}")),
         };
         let checked = check_source(&text);
         let Some(program) = checked.program else {
