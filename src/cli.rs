@@ -80,6 +80,13 @@ pub fn err(text: &str) {
     let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
+/// Reports an error (or warning) of the tool on stderr, rendered where
+/// every diagnostic is.
+pub fn fail(code: lexum::codes::Code, message: impl Into<String>) {
+    let d = lexum::diag::Diagnostic::plain(code, message);
+    err(&format!("{}\n", lexum::diag::render::render_line(&d)));
+}
+
 const STACK_SIZE: usize = 512 * 1024 * 1024;
 
 pub fn main() -> i32 {

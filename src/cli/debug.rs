@@ -43,7 +43,10 @@ pub fn run(args: Args) -> i32 {
         match std::fs::read(&args.file) {
             Ok(b) => b,
             Err(e) => {
-                super::err(&format!("error[L001]: cannot read `{}`: {e}\n", args.file));
+                super::fail(
+                    lexum::codes::Code::L001,
+                    format!("cannot read `{}`: {e}", args.file),
+                );
                 return exit::USAGE;
             }
         }
@@ -65,13 +68,15 @@ pub fn run(args: Args) -> i32 {
             .as_ref()
             .map(|l| l.start as usize)
             .unwrap_or(0),
-        n => match n.parse::<usize>() {
-            Ok(n) if n <= len => n,
-            _ => {
-                super::err(&format!("error[L002]: --at takes a cycle from 0 to {len}, `end` or `oscillation`, found `{n}`\n"));
-                return exit::USAGE;
+        n => {
+            match n.parse::<usize>() {
+                Ok(n) if n <= len => n,
+                _ => {
+                    super::fail(lexum::codes::Code::L002, format!("--at takes a cycle from 0 to {len}, `end` or `oscillation`, found `{n}`"));
+                    return exit::USAGE;
+                }
             }
-        },
+        }
     };
     let title = std::path::Path::new(&args.file)
         .file_name()
@@ -85,13 +90,16 @@ pub fn run(args: Args) -> i32 {
         }
     };
     if !std::io::stdout().is_terminal() {
-        super::err("error[L002]: `lexum debug` needs a terminal; use `lexum replay` in scripts\n");
+        super::fail(
+            lexum::codes::Code::L002,
+            "`lexum debug` needs a terminal; use `lexum replay` in scripts",
+        );
         return exit::USAGE;
     }
     match lexum_tui::term::run(&view, start) {
         Ok(()) => exit::OK,
         Err(e) => {
-            super::err(&format!("error[L001]: terminal error: {e}\n"));
+            super::fail(lexum::codes::Code::L001, format!("terminal error: {e}"));
             exit::USAGE
         }
     }
@@ -113,17 +121,20 @@ fn trace_of_program(args: &Args) -> Result<Vec<u8>, i32> {
         return Err(exit::REJECTED);
     };
     let Some(fail_per_million) = super::run::per_million(&args.fail_rate) else {
-        super::err(&format!(
-            "error[L002]: --fail-rate must be a number from 0 to 1, found `{}`\n",
-            args.fail_rate
-        ));
+        super::fail(
+            lexum::codes::Code::L002,
+            format!(
+                "--fail-rate must be a number from 0 to 1, found `{}`",
+                args.fail_rate
+            ),
+        );
         return Err(exit::USAGE);
     };
     if args.effects != "none" && args.effects != "sim" {
-        super::err(&format!(
-            "error[L002]: --effects takes `none` or `sim`, found `{}`\n",
-            args.effects
-        ));
+        super::fail(
+            lexum::codes::Code::L002,
+            format!("--effects takes `none` or `sim`, found `{}`", args.effects),
+        );
         return Err(exit::USAGE);
     }
     let settings = Settings {
@@ -136,7 +147,10 @@ fn trace_of_program(args: &Args) -> Result<Vec<u8>, i32> {
     };
     let mut bytes = Vec::new();
     record_run(&program, &file.text, &settings, &mut bytes).map_err(|e| {
-        super::err(&format!("error[L001]: cannot record the trace: {e}\n"));
+        super::fail(
+            lexum::codes::Code::L001,
+            format!("cannot record the trace: {e}"),
+        );
         exit::USAGE
     })?;
     Ok(bytes)

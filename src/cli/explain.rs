@@ -24,10 +24,10 @@ pub fn run(args: Args) -> i32 {
                 exit::OK
             }
             Err(()) => {
-                super::err(&format!(
-                    "error[{}]: unknown code `{text}`; run `lexum explain` to list every code\n",
-                    Code::L002
-                ));
+                super::fail(
+                    Code::L002,
+                    format!("unknown code `{text}`; run `lexum explain` to list every code"),
+                );
                 exit::USAGE
             }
         },

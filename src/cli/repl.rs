@@ -226,7 +226,10 @@ fn interactive(mut session: Session) -> i32 {
     let mut rl: Editor<LexumHelper, rustyline::history::DefaultHistory> = match Editor::new() {
         Ok(rl) => rl,
         Err(e) => {
-            super::err(&format!("error[L001]: cannot start the line editor: {e}\n"));
+            super::fail(
+                lexum::codes::Code::L001,
+                format!("cannot start the line editor: {e}"),
+            );
             return exit::USAGE;
         }
     };
@@ -258,7 +261,7 @@ fn interactive(mut session: Session) -> i32 {
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
             Err(e) => {
-                super::err(&format!("error[L001]: {e}\n"));
+                super::fail(lexum::codes::Code::L001, format!("{e}"));
                 break;
             }
         }

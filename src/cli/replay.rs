@@ -44,7 +44,10 @@ pub fn run(args: Args) -> i32 {
     let bytes = match std::fs::read(&args.trace) {
         Ok(b) => b,
         Err(e) => {
-            super::err(&format!("error[L001]: cannot read `{}`: {e}\n", args.trace));
+            super::fail(
+                lexum::codes::Code::L001,
+                format!("cannot read `{}`: {e}", args.trace),
+            );
             return exit::USAGE;
         }
     };
@@ -73,9 +76,10 @@ pub fn run(args: Args) -> i32 {
             match at.parse::<u64>() {
                 Ok(n) => n,
                 Err(_) => {
-                    super::err(&format!(
-                        "error[L002]: --at takes a cycle number or `end`, found `{at}`\n"
-                    ));
+                    super::fail(
+                        lexum::codes::Code::L002,
+                        format!("--at takes a cycle number or `end`, found `{at}`"),
+                    );
                     return exit::USAGE;
                 }
             }

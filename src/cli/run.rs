@@ -113,10 +113,13 @@ pub fn per_million(s: &str) -> Option<u32> {
 pub fn run(args: Args) -> i32 {
     let color = source::use_color(args.color);
     let Some(rate) = per_million(&args.fail_rate) else {
-        super::err(&format!(
-            "error[L002]: --fail-rate must be a number from 0 to 1, found `{}`\n",
-            args.fail_rate
-        ));
+        super::fail(
+            lexum::codes::Code::L002,
+            format!(
+                "--fail-rate must be a number from 0 to 1, found `{}`",
+                args.fail_rate
+            ),
+        );
         return exit::USAGE;
     };
     let file = match source::read(&args.file) {
@@ -169,11 +172,17 @@ pub fn run(args: Args) -> i32 {
         },
     };
     if !args.effect.is_empty() && args.trace.is_some() {
-        super::err("error[L002]: --effect and --trace cannot be used together yet (a trace replays simulated effects)\n");
+        super::fail(
+            lexum::codes::Code::L002,
+            "--effect and --trace cannot be used together yet (a trace replays simulated effects)",
+        );
         return exit::USAGE;
     }
     if args.journal.is_some() && args.trace.is_some() {
-        super::err("error[L002]: --journal and --trace cannot be used together yet\n");
+        super::fail(
+            lexum::codes::Code::L002,
+            "--journal and --trace cannot be used together yet",
+        );
         return exit::USAGE;
     }
     let inner = match effect_binding(&settings, &args.effect, args.effect_timeout, &program) {
@@ -246,10 +255,10 @@ pub fn run(args: Args) -> i32 {
             match record_to_file(&program, &file.text, &settings, &inputs, path) {
                 Ok(r) => r,
                 Err(e) => {
-                    super::err(&format!(
-                        "error[{}]: cannot write the trace `{path}`: {e}\n",
-                        lexum::codes::Code::L001
-                    ));
+                    super::fail(
+                        lexum::codes::Code::L001,
+                        format!("cannot write the trace `{path}`: {e}"),
+                    );
                     return exit::USAGE;
                 }
             }
@@ -266,10 +275,10 @@ pub fn run(args: Args) -> i32 {
         let mut j = j.borrow_mut();
         if let Some((s, h)) = j.ended.clone() {
             if s != status || h != hash {
-                super::err(&format!(
-                    "error[{}]: the journal records a run that ended {s} with hash {h}, but it replays as {status} with hash {hash}\n",
-                    lexum::codes::Code::J004
-                ));
+                super::fail(
+                    lexum::codes::Code::J004,
+                    format!("the journal records a run that ended {s} with hash {h}, but it replays as {status} with hash {hash}"),
+                );
                 return exit::ABORTED;
             }
         }
