@@ -187,8 +187,8 @@ pub fn run(args: Args) -> i32 {
     }
     let inner = match effect_binding(&settings, &args.effect, args.effect_timeout, &program) {
         Ok(b) => b,
-        Err(e) => {
-            super::err(&format!("{e}\n"));
+        Err(d) => {
+            super::err(&format!("{}\n", lexum::diag::render::render_line(&d)));
             return exit::USAGE;
         }
     };
@@ -331,7 +331,7 @@ fn effect_binding(
     flags: &[String],
     timeout_ms: u64,
     program: &Program,
-) -> Result<Box<dyn lexum::runtime::eval::Effects>, String> {
+) -> Result<Box<dyn lexum::runtime::eval::Effects>, lexum::Diagnostic> {
     let fallback = binding(settings);
     if flags.is_empty() {
         return Ok(fallback);

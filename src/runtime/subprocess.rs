@@ -28,6 +28,8 @@ pub const OUTPUT_LIMIT: u64 = 16 << 20;
 const STDERR_LIMIT: u64 = 64 << 10;
 
 use super::eval::Effects;
+use crate::codes::Code;
+use crate::diag::Diagnostic;
 use crate::ir;
 use crate::trace::json::{from_json, to_json};
 use crate::value::Value;
@@ -44,21 +46,20 @@ pub struct Subprocess {
 pub fn parse_bindings(
     flags: &[String],
     program: &ir::Program,
-) -> Result<BTreeMap<String, String>, String> {
+) -> Result<BTreeMap<String, String>, Diagnostic> {
+    let usage = |m: String| Err(Diagnostic::plain(Code::L002, m));
     let mut out = BTreeMap::new();
     for f in flags {
         let Some((name, cmd)) = f.split_once('=') else {
-            return Err(format!(
-                "error[L002]: --effect takes NAME=COMMAND, found `{f}`"
-            ));
+            return usage(format!("--effect takes NAME=COMMAND, found `{f}`"));
         };
         if !program.effects.iter().any(|e| e.name == name) {
-            return Err(format!(
-                "error[L002]: --effect names `{name}`, which the program does not declare"
+            return usage(format!(
+                "--effect names `{name}`, which the program does not declare"
             ));
         }
         if cmd.trim().is_empty() {
-            return Err(format!("error[L002]: --effect {name}= has no command"));
+            return usage(format!("--effect {name}= has no command"));
         }
         out.insert(name.to_string(), cmd.to_string());
     }
