@@ -46,8 +46,8 @@ pub struct Subprocess {
 pub fn parse_bindings(
     flags: &[String],
     program: &ir::Program,
-) -> Result<BTreeMap<String, String>, Diagnostic> {
-    let usage = |m: String| Err(Diagnostic::plain(Code::L002, m));
+) -> Result<BTreeMap<String, String>, Box<Diagnostic>> {
+    let usage = |m: String| Err(Box::new(Diagnostic::plain(Code::L002, m)));
     let mut out = BTreeMap::new();
     for f in flags {
         let Some((name, cmd)) = f.split_once('=') else {
