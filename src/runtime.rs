@@ -4,7 +4,7 @@
 //! an exact repeat of the configuration modulo time.
 
 pub mod checkpoint;
-pub mod compile;
+pub(crate) mod compile;
 mod detect;
 pub mod drive;
 pub mod eval;
@@ -12,12 +12,12 @@ pub mod failure;
 pub mod hash;
 mod lower;
 pub mod observe;
-pub mod ops;
+pub(crate) mod ops;
 pub mod queue;
 pub mod report;
 pub mod sim;
 pub mod subprocess;
-pub mod vm;
+pub(crate) mod vm;
 
 use crate::codes::Code;
 use crate::ir::{self, GoalId, Priority, Program, VarId};
@@ -193,7 +193,7 @@ pub struct Runtime<'p> {
     pub program: &'p Program,
     pub interp: Interp,
     /// Shared with the re-executions that confirm a repeat.
-    pub code: std::rc::Rc<Compiled>,
+    pub(crate) code: std::rc::Rc<Compiled>,
     writes_buf: Vec<Write>,
     /// The variables the last commit changed that a goal reads (reused from
     /// cycle to cycle).

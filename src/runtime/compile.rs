@@ -100,6 +100,7 @@ impl Compiled {
 }
 
 /// Compiles one expression on demand (the REPL and the debugger's breakpoints).
+#[cfg_attr(not(feature = "cli"), allow(dead_code))] // the REPL's expressions
 pub fn compile_expr(p: &Program, e: &ir::Expr) -> ValFn {
     Compiler {
         p,
