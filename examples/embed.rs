@@ -50,7 +50,7 @@ fn main() {
     let mut rt = Runtime::new(&program, Options::default(), Box::new(Cloud));
     let outcome = rt.run().clone();
     assert_eq!(outcome, Outcome::Converged);
-    for (var, value) in program.vars.iter().zip(&rt.interp.state) {
+    for (var, value) in program.vars.iter().zip(rt.state()) {
         println!("{} = {value}", var.qualified);
     }
     println!("run hash: {}", rt.run_hash());

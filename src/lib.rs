@@ -22,7 +22,7 @@
 //! let program = check_source(src).program.expect("the program checks");
 //! let mut rt = Runtime::new(&program, Options::default(), Box::new(lexum::runtime::sim::Unbound));
 //! assert_eq!(rt.run(), &Outcome::Converged);
-//! assert_eq!(rt.interp.state[0], lexum::Value::Int(3));
+//! assert_eq!(rt.state()[0], lexum::Value::Int(3));
 //! assert_eq!(rt.run_hash().len(), 64);
 //! ```
 //!

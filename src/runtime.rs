@@ -7,7 +7,7 @@ pub mod checkpoint;
 pub(crate) mod compile;
 mod detect;
 pub mod drive;
-pub mod eval;
+pub(crate) mod eval;
 pub mod failure;
 pub mod hash;
 mod lower;
@@ -191,7 +191,7 @@ fn encode_kind(b: &mut Vec<u8>, k: &EventKind) {
 
 pub struct Runtime<'p> {
     pub program: &'p Program,
-    pub interp: Interp,
+    pub(crate) interp: Interp,
     /// Shared with the re-executions that confirm a repeat.
     pub(crate) code: std::rc::Rc<Compiled>,
     writes_buf: Vec<Write>,
@@ -637,6 +637,17 @@ impl<'p> Runtime<'p> {
 
     pub fn run_hash(&mut self) -> String {
         self.hasher.hex()
+    }
+
+    /// Every variable's current value, by variable id (declaration order:
+    /// `program.vars`).
+    pub fn state(&self) -> &[Value] {
+        &self.interp.state
+    }
+
+    /// The logical clock τ.
+    pub fn tick(&self) -> i64 {
+        self.interp.tick
     }
 
     pub fn queue(&self) -> &Queue {

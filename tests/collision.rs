@@ -40,7 +40,7 @@ fn run(src: &str) -> (Outcome, Vec<String>, String) {
     let program = check_source(src).program.expect("the program checks");
     let mut rt = Runtime::new(&program, Options::default(), Box::new(sim::Unbound));
     let outcome = rt.run().clone();
-    let state = rt.interp.state.iter().map(|v| v.to_string()).collect();
+    let state = rt.state().iter().map(|v| v.to_string()).collect();
     (outcome, state, rt.run_hash())
 }
 

@@ -58,13 +58,7 @@ fn run_on(
         .map(|c| c.as_str())
         .unwrap_or("converged");
     done.journal.borrow_mut().finish(status, &hash);
-    let state = done
-        .runtime
-        .interp
-        .state
-        .iter()
-        .map(|v| v.to_string())
-        .collect();
+    let state = done.runtime.state().iter().map(|v| v.to_string()).collect();
     Ok((done.outcome.clone(), state, hash))
 }
 

@@ -60,7 +60,7 @@ fn run_digest(
         }),
     );
     let outcome = rt.run().clone();
-    let state = rt.interp.state.iter().map(|v| v.to_string()).collect();
+    let state = rt.state().iter().map(|v| v.to_string()).collect();
     (outcome, state, rt.run_hash(), rt.cycle)
 }
 

@@ -130,9 +130,9 @@ fn print_at(loaded: &Loaded, n: u64, format: Format) -> Result<(), TraceError> {
         .collect();
     match format {
         Format::Text => {
-            let mut s = format!("cycle {} (tick {})\nstate:\n", rt.cycle, rt.interp.tick);
+            let mut s = format!("cycle {} (tick {})\nstate:\n", rt.cycle, rt.tick());
             for (v, var) in program.vars.iter().enumerate() {
-                s.push_str(&format!("{} = {}\n", var.qualified, rt.interp.state[v]));
+                s.push_str(&format!("{} = {}\n", var.qualified, rt.state()[v]));
             }
             s.push_str(&format!(
                 "queue ({} pending, in scheduling order):\n",
@@ -158,13 +158,13 @@ fn print_at(loaded: &Loaded, n: u64, format: Format) -> Result<(), TraceError> {
                 .map(|(v, var)| {
                     (
                         var.qualified.clone(),
-                        lexum::trace::json::to_json(&rt.interp.state[v]),
+                        lexum::trace::json::to_json(&rt.state()[v]),
                     )
                 })
                 .collect();
             let doc = json!({
                 "cycle": rt.cycle,
-                "tick": rt.interp.tick,
+                "tick": rt.tick(),
                 "state": state,
                 "queue": queue.iter().map(|(p, due, seq, ev, root, retry)| json!({
                     "priority": p, "due": due, "seq": seq, "event": ev, "root": root, "retry": retry,

@@ -331,7 +331,7 @@ fn effect_binding(
     flags: &[String],
     timeout_ms: u64,
     program: &Program,
-) -> Result<Box<dyn lexum::runtime::eval::Effects>, Box<lexum::Diagnostic>> {
+) -> Result<Box<dyn lexum::Effects>, Box<lexum::Diagnostic>> {
     let fallback = binding(settings);
     if flags.is_empty() {
         return Ok(fallback);

@@ -49,11 +49,6 @@ fn text(v: &Value) -> String {
 pub struct Body {
     pub code: Code,
     pub frame_size: u32,
-    /// The invariants that read a variable this body may assign, in
-    /// declaration order: after a commit that wrote anything these are the
-    /// only ones that can have changed, known before the run instead of
-    /// gathered from the writes every cycle.
-    pub invariants: Box<[u32]>,
 }
 
 /// Everything a run executes, compiled.
@@ -465,7 +460,6 @@ impl Compiler<'_> {
         Body {
             code: Lower::new(self).body(b, params, &conds),
             frame_size: b.frame_size,
-            invariants,
         }
     }
 
