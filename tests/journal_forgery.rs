@@ -358,3 +358,12 @@ fn a_log_cut_below_a_snapshot_is_refused() {
     );
     assert_eq!(before, dir_contents(&dir));
 }
+
+/// A segment file far past the last one (a gap in the numbering) means
+/// lost segments or a stray file: refused, not read as a torn tail.
+#[test]
+fn a_gap_in_the_segments_is_refused() {
+    let (program, dir) = crashed("gap-seg", &[]);
+    std::fs::write(dir.join(lexum::journal::segment::segment_name(99)), b"{}").unwrap();
+    assert_refused(&program, &dir, "a gap", "segment 99 follows segment 1");
+}

@@ -223,6 +223,18 @@ impl Journal {
         lock(&*dir)?;
         j.locked = true;
         let found = inspect_in(&*dir).map_err(OpenError::Storage)?;
+        // Segments follow each other without a gap (pruning removes only
+        // the oldest): a gap lost records, or a file is not this journal's.
+        for w in found.segments.windows(2) {
+            if w[1].0 != w[0].0 + 1 {
+                return Err(OpenError::Foreign {
+                    what: format!(
+                        "segment {} follows segment {}: the segments between are missing",
+                        w[1].0, w[0].0
+                    ),
+                });
+            }
+        }
         if let Tail::Corrupt { segment, offset } = found.tail {
             return Err(OpenError::Corrupt { segment, offset });
         }
