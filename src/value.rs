@@ -59,22 +59,21 @@ impl Value {
     /// kept lanes when it has them, else computed (O(size)) and not kept.
     /// Not for scalars (they are encoded whole).
     pub fn digest(&self) -> [u8; 32] {
-        match self {
-            Value::List(l) => l.digest_with(4, |x| x.lanes_of()),
-            Value::Set(x) => x.digest_with(5, |x| x.lanes_of()),
-            Value::Map(m) => m.digest_with(6, |x| x.lanes_of()),
-            _ => [0; 32],
-        }
+        self.digest_keeping(false)
     }
 
     /// [`Value::digest`], keeping the lanes in the collection so that the
     /// values derived from it by insertions and removals digest in O(1).
     /// The run hash digests every collection written this way.
     pub fn kept_digest(&self) -> [u8; 32] {
+        self.digest_keeping(true)
+    }
+
+    fn digest_keeping(&self, keep: bool) -> [u8; 32] {
         match self {
-            Value::List(l) => l.kept_digest(4, |x| x.lanes_of()),
-            Value::Set(x) => x.kept_digest(5, |x| x.lanes_of()),
-            Value::Map(m) => m.kept_digest(6, |x| x.lanes_of()),
+            Value::List(l) => l.digest_with(4, keep, |x| x.lanes_of()),
+            Value::Set(x) => x.digest_with(5, keep, |x| x.lanes_of()),
+            Value::Map(m) => m.digest_with(6, keep, |x| x.lanes_of()),
             _ => [0; 32],
         }
     }
@@ -216,23 +215,18 @@ impl<T> Hashed<T> {
         self.items.length()
     }
 
-    fn digest_with(&self, tag: u8, compute: impl Fn(&Self) -> Lanes) -> [u8; 32]
+    /// The digest of a collection of kind `tag`: from the kept lanes, or
+    /// computed by `compute` (and kept when `keep`).
+    fn digest_with(&self, tag: u8, keep: bool, compute: impl Fn(&Self) -> Lanes) -> [u8; 32]
     where
         T: Len,
     {
+        let len = self.len_of();
         match self.lanes.get() {
-            Some(l) => l.digest(tag, self.len_of()),
-            None => compute(self).digest(tag, self.len_of()),
+            Some(l) => l.digest(tag, len),
+            None if keep => self.lanes.get_or_init(|| compute(self)).digest(tag, len),
+            None => compute(self).digest(tag, len),
         }
-    }
-
-    fn kept_digest(&self, tag: u8, compute: impl Fn(&Self) -> Lanes) -> [u8; 32]
-    where
-        T: Len,
-    {
-        self.lanes
-            .get_or_init(|| compute(self))
-            .digest(tag, self.len_of())
     }
 }
 

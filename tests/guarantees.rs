@@ -6,7 +6,7 @@ mod support;
 
 use lexum::check::check_source;
 use lexum::runtime::{sim, Options, Outcome, Runtime};
-use support::{files, lexum, root};
+use support::{files, root, run_source};
 
 /// Runs `src` to its end with the detector's table key cut to `bits` bits.
 fn run_bits(src: &str, bits: u32) -> Option<(Outcome, Vec<String>, String, u64)> {
@@ -61,19 +61,6 @@ fn a_one_bit_digest_changes_no_answer() {
         assert_eq!(full, weak, "{name}");
     }
     assert!(loops >= 3, "the E005 examples ran ({loops} loops)");
-}
-
-fn run_source(name: &str, src: &str) -> (i32, String) {
-    let dir = std::env::temp_dir().join(format!("lexum-guar-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.lxm"));
-    std::fs::write(&path, src).unwrap();
-    let out = lexum(&["run", path.to_str().unwrap()]);
-    let _ = std::fs::remove_dir_all(dir);
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
 }
 
 fn time_of(report: &str) -> i64 {

@@ -3,7 +3,7 @@
 
 mod support;
 
-use support::lexum;
+use support::{lexum, run_source};
 
 fn run(args: &[&str]) -> (i32, String) {
     let mut all = vec!["run"];
@@ -13,16 +13,6 @@ fn run(args: &[&str]) -> (i32, String) {
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
     )
-}
-
-fn run_source(name: &str, src: &str) -> (i32, String) {
-    let dir = std::env::temp_dir().join(format!("lexum-run-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("{name}.lxm"));
-    std::fs::write(&path, src).unwrap();
-    let r = run(&[path.to_str().unwrap()]);
-    let _ = std::fs::remove_dir_all(dir);
-    r
 }
 
 #[test]

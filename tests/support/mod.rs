@@ -109,3 +109,18 @@ domain P retry 5 {{
 "
     )
 }
+
+/// `lexum run` on a program given as text (written to a scratch file named
+/// after `name`): the exit code and stdout.
+pub fn run_source(name: &str, src: &str) -> (i32, String) {
+    let dir = std::env::temp_dir().join(format!("lexum-src-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.lxm"));
+    std::fs::write(&path, src).unwrap();
+    let out = lexum(&["run", path.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(dir);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
