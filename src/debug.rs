@@ -15,9 +15,9 @@ use crate::runtime::eval::Interp;
 use crate::runtime::{sim, Options, Runtime};
 use crate::trace::format::CycleJson;
 use crate::trace::history::{History, State};
-use crate::trace::json::from_json;
 use crate::trace::load::{Loaded, TraceError};
 use crate::trace::replay::event_text;
+use crate::value::json::from_json;
 
 pub struct DebugView {
     title: String,

@@ -309,7 +309,7 @@ impl Session {
     }
 
     pub fn cycle(&self) -> u64 {
-        self.rt.cycle
+        self.rt.run.cycle
     }
 
     /// Rebuilds the runtime at cycle `n` of this branch by re-executing.
@@ -320,11 +320,14 @@ impl Session {
             .checkpoints
             .iter()
             .rev()
-            .find(|(c, ..)| c.cycle <= n)
+            .find(|(c, ..)| c.cycle() <= n)
             .cloned();
-        let going_forward = n >= self.rt.cycle && self.rt.outcome.is_none();
+        let going_forward = n >= self.rt.run.cycle && self.rt.run.outcome.is_none();
         match from {
-            _ if going_forward && from.as_ref().is_none_or(|(c, ..)| c.cycle <= self.rt.cycle) => {}
+            _ if going_forward
+                && from
+                    .as_ref()
+                    .is_none_or(|(c, ..)| c.cycle() <= self.rt.run.cycle) => {}
             Some((c, _)) => self.rt.restore(&c),
             None => self.rt = Self::runtime(self.program, &self.start, self.log.clone()),
         }
@@ -364,7 +367,7 @@ impl Session {
             ..
         } = self;
         rt.drive(inputs, n, |rt| {
-            let c = rt.cycle;
+            let c = rt.run.cycle;
             if c.is_multiple_of(1 << 16) {
                 if let Some(p) = progress.as_mut() {
                     p(c);
@@ -376,7 +379,7 @@ impl Session {
             if c.is_multiple_of(CHECKPOINT_EVERY)
                 && checkpoints
                     .last()
-                    .is_none_or(|(k, ..)| k.cycle + every <= c)
+                    .is_none_or(|(k, ..)| k.cycle() + every <= c)
             {
                 let log_len = log.borrow().cycles.len();
                 checkpoints.push((rt.checkpoint(), log_len));
@@ -384,7 +387,7 @@ impl Session {
             }
             Flow::Continue
         });
-        self.head = self.head.max(self.rt.cycle);
+        self.head = self.head.max(self.rt.run.cycle);
     }
 
     /// Evaluates one complete input; returns what to print.
@@ -472,7 +475,7 @@ impl Session {
                 Some(Outcome::InitialState {
                     failure: Some(f), ..
                 }),
-            ) = (trial.undefined_from, &trial.outcome)
+            ) = (trial.undefined_from, &trial.run.outcome)
             {
                 out.push_str(&error_line(
                     Code::E008,
@@ -526,7 +529,7 @@ impl Session {
         } else if self.decls.len() > 1 {
             out.push_str("the run restarts at cycle 0 from the current values\n");
         }
-        if let Some(o) = &self.rt.outcome {
+        if let Some(o) = &self.rt.run.outcome {
             if let Some(code) = o.code() {
                 out.push_str(&format!("note: the new program cannot start: {code}\n"));
             }
@@ -636,19 +639,19 @@ impl Session {
                 Err(e) => return e,
             }
         }
-        let branch = self.rt.cycle < self.head;
+        let branch = self.rt.run.cycle < self.head;
         let mut out = String::new();
         if branch {
             out.push_str(&format!(
                 "new branch from cycle {}: cycles {}..{} of the old branch are discarded\n",
-                self.rt.cycle,
-                self.rt.cycle + 1,
+                self.rt.run.cycle,
+                self.rt.run.cycle + 1,
                 self.head
             ));
-            let at = self.rt.cycle;
-            self.inputs.truncate(self.rt.inputs_delivered as usize);
+            let at = self.rt.run.cycle;
+            self.inputs.truncate(self.rt.run.inputs_delivered as usize);
             self.log.borrow_mut().cut(at);
-            self.checkpoints.retain(|(c, ..)| c.cycle <= at);
+            self.checkpoints.retain(|(c, ..)| c.cycle() <= at);
             self.head = at;
         }
         let shown = describe(
@@ -659,11 +662,14 @@ impl Session {
             },
         );
         self.inputs.insert(
-            self.rt.inputs_delivered as usize,
-            (self.rt.cycle, h as HandlerId, vals.clone()),
+            self.rt.run.inputs_delivered as usize,
+            (self.rt.run.cycle, h as HandlerId, vals.clone()),
         );
         self.rt.send_external(h as HandlerId, vals);
-        out.push_str(&format!("queued {shown} after cycle {}\n", self.rt.cycle));
+        out.push_str(&format!(
+            "queued {shown} after cycle {}\n",
+            self.rt.run.cycle
+        ));
         out
     }
 
@@ -685,11 +691,11 @@ impl Session {
     }
 
     fn step(&mut self, n: u64) -> String {
-        let before = self.rt.cycle;
-        let target = self.rt.cycle.saturating_add(n);
+        let before = self.rt.run.cycle;
+        let target = self.rt.run.cycle.saturating_add(n);
         self.advance(target);
-        let mut out = self.steps_between(before, self.rt.cycle);
-        if let Some(o) = &self.rt.outcome {
+        let mut out = self.steps_between(before, self.rt.run.cycle);
+        if let Some(o) = &self.rt.run.outcome {
             out.push_str(&self.ending(o.clone()));
         }
         out
@@ -728,18 +734,18 @@ impl Session {
             },
             "run" | "r" => match number(1_000_000) {
                 Ok(max) => {
-                    let target = self.rt.cycle.saturating_add(max);
+                    let target = self.rt.run.cycle.saturating_add(max);
                     self.advance(target);
-                    match self.rt.outcome.clone() {
+                    match self.rt.run.outcome.clone() {
                         Some(o) => report::text(&mut self.rt, self.program, &o),
-                        None => format!("stopped after {max} cycles at cycle {} (not finished)\n", self.rt.cycle),
+                        None => format!("stopped after {max} cycles at cycle {} (not finished)\n", self.rt.run.cycle),
                     }
                 }
                 Err(e) => e,
             },
             "back" | "b" => match number(1) {
                 Ok(n) => {
-                    let to = self.rt.cycle.saturating_sub(n);
+                    let to = self.rt.run.cycle.saturating_sub(n);
                     self.rebuild(to);
                     format!("at cycle {to} (of {})\n", self.head)
                 }
@@ -785,17 +791,17 @@ impl Session {
                     .iter()
                     .enumerate()
                     .map(|(g, goal)| {
-                        let s = if self.rt.yielded[g] { "yielded" } else if truths[g] { "holds" } else { "false" };
+                        let s = if self.rt.run.yielded[g] { "yielded" } else if truths[g] { "holds" } else { "false" };
                         format!("{} {s}\n", goal.qualified)
                     })
                     .collect();
                 if lines.is_empty() { "(no goals)\n".into() } else { lines.concat() }
             }
-            "why" => match number(self.rt.cycle) {
+            "why" => match number(self.rt.run.cycle) {
                 Ok(n) => self.why(n),
                 Err(e) => e,
             },
-            "hash" => format!("{} (after cycle {})\n", self.rt.run_hash(), self.rt.cycle),
+            "hash" => format!("{} (after cycle {})\n", self.rt.run_hash(), self.rt.run.cycle),
             "trace" => match arg.strip_prefix("save").map(str::trim) {
                 Some(path) if !path.is_empty() => self.save_trace(path),
                 _ => error_line(Code::L002, "write `:trace save FILE`"),
@@ -821,7 +827,7 @@ impl Session {
 
     fn why(&self, n: u64) -> String {
         let log = self.log.borrow();
-        let cycles: Vec<&Step> = log.cycles.iter().take(self.rt.cycle as usize).collect();
+        let cycles: Vec<&Step> = log.cycles.iter().take(self.rt.run.cycle as usize).collect();
         if cycles.is_empty() {
             return error_line(Code::T006, "no cycle has run yet");
         }
@@ -857,7 +863,7 @@ impl Session {
     /// from, the inputs sent, run to the current cycle.
     fn trace_bytes(&self) -> Result<Vec<u8>, String> {
         let settings = crate::trace::format::Settings {
-            max_cycles: self.rt.cycle,
+            max_cycles: self.rt.run.cycle,
             oscillation_detection: true,
             effects: "sim".into(),
             seed: 0,
@@ -867,7 +873,7 @@ impl Session {
         let inputs: Vec<(u64, HandlerId, Args)> = self
             .inputs
             .iter()
-            .filter(|(c, ..)| *c <= self.rt.cycle)
+            .filter(|(c, ..)| *c <= self.rt.run.cycle)
             .cloned()
             .collect();
         let mut bytes = Vec::new();
@@ -886,7 +892,7 @@ impl Session {
     fn save_trace(&self, path: &str) -> String {
         match self.trace_bytes() {
             Ok(bytes) => match std::fs::write(path, &bytes) {
-                Ok(()) => format!("saved {} cycles to {path}\n", self.rt.cycle),
+                Ok(()) => format!("saved {} cycles to {path}\n", self.rt.run.cycle),
                 Err(e) => error_line(Code::L001, format!("cannot write `{path}`: {e}")),
             },
             Err(e) => e,
@@ -911,7 +917,7 @@ impl Session {
             Ok(v) => v,
             Err(e) => return format!("{e}\n"),
         };
-        match lexum_tui::term::run(&view, self.rt.cycle as usize) {
+        match lexum_tui::term::run(&view, self.rt.run.cycle as usize) {
             Ok(()) => String::new(),
             Err(e) => error_line(Code::L001, format!("terminal error: {e}")),
         }

@@ -15,6 +15,7 @@ pub mod observe;
 pub(crate) mod ops;
 pub mod queue;
 pub mod report;
+mod run_state;
 pub mod sim;
 pub mod subprocess;
 pub(crate) mod vm;
@@ -30,6 +31,7 @@ use eval::{Effects, Interp, Write};
 use failure::Failure;
 use observe::{CycleRecord, Observer};
 use queue::{Event, EventKind, Queue};
+pub(crate) use run_state::RunState;
 
 /// The default bound on pending events (about 100 MB of queue): a program
 /// that sends faster than it handles ends in E006 instead of taking the
@@ -73,7 +75,7 @@ impl Default for Options {
 }
 
 /// A yield: `goal` gave way to `to` when the loop was found before cycle `cycle`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Yield {
     pub goal: GoalId,
     pub to: GoalId,
@@ -199,13 +201,8 @@ pub struct Runtime<'p> {
     /// cycle to cycle).
     changed: Vec<VarId>,
     pub options: Options,
-    queue: Queue,
-    seq: u64,
-    pub cycle: u64,
-    in_progress: Vec<u32>,
-    pub yielded: Vec<bool>,
-    pub yields: Vec<Yield>,
-    pub repair_runs: Vec<u64>,
+    /// What a checkpoint keeps besides the machine's Σ, τ and effect counter.
+    pub(crate) run: RunState,
     /// The oscillation detector's memory of this epoch ([`detect`]).
     detector: Detector,
     /// Set on a re-execution that confirms a repeat: it runs to the
@@ -214,11 +211,6 @@ pub struct Runtime<'p> {
     /// Reused to encode fingerprints for their digest.
     fp_buf: Vec<u8>,
     hasher: hash::RunHasher,
-    quiescent: Vec<Value>,
-    pub retries: u64,
-    /// Per priority, the longest an event waited between enqueue and its cycle.
-    pub max_wait: [u64; 5],
-    pub outcome: Option<Outcome>,
     fx: Box<dyn Effects + 'p>,
     readers: Vec<Vec<GoalId>>,
     /// Per variable: whether any goal reads it (most writes wake no goal).
@@ -232,14 +224,6 @@ pub struct Runtime<'p> {
     /// (it and those after it hold placeholders, reported as undefined).
     pub undefined_from: Option<usize>,
     observer: Option<Box<dyn Observer + 'p>>,
-    /// Set once external input arrives: from then on a repeat of the
-    /// configuration proves nothing unless τ repeats too (it cannot).
-    external_input: bool,
-    /// Each goal's truth after the last cycle (kept only while observed).
-    goal_truth: Vec<bool>,
-    /// How many external inputs have been delivered (a resumed run goes on
-    /// from the next).
-    pub inputs_delivered: u64,
     /// When set, every entry the oscillation detector adds is also appended
     /// here (journaled runs take it with each snapshot, in O(1)).
     pub detector_log: Option<Vec<DetectorRecord>>,
@@ -304,21 +288,11 @@ impl<'p> Runtime<'p> {
             writes_buf: Vec::new(),
             changed: Vec::new(),
             options,
-            queue: Queue::default(),
-            seq: 0,
-            cycle: 0,
-            in_progress: vec![0; program.goals.len()],
-            yielded: vec![false; program.goals.len()],
-            yields: Vec::new(),
-            repair_runs: vec![0; program.goals.len()],
+            run: RunState::new(program.goals.len()),
             detector: Detector::default(),
             confirm: None,
             fp_buf: Vec::new(),
             hasher,
-            quiescent: Vec::new(),
-            retries: 0,
-            max_wait: [0; 5],
-            outcome: None,
             fx,
             read_by_goal: readers.iter().map(|r| !r.is_empty()).collect(),
             handler_priority: program
@@ -337,9 +311,6 @@ impl<'p> Runtime<'p> {
                 .collect(),
             undefined_from: None,
             observer: None,
-            external_input: false,
-            goal_truth: Vec::new(),
-            inputs_delivered: 0,
             detector_log: None,
         }
     }
@@ -363,7 +334,7 @@ impl<'p> Runtime<'p> {
             match self.interp.value(&self.code.inits[v], &mut nofx) {
                 Ok(val) => self.interp.state[v] = val,
                 Err(f) => {
-                    self.outcome = Some(Outcome::InitialState {
+                    self.run.outcome = Some(Outcome::InitialState {
                         invariant: format!("initial value of {}", var.qualified),
                         failure: Some(f),
                     });
@@ -376,14 +347,14 @@ impl<'p> Runtime<'p> {
             match self.interp.condition(&self.code.invariants[i], &mut nofx) {
                 Ok(true) => {}
                 Ok(false) => {
-                    self.outcome = Some(Outcome::InitialState {
+                    self.run.outcome = Some(Outcome::InitialState {
                         invariant: inv.qualified.clone(),
                         failure: None,
                     });
                     return;
                 }
                 Err(f) => {
-                    self.outcome = Some(Outcome::InitialState {
+                    self.run.outcome = Some(Outcome::InitialState {
                         invariant: inv.qualified.clone(),
                         failure: Some(f),
                     });
@@ -391,7 +362,7 @@ impl<'p> Runtime<'p> {
                 }
             }
         }
-        self.quiescent = self.interp.state.clone();
+        self.run.quiescent = self.interp.state.clone();
         for g in 0..self.program.goals.len() as GoalId {
             self.consider_goal(g, 0);
         }
@@ -425,11 +396,11 @@ impl<'p> Runtime<'p> {
     ) {
         let p = self.priority_of_event(&kind);
         if let Some(r) = root {
-            self.in_progress[r as usize] += 1;
+            self.run.in_progress[r as usize] += 1;
         }
-        let seq = self.seq;
-        self.seq += 1;
-        self.queue.push(
+        let seq = self.run.seq;
+        self.run.seq += 1;
+        self.run.queue.push(
             p,
             Event {
                 kind,
@@ -438,7 +409,7 @@ impl<'p> Runtime<'p> {
                 due,
                 seq,
                 cause,
-                enqueued_at: self.cycle,
+                enqueued_at: self.run.cycle,
             },
             now,
         );
@@ -471,10 +442,10 @@ impl<'p> Runtime<'p> {
         {
             Ok(b) => b,
             Err(failure) => {
-                if !matches!(self.outcome, Some(Outcome::GoalFailed { .. })) {
-                    self.outcome = Some(Outcome::GoalFailed {
+                if !matches!(self.run.outcome, Some(Outcome::GoalFailed { .. })) {
+                    self.run.outcome = Some(Outcome::GoalFailed {
                         goal: g,
-                        cycle: self.cycle,
+                        cycle: self.run.cycle,
                         failure,
                     });
                 }
@@ -487,7 +458,10 @@ impl<'p> Runtime<'p> {
     /// and has nothing in progress.
     fn consider_goal(&mut self, g: GoalId, cause: u64) {
         let gi = g as usize;
-        if self.yielded[gi] || self.in_progress[gi] > 0 || self.program.goals[gi].repair.is_none() {
+        if self.run.yielded[gi]
+            || self.run.in_progress[gi] > 0
+            || self.program.goals[gi].repair.is_none()
+        {
             return;
         }
         if !self.goal_holds(g) {
@@ -500,7 +474,7 @@ impl<'p> Runtime<'p> {
     pub fn false_goals(&mut self) -> Vec<GoalId> {
         let mut out = Vec::new();
         for g in 0..self.program.goals.len() as GoalId {
-            if !self.yielded[g as usize] && !self.goal_holds(g) {
+            if !self.run.yielded[g as usize] && !self.goal_holds(g) {
                 out.push(g);
             }
         }
@@ -510,7 +484,7 @@ impl<'p> Runtime<'p> {
     /// Attaches an observer (a trace recorder, say) before the first cycle.
     /// Observing costs time: goals are evaluated to report their changes.
     pub fn observe(&mut self, observer: Box<dyn Observer + 'p>) {
-        self.goal_truth = (0..self.program.goals.len() as GoalId)
+        self.run.goal_truth = (0..self.program.goals.len() as GoalId)
             .map(|g| self.goal_shown(g))
             .collect();
         self.observer = Some(observer);
@@ -519,16 +493,16 @@ impl<'p> Runtime<'p> {
     /// Queues an external message (the REPL's `send`, `--input`): due now,
     /// with no causal root. A run that had ended goes on.
     pub fn send_external(&mut self, handler: ir::HandlerId, args: queue::Args) {
-        self.external_input = true;
-        self.inputs_delivered += 1;
+        self.run.external_input = true;
+        self.run.inputs_delivered += 1;
         let due = self.tau();
-        let cycle = self.cycle;
+        let cycle = self.run.cycle;
         self.enqueue(EventKind::Message { handler, args }, None, 0, due, cycle);
         if matches!(
-            self.outcome,
+            self.run.outcome,
             Some(Outcome::Converged) | Some(Outcome::Stuck { .. })
         ) {
-            self.outcome = None;
+            self.run.outcome = None;
         }
     }
 
@@ -545,24 +519,11 @@ impl<'p> Runtime<'p> {
     /// detect).
     fn capture(&self, hash: sha2::Sha256) -> Checkpoint {
         Checkpoint {
-            cycle: self.cycle,
+            run: self.run.clone(),
             state: self.interp.state.clone(),
             tick: self.interp.tick,
             next_effect_id: self.interp.next_effect_id,
-            queue: self.queue.clone(),
-            seq: self.seq,
-            in_progress: self.in_progress.clone(),
-            yielded: self.yielded.clone(),
-            yields: self.yields.clone(),
-            repair_runs: self.repair_runs.clone(),
             hash,
-            quiescent: self.quiescent.clone(),
-            retries: self.retries,
-            max_wait: self.max_wait,
-            outcome: self.outcome.clone(),
-            external_input: self.external_input,
-            goal_truth: self.goal_truth.clone(),
-            inputs_delivered: self.inputs_delivered,
             detector: Detector::default(),
         }
     }
@@ -577,30 +538,17 @@ impl<'p> Runtime<'p> {
     /// [`Runtime::restore`] without the hashing state.
     fn restore_state(&mut self, c: &Checkpoint) {
         self.detector = c.detector.clone();
-        self.cycle = c.cycle;
+        self.run = c.run.clone();
         self.interp.state = c.state.clone();
         self.interp.tick = c.tick;
         self.interp.next_effect_id = c.next_effect_id;
-        self.queue = c.queue.clone();
-        self.seq = c.seq;
-        self.in_progress = c.in_progress.clone();
-        self.yielded = c.yielded.clone();
-        self.yields = c.yields.clone();
-        self.repair_runs = c.repair_runs.clone();
-        self.quiescent = c.quiescent.clone();
-        self.retries = c.retries;
-        self.max_wait = c.max_wait;
-        self.outcome = c.outcome.clone();
-        self.external_input = c.external_input;
-        self.goal_truth = c.goal_truth.clone();
-        self.inputs_delivered = c.inputs_delivered;
     }
 
     /// Puts back detector memory read from disk, after [`Runtime::restore`]
     /// (whose checkpoint brought the epoch's first base). Records from
     /// before that base belong to earlier epochs and can never match again.
     pub fn restore_detector(&mut self, records: &[DetectorRecord]) {
-        let Some(start) = self.detector.first_base().map(|b| b.cycle) else {
+        let Some(start) = self.detector.first_base().map(|b| b.cycle()) else {
             return;
         };
         for r in records {
@@ -618,8 +566,8 @@ impl<'p> Runtime<'p> {
     /// Clears a budget ending so that stepping can go on (the REPL's `:step`
     /// after `:run N`).
     pub fn resume(&mut self) {
-        if matches!(self.outcome, Some(Outcome::Budget { .. })) {
-            self.outcome = None;
+        if matches!(self.run.outcome, Some(Outcome::Budget { .. })) {
+            self.run.outcome = None;
         }
     }
 
@@ -645,13 +593,23 @@ impl<'p> Runtime<'p> {
         &self.interp.state
     }
 
+    /// Cycles run so far.
+    pub fn cycle(&self) -> u64 {
+        self.run.cycle
+    }
+
+    /// How the run ended, once it has.
+    pub fn outcome(&self) -> Option<&Outcome> {
+        self.run.outcome.as_ref()
+    }
+
     /// The logical clock τ.
     pub fn tick(&self) -> i64 {
         self.interp.tick
     }
 
     pub fn queue(&self) -> &Queue {
-        &self.queue
+        &self.run.queue
     }
 
     /// Runs until the run ends.
@@ -666,6 +624,7 @@ impl<'p> Runtime<'p> {
             current_retry,
             state: self.interp.state.clone(),
             queue: self
+                .run
                 .queue
                 .iter()
                 .map(|(p, e)| {
@@ -678,10 +637,10 @@ impl<'p> Runtime<'p> {
                     )
                 })
                 .collect(),
-            in_progress: self.in_progress.clone(),
-            yielded: self.yielded.clone(),
+            in_progress: self.run.in_progress.clone(),
+            yielded: self.run.yielded.clone(),
             next_effect: self.interp.next_effect_id,
-            tick: if self.program.uses_tick || self.external_input {
+            tick: if self.program.uses_tick || self.run.external_input {
                 Some(self.interp.tick)
             } else {
                 None
@@ -704,18 +663,18 @@ impl<'p> Runtime<'p> {
         for v in &self.interp.state {
             b.extend_from_slice(&v.content_hash().to_le_bytes());
         }
-        b.extend_from_slice(&(self.queue.len() as u64).to_le_bytes());
-        for (p, e) in self.queue.iter() {
+        b.extend_from_slice(&(self.run.queue.len() as u64).to_le_bytes());
+        for (p, e) in self.run.queue.iter() {
             b.push(p as u8);
             encode_kind(&mut b, &e.kind);
             b.extend_from_slice(&e.root.map_or(u64::MAX, u64::from).to_le_bytes());
             b.extend_from_slice(&e.retry.to_le_bytes());
             b.extend_from_slice(&e.due.saturating_sub(tau).to_le_bytes());
         }
-        for n in &self.in_progress {
+        for n in &self.run.in_progress {
             b.extend_from_slice(&n.to_le_bytes());
         }
-        b.extend(self.yielded.iter().map(|y| *y as u8));
+        b.extend(self.run.yielded.iter().map(|y| *y as u8));
         b.extend_from_slice(&self.interp.next_effect_id.to_le_bytes());
         let d = sha2::Sha256::digest(&b).into();
         self.fp_buf = b;
@@ -728,7 +687,7 @@ impl<'p> Runtime<'p> {
         // With τ in the configuration nothing can repeat: τ only stands still
         // across failed cycles, and each of those raises a retry count (or
         // ends the run in E007). So such programs keep no table at all.
-        if self.program.uses_tick || self.external_input {
+        if self.program.uses_tick || self.run.external_input {
             return None;
         }
         let digest = self.digest_now(current, current_retry);
@@ -762,8 +721,8 @@ impl<'p> Runtime<'p> {
                 .detector
                 .bases
                 .iter()
-                .find(|b| b.cycle >= first)
-                .map_or(u64::MAX, |b| b.cycle);
+                .find(|b| b.cycle() >= first)
+                .map_or(u64::MAX, |b| b.cycle());
             let n = rest.iter().take_while(|c| **c <= next).count();
             let (group, later) = rest.split_at(n);
             rest = later;
@@ -805,7 +764,7 @@ impl<'p> Runtime<'p> {
             until: t,
             repairs: Vec::new(),
         }));
-        while replica.outcome.is_none() && replica.cycle < t {
+        while replica.run.outcome.is_none() && replica.run.cycle < t {
             replica.step();
         }
         replica.confirm.map(|c| {
@@ -824,12 +783,12 @@ impl<'p> Runtime<'p> {
     /// next base when it is due.
     #[inline]
     fn maybe_base(&mut self) {
-        if self.confirm.is_some() || self.program.uses_tick || self.external_input {
+        if self.confirm.is_some() || self.program.uses_tick || self.run.external_input {
             return;
         }
         let epoch = Epoch {
             effect: self.interp.next_effect_id,
-            yields: self.yields.len(),
+            yields: self.run.yields.len(),
         };
         if self.detector.epoch != Some(epoch) {
             let base = self.capture(sha2::Sha256::default());
@@ -856,8 +815,8 @@ impl<'p> Runtime<'p> {
                 let winner = *r.iter().find(|g| prio(g) == h).unwrap_or(&r[0]);
                 let losers: Vec<GoalId> = r.iter().copied().filter(|g| prio(g) == l).collect();
                 for &g in &losers {
-                    self.yielded[g as usize] = true;
-                    self.in_progress[g as usize] = 0;
+                    self.run.yielded[g as usize] = true;
+                    self.run.in_progress[g as usize] = 0;
                     let y = Yield {
                         goal: g,
                         to: winner,
@@ -866,14 +825,14 @@ impl<'p> Runtime<'p> {
                     if let Some(o) = self.observer.as_mut() {
                         o.yielded(&y);
                     }
-                    self.yields.push(y);
+                    self.run.yields.push(y);
                     hash::encode_yield(&mut self.hasher.buf, t, g, winner);
                 }
-                self.queue.drop_rooted(&losers);
+                self.run.queue.drop_rooted(&losers);
                 true
             }
             _ => {
-                self.outcome = Some(Outcome::Oscillation {
+                self.run.outcome = Some(Outcome::Oscillation {
                     at: t,
                     start: mu,
                     period: t - mu,
@@ -886,30 +845,30 @@ impl<'p> Runtime<'p> {
 
     /// Runs at most one cycle (or ends the run).
     pub fn step(&mut self) {
-        if self.queue.len() as u64 > self.options.max_queue && self.outcome.is_none() {
-            self.outcome = Some(Outcome::QueueLimit {
+        if self.run.queue.len() as u64 > self.options.max_queue && self.run.outcome.is_none() {
+            self.run.outcome = Some(Outcome::QueueLimit {
                 limit: self.options.max_queue,
-                cycle: self.cycle,
+                cycle: self.run.cycle,
             });
         }
-        while self.outcome.is_none() {
+        while self.run.outcome.is_none() {
             if self.options.detect_oscillation {
                 self.maybe_base();
             }
             let tau = self.tau();
             // Borrowed where it was popped, not moved out: moving the event
             // cost a stalled copy on every cycle.
-            let popped = self.queue.pop_ready(tau);
+            let popped = self.run.queue.pop_ready(tau);
             let Some(ev) = &popped else {
-                if let Some(d) = self.queue.earliest_due() {
+                if let Some(d) = self.run.queue.earliest_due() {
                     self.interp.tick = d as i64;
                     continue;
                 }
                 let f = self.false_goals();
-                if self.outcome.is_some() {
+                if self.run.outcome.is_some() {
                     return; // a goal's predicate failed (E009)
                 }
-                self.outcome = Some(if f.is_empty() {
+                self.run.outcome = Some(if f.is_empty() {
                     Outcome::Converged
                 } else {
                     Outcome::Stuck { goals: f }
@@ -918,14 +877,15 @@ impl<'p> Runtime<'p> {
             };
             let prio = self.priority_of_event(&ev.kind);
             if let Some(r) = ev.root {
-                self.in_progress[r as usize] = self.in_progress[r as usize].saturating_sub(1);
+                self.run.in_progress[r as usize] =
+                    self.run.in_progress[r as usize].saturating_sub(1);
             }
             if let EventKind::Repair { goal } = ev.kind {
                 if self.goal_holds(goal) {
                     continue; // dropped without a cycle
                 }
                 if self.options.detect_oscillation {
-                    let t = self.cycle + 1;
+                    let t = self.run.cycle + 1;
                     if let Some(mut c) = self.confirm.take() {
                         // A re-execution: compare at the candidate cycles.
                         if c.found.is_none()
@@ -942,28 +902,28 @@ impl<'p> Runtime<'p> {
                         };
                         self.confirm = Some(c);
                         if done {
-                            self.outcome = Some(Outcome::Converged);
+                            self.run.outcome = Some(Outcome::Converged);
                             return;
                         }
                     } else if let Some((mu, r)) = self.repeats(t, &ev.kind, ev.retry) {
-                        if self.on_loop(mu, t, r) && !self.yielded[goal as usize] {
+                        if self.on_loop(mu, t, r) && !self.run.yielded[goal as usize] {
                             // Put the repair back where it was; the loop is broken.
                             if let Some(r) = ev.root {
-                                self.in_progress[r as usize] += 1;
+                                self.run.in_progress[r as usize] += 1;
                             }
                             let now = self.tau();
-                            self.queue.push(prio, ev.clone(), now);
+                            self.run.queue.push(prio, ev.clone(), now);
                         }
                         continue;
                     }
                 }
             }
-            if self.cycle >= self.options.max_cycles {
+            if self.run.cycle >= self.options.max_cycles {
                 let now = self.tau();
-                self.queue.push(prio, ev.clone(), now);
+                self.run.queue.push(prio, ev.clone(), now);
                 let goals = self.false_goals();
-                if self.outcome.is_none() {
-                    self.outcome = Some(Outcome::Budget { goals });
+                if self.run.outcome.is_none() {
+                    self.run.outcome = Some(Outcome::Budget { goals });
                 }
                 return;
             }
@@ -973,10 +933,10 @@ impl<'p> Runtime<'p> {
     }
 
     fn run_cycle(&mut self, prio: Priority, ev: &Event) {
-        self.cycle += 1;
-        let cycle = self.cycle;
+        self.run.cycle += 1;
+        let cycle = self.run.cycle;
         let wait = cycle.saturating_sub(ev.enqueued_at + 1);
-        let w = &mut self.max_wait[prio as usize];
+        let w = &mut self.run.max_wait[prio as usize];
         *w = (*w).max(wait);
         let program = self.program;
         let start_tick = self.interp.tick;
@@ -1016,7 +976,7 @@ impl<'p> Runtime<'p> {
             if let Some(c) = self.confirm.as_mut().filter(|c| c.found.is_some()) {
                 c.repairs.push(g);
             }
-            self.repair_runs[g as usize] += 1;
+            self.run.repair_runs[g as usize] += 1;
         }
         match result {
             Ok(()) => {
@@ -1054,11 +1014,11 @@ impl<'p> Runtime<'p> {
                 if !self.interp.sends.is_empty() {
                     self.enqueue_sends(root, tau, cycle);
                 }
-                if self.queue.is_empty() {
-                    self.quiescent = self.interp.state.clone();
+                if self.run.queue.is_empty() {
+                    self.run.quiescent = self.interp.state.clone();
                 }
                 let wakes = !changed.is_empty()
-                    || root.is_some_and(|r| self.in_progress[r as usize] == 0)
+                    || root.is_some_and(|r| self.run.in_progress[r as usize] == 0)
                     || self.options.evaluate_all_goals
                     || self.program.uses_tick;
                 if wakes {
@@ -1084,13 +1044,13 @@ impl<'p> Runtime<'p> {
                     .checked_add(1i64 << ev.retry.min(62))
                     .filter(|d| *d < i64::MAX);
                 if let (true, Some(due)) = (ev.retry < limit, due) {
-                    self.retries += 1;
+                    self.run.retries += 1;
                     self.enqueue(ev.kind.clone(), ev.root, ev.retry + 1, due as u64, ev.cause);
                 } else {
                     let failed = self.interp.state.clone();
                     let diff: Vec<Write> = failed
                         .iter()
-                        .zip(&self.quiescent)
+                        .zip(&self.run.quiescent)
                         .enumerate()
                         .filter(|(_, (a, b))| a != b)
                         .map(|(v, (a, b))| Write {
@@ -1099,8 +1059,8 @@ impl<'p> Runtime<'p> {
                             new: a.clone(),
                         })
                         .collect();
-                    self.interp.state = self.quiescent.clone();
-                    self.outcome = Some(Outcome::RetriesExhausted {
+                    self.interp.state = self.run.quiescent.clone();
+                    self.run.outcome = Some(Outcome::RetriesExhausted {
                         cycle,
                         event: self.describe(&ev.kind),
                         failure,
@@ -1109,12 +1069,12 @@ impl<'p> Runtime<'p> {
                 }
                 // A failed cycle changes nothing, but its root may have drained.
                 if let Some(r) = ev.root {
-                    if self.outcome.is_none() && self.in_progress[r as usize] == 0 {
+                    if self.run.outcome.is_none() && self.run.in_progress[r as usize] == 0 {
                         self.consider_goal(r, cycle);
                     }
                 }
                 if self.observer.is_some() {
-                    let retried = self.outcome.is_none();
+                    let retried = self.run.outcome.is_none();
                     self.notify(CycleRecord {
                         cycle,
                         tick: start_tick,
@@ -1139,12 +1099,11 @@ impl<'p> Runtime<'p> {
     /// Moves a committed cycle's sends into the queue, in order.
     fn enqueue_sends(&mut self, root: Option<GoalId>, tau: u64, cycle: u64) {
         if let Some(r) = root {
-            self.in_progress[r as usize] += self.interp.sends.len() as u32;
+            self.run.in_progress[r as usize] += self.interp.sends.len() as u32;
         }
         let Runtime {
             interp,
-            queue,
-            seq,
+            run: RunState { queue, seq, .. },
             handler_priority,
             ..
         } = self;
@@ -1182,8 +1141,8 @@ impl<'p> Runtime<'p> {
         let mut changed = Vec::new();
         for g in goals {
             let now = self.goal_shown(g);
-            if self.goal_truth[g as usize] != now {
-                self.goal_truth[g as usize] = now;
+            if self.run.goal_truth[g as usize] != now {
+                self.run.goal_truth[g as usize] = now;
                 changed.push((g, now));
             }
         }
@@ -1271,7 +1230,7 @@ impl<'p> Runtime<'p> {
                 .flat_map(|v| self.readers[*v as usize].iter().copied())
                 .collect();
             if let Some(r) = root {
-                if self.in_progress[r as usize] == 0 {
+                if self.run.in_progress[r as usize] == 0 {
                     g.push(r);
                 }
             }

@@ -4,7 +4,6 @@
 
 pub mod format;
 pub mod history;
-pub mod json;
 pub mod load;
 pub mod record;
 pub mod replay;

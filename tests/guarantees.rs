@@ -23,7 +23,7 @@ fn run_bits(src: &str, bits: u32) -> Option<(Outcome, Vec<String>, String, u64)>
     let mut rt = Runtime::new(&program, options, fx);
     let outcome = rt.run().clone();
     let state = rt.state().iter().map(|v| v.to_string()).collect();
-    Some((outcome, state, rt.run_hash(), rt.cycle))
+    Some((outcome, state, rt.run_hash(), rt.cycle()))
 }
 
 /// Every program the project ships (examples, test programs, the sample

@@ -61,7 +61,7 @@ fn run_digest(
     );
     let outcome = rt.run().clone();
     let state = rt.state().iter().map(|v| v.to_string()).collect();
-    (outcome, state, rt.run_hash(), rt.cycle)
+    (outcome, state, rt.run_hash(), rt.cycle())
 }
 
 proptest! {

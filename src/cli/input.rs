@@ -4,7 +4,7 @@
 
 use lexum::ir::{HandlerId, Program};
 use lexum::runtime::queue::Args;
-use lexum::trace::json::from_json;
+use lexum::value::json::from_json;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

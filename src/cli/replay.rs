@@ -130,7 +130,7 @@ fn print_at(loaded: &Loaded, n: u64, format: Format) -> Result<(), TraceError> {
         .collect();
     match format {
         Format::Text => {
-            let mut s = format!("cycle {} (tick {})\nstate:\n", rt.cycle, rt.tick());
+            let mut s = format!("cycle {} (tick {})\nstate:\n", rt.cycle(), rt.tick());
             for (v, var) in program.vars.iter().enumerate() {
                 s.push_str(&format!("{} = {}\n", var.qualified, rt.state()[v]));
             }
@@ -158,12 +158,12 @@ fn print_at(loaded: &Loaded, n: u64, format: Format) -> Result<(), TraceError> {
                 .map(|(v, var)| {
                     (
                         var.qualified.clone(),
-                        lexum::trace::json::to_json(&rt.state()[v]),
+                        lexum::value::json::to_json(&rt.state()[v]),
                     )
                 })
                 .collect();
             let doc = json!({
-                "cycle": rt.cycle,
+                "cycle": rt.cycle(),
                 "tick": rt.tick(),
                 "state": state,
                 "queue": queue.iter().map(|(p, due, seq, ev, root, retry)| json!({

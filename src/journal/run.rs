@@ -21,7 +21,7 @@ use crate::diag::{render::render_line, Diagnostic};
 use crate::ir;
 use crate::runtime::eval::Effects;
 use crate::trace::format::Settings;
-use crate::trace::json::{from_json, to_json};
+use crate::value::json::{from_json, to_json};
 use crate::value::Value;
 
 /// Segments roll over past this size.

@@ -179,7 +179,7 @@ pub fn run<'p>(
         rt.detector_log = Some(Vec::new());
     }
     let every = setup.snapshot_every.max(1);
-    let mut last = rt.cycle;
+    let mut last = rt.run.cycle;
     let mut stats = Stats::default();
     let mut foreign = None;
     let mut t0 = setup.measure.then(std::time::Instant::now);
@@ -190,7 +190,7 @@ pub fn run<'p>(
             return Flow::Stop;
         }
         if let Some(w) = writer.as_mut() {
-            if rt.outcome.is_none() && rt.cycle >= last + every && !w.busy() {
+            if rt.run.outcome.is_none() && rt.run.cycle >= last + every && !w.busy() {
                 let s0 = setup.measure.then(std::time::Instant::now);
                 submit(rt, w, &journal);
                 while setup.wait_for_snapshots && w.busy() {
@@ -200,7 +200,7 @@ pub fn run<'p>(
                     stats.longest_submit = stats.longest_submit.max(s0.elapsed());
                 }
                 stats.snapshots += 1;
-                last = rt.cycle;
+                last = rt.run.cycle;
             }
         }
         if let Some(t) = t0 {
@@ -217,7 +217,7 @@ pub fn run<'p>(
             }
         }
         if let Some(f) = setup.after_cycle {
-            f(rt.cycle);
+            f(rt.run.cycle);
         }
         // The next cycle is timed from here (input delivery and the step).
         t0 = setup.measure.then(std::time::Instant::now);
@@ -230,10 +230,10 @@ pub fn run<'p>(
         }
         return Err(OpenError::Foreign { what });
     }
-    let outcome = rt.outcome.clone().unwrap_or(Outcome::Converged);
+    let outcome = rt.run.outcome.clone().unwrap_or(Outcome::Converged);
     if let Some(mut w) = writer {
         // At quiescence: stepping again from here recomputes the ending.
-        if matches!(outcome, Outcome::Converged | Outcome::Stuck { .. }) && rt.cycle != last {
+        if matches!(outcome, Outcome::Converged | Outcome::Stuck { .. }) && rt.run.cycle != last {
             submit(&mut rt, &mut w, &journal);
         }
         warnings.extend(w.finish());

@@ -203,7 +203,7 @@ pub fn encode(
         "settings": id.settings,
         "inputs_hash": id.inputs_hash,
         "run": id.run_id,
-        "cycle": c.cycle,
+        "cycle": c.cycle(),
         "run_hash": run_hash,
         "clock": runtime.get("clock").cloned().unwrap_or(Json::Null),
         "mailbox_offset": { "segment": mailbox.segment, "offset": mailbox.offset },
@@ -336,7 +336,7 @@ struct MarkDoc {
 #[derive(serde::Deserialize)]
 struct DomainDoc {
     domain: String,
-    state: std::collections::BTreeMap<String, crate::trace::json::Decoded>,
+    state: std::collections::BTreeMap<String, crate::value::json::Decoded>,
 }
 
 /// Reads one snapshot for `program`, checking its content hash, identity
@@ -394,8 +394,8 @@ pub fn read(
     }
     let state: Vec<crate::value::Value> = state.into_iter().flatten().collect();
     let checkpoint =
-        Checkpoint::from_json(&doc.runtime, program, Some(state)).map_err(|e| unreadable(&e.0))?;
-    if checkpoint.cycle != doc.cycle {
+        Checkpoint::from_json(&doc.runtime, program, state).map_err(|e| unreadable(&e.0))?;
+    if checkpoint.cycle() != doc.cycle {
         return Err(unreadable("cycle does not match"));
     }
     // Its place in the sequence: the name it is stored under.
@@ -494,7 +494,7 @@ impl WriterState {
             self.detector.bytes += buf.len() as u64;
         }
         // 2. The snapshot itself, atomically.
-        let name = file_name(job.checkpoint.cycle);
+        let name = file_name(job.checkpoint.cycle());
         let bytes = encode(
             &self.names,
             &job.checkpoint,
@@ -564,7 +564,7 @@ impl Snapshotter {
             .name("lexum-snapshot".into())
             .spawn(move || {
                 while let Ok(job) = rx.recv() {
-                    let cycle = job.checkpoint.cycle;
+                    let cycle = job.checkpoint.cycle();
                     if let Err(err) = state.write(job) {
                         if let Ok(mut v) = e.lock() {
                             v.push(format!(

@@ -1,286 +1,149 @@
 //! A checkpoint: everything [`super::Runtime::restore`] needs to continue a
 //! run from a cycle boundary. The REPL keeps them in memory; journaled runs
-//! write them to disk as snapshots, through the JSON form here.
+//! write them to disk as snapshots, through the JSON form here, which serde
+//! derives from [`RunState`] and [`Stored`].
 
-use serde_json::{json, Value as Json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
 
-use super::queue::{Args, Event, EventKind, Queue};
-use super::{Outcome, Yield};
-use crate::ir::{Priority, Program};
-use crate::trace::json::{from_json, to_json};
+use super::detect::{Detector, Epoch};
+use super::RunState;
+use crate::ir::Program;
 use crate::value::Value;
 
-/// Where a run is, between two cycles. Cloning is O(variables + queue): the
-/// values themselves are persistent and shared.
+/// Where a run is, between two cycles: the scheduler's state, the machine's
+/// Σ, τ and effect counter, the run hash's state and the detector's
+/// memory. Cloning is O(variables + queue): the values themselves are
+/// persistent and shared.
 #[derive(Clone)]
 pub struct Checkpoint {
-    pub cycle: u64,
+    pub(crate) run: RunState,
     pub(crate) state: Vec<Value>,
     pub(crate) tick: i64,
     pub(crate) next_effect_id: u64,
-    pub(crate) queue: Queue,
-    pub(crate) seq: u64,
-    pub(crate) in_progress: Vec<u32>,
-    pub(crate) yielded: Vec<bool>,
-    pub(crate) yields: Vec<Yield>,
-    pub(crate) repair_runs: Vec<u64>,
     pub(crate) hash: sha2::Sha256,
-    pub(crate) quiescent: Vec<Value>,
-    pub(crate) retries: u64,
-    pub(crate) max_wait: [u64; 5],
-    pub(crate) outcome: Option<Outcome>,
-    pub(crate) external_input: bool,
-    pub(crate) goal_truth: Vec<bool>,
-    pub(crate) inputs_delivered: u64,
     /// The oscillation detector's memory. Its JSON form keeps only the
     /// epoch's first base: the table comes back from `detector.wal`.
-    pub(crate) detector: super::detect::Detector,
+    pub(crate) detector: Detector,
 }
 
 /// Why a stored checkpoint cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unreadable(pub String);
 
-fn bad<T>(what: &str) -> Result<T, Unreadable> {
-    Err(Unreadable(what.to_string()))
-}
-
-fn event_json(p: Priority, e: &Event) -> Json {
-    let kind = match &e.kind {
-        EventKind::Message { handler, args } => {
-            json!({"handler": handler, "args": args.iter().map(to_json).collect::<Vec<_>>()})
-        }
-        EventKind::Repair { goal } => json!({ "goal": goal }),
-    };
-    json!({
-        "priority": p as u8,
-        "event": kind,
-        "root": e.root,
-        "retry": e.retry,
-        "due": e.due,
-        "seq": e.seq,
-        "cause": e.cause,
-        "enqueued_at": e.enqueued_at,
-    })
-}
-
-fn u64_of(j: &Json, key: &str) -> Result<u64, Unreadable> {
-    j.get(key)
-        .and_then(Json::as_u64)
-        .ok_or_else(|| Unreadable(format!("`{key}` is missing or not a count")))
-}
-
-fn event_of(j: &Json, program: &Program) -> Result<(Priority, Event), Unreadable> {
-    let p = u64_of(j, "priority")? as usize;
-    let Some(&priority) = Priority::ALL.get(p) else {
-        return bad("an event has an unknown priority");
-    };
-    let ev = j.get("event").unwrap_or(&Json::Null);
-    let kind = if let Some(h) = ev.get("handler").and_then(Json::as_u64) {
-        if h as usize >= program.handlers.len() {
-            return bad("an event names an unknown handler");
-        }
-        let Some(Json::Array(args)) = ev.get("args") else {
-            return bad("a message has no arguments");
-        };
-        let args: Option<Args> = args.iter().map(from_json).collect();
-        let Some(args) = args else {
-            return bad("a message argument is not a value");
-        };
-        EventKind::Message {
-            handler: h as u32,
-            args,
-        }
-    } else if let Some(g) = ev.get("goal").and_then(Json::as_u64) {
-        if g as usize >= program.goals.len() {
-            return bad("an event names an unknown goal");
-        }
-        EventKind::Repair { goal: g as u32 }
-    } else {
-        return bad("an event is neither a message nor a repair");
-    };
-    let root = match j.get("root") {
-        Some(Json::Null) | None => None,
-        Some(r) => match r.as_u64() {
-            Some(g) if (g as usize) < program.goals.len() => Some(g as u32),
-            _ => return bad("an event has an unknown root goal"),
-        },
-    };
-    Ok((
-        priority,
-        Event {
-            kind,
-            root,
-            retry: u64_of(j, "retry")?.min(u32::MAX as u64) as u32,
-            due: u64_of(j, "due")?,
-            seq: u64_of(j, "seq")?,
-            cause: u64_of(j, "cause")?,
-            enqueued_at: u64_of(j, "enqueued_at")?,
-        },
-    ))
-}
-
-/// A JSON array read with `f`, of exactly `n` entries when `n` is given.
-fn list_of<T>(
-    j: Option<&Json>,
-    n: Option<usize>,
-    f: impl Fn(&Json) -> Option<T>,
-) -> Result<Vec<T>, Unreadable> {
-    let Some(Json::Array(items)) = j else {
-        return bad("a list is missing");
-    };
-    if n.is_some_and(|n| items.len() != n) {
-        return bad("a list has the wrong length");
-    }
-    items
-        .iter()
-        .map(|x| f(x).ok_or_else(|| Unreadable("a list entry is unreadable".into())))
-        .collect()
+/// A checkpoint's stored form. `state` may be left out when the reader gets
+/// it elsewhere (snapshots keep it by domain); `quiescent` is stored only
+/// when it differs from `state`.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    run: RunState,
+    clock: i64,
+    next_effect_id: u64,
+    /// The run hash's sha256 state, serialized by sha2, in hex.
+    hasher: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    state: Option<Vec<Value>>,
+    #[serde(default)]
+    quiescent: Option<Vec<Value>>,
+    /// The detector's epoch base (itself stored without a base).
+    #[serde(default)]
+    detector_base: Option<Box<Stored>>,
 }
 
 impl Checkpoint {
-    /// How many events its queue holds.
-    pub fn queued(&self) -> usize {
-        self.queue.len()
+    /// The cycle it was taken after.
+    pub fn cycle(&self) -> u64 {
+        self.run.cycle
     }
 
-    /// The checkpoint as JSON (the runtime part of a snapshot). The ending is
-    /// not stored: snapshots are taken only while the run goes on, or once it
-    /// converged or got stuck, which stepping again recomputes from the state.
-    pub fn to_json(&self) -> Json {
-        let state: Vec<Json> = self.state.iter().map(to_json).collect();
-        let quiescent = if self.quiescent == self.state {
-            Json::Null
-        } else {
-            Json::Array(self.quiescent.iter().map(to_json).collect())
-        };
+    /// How many events its queue holds.
+    pub fn queued(&self) -> usize {
+        self.run.queue.len()
+    }
+
+    fn stored(&self) -> Stored {
         let hash: Vec<u8> = {
             use sha2::digest::common::hazmat::SerializableState;
             self.hash.serialize().to_vec()
         };
-        json!({
-            "cycle": self.cycle,
-            "clock": self.tick,
-            "state": state,
-            "queue": self.queue.iter().map(|(p, e)| event_json(p, e)).collect::<Vec<_>>(),
-            "seq": self.seq,
-            "next_effect_id": self.next_effect_id,
-            "in_progress": self.in_progress,
-            "yielded": self.yielded,
-            "yields": self.yields.iter().map(|y| json!([y.goal, y.to, y.cycle])).collect::<Vec<_>>(),
-            "repair_runs": self.repair_runs,
-            "hasher": hex(&hash),
-            "quiescent": quiescent,
-            "retries": self.retries,
-            "max_wait": self.max_wait,
-            "external_input": self.external_input,
-            "inputs_delivered": self.inputs_delivered,
-            "detector_base": self.detector.first_base().map(|b| b.to_json()),
-        })
+        Stored {
+            run: self.run.clone(),
+            clock: self.tick,
+            next_effect_id: self.next_effect_id,
+            hasher: hex(&hash),
+            state: Some(self.state.clone()),
+            quiescent: (self.run.quiescent != self.state).then(|| self.run.quiescent.clone()),
+            detector_base: self.detector.first_base().map(|b| Box::new(b.stored())),
+        }
     }
 
-    /// Reads [`Checkpoint::to_json`]'s form back for `program`, checking every
-    /// index against it. `state`, when given, replaces the `state` field
-    /// (snapshots store it by domain and decode it directly).
+    /// The checkpoint as JSON (the runtime part of a snapshot, which moves
+    /// `state` out to store it by domain).
+    pub fn to_json(&self) -> Json {
+        serde_json::to_value(self.stored()).unwrap_or(Json::Null)
+    }
+
+    /// Reads [`Checkpoint::to_json`]'s form back for `program` with the
+    /// given `state` (in place of the `state` field), checking every index
+    /// against the program.
     pub fn from_json(
         j: &Json,
         program: &Program,
+        state: Vec<Value>,
+    ) -> Result<Checkpoint, Unreadable> {
+        let stored = Stored::deserialize(j).map_err(|e| Unreadable(e.to_string()))?;
+        Checkpoint::from_stored(stored, program, Some(state))
+    }
+
+    fn from_stored(
+        s: Stored,
+        program: &Program,
         state: Option<Vec<Value>>,
     ) -> Result<Checkpoint, Unreadable> {
-        let Json::Object(o) = j else {
-            return bad("the checkpoint is not an object");
-        };
+        let bad = |what: &str| Unreadable(what.to_string());
         let nvars = program.vars.len();
-        let ngoals = program.goals.len();
-        let state = match state {
-            Some(s) if s.len() == nvars => s,
-            Some(_) => return bad("a state has the wrong number of variables"),
-            None => list_of(o.get("state"), Some(nvars), from_json)?,
-        };
-        let quiescent = match o.get("quiescent") {
-            Some(Json::Null) | None => state.clone(),
-            Some(q) => list_of(Some(q), Some(nvars), from_json)?,
-        };
-        let mut queue = Queue::default();
-        let Some(Json::Array(events)) = o.get("queue") else {
-            return bad("the queue is missing");
-        };
-        let tick = o
-            .get("clock")
-            .and_then(Json::as_i64)
-            .ok_or_else(|| Unreadable("the clock is missing".into()))?;
-        for e in events {
-            let (p, ev) = event_of(e, program)?;
-            queue.push(p, ev, tick.max(0) as u64);
+        let state = state
+            .or(s.state)
+            .ok_or_else(|| bad("the state is missing"))?;
+        if state.len() != nvars {
+            return Err(bad("a state has the wrong number of variables"));
         }
+        let mut run = s.run;
+        run.fits(program).map_err(bad)?;
+        run.quiescent = match s.quiescent {
+            None => state.clone(),
+            Some(q) if q.len() == nvars => q,
+            Some(_) => return Err(bad("a quiescent state has the wrong number of variables")),
+        };
         let hash = {
             use sha2::digest::common::hazmat::SerializableState;
-            let bytes = o
-                .get("hasher")
-                .and_then(Json::as_str)
-                .and_then(unhex)
-                .ok_or_else(|| Unreadable("the hasher state is unreadable".into()))?;
+            let bytes = unhex(&s.hasher).ok_or_else(|| bad("the hasher state is unreadable"))?;
             let arr = bytes
                 .as_slice()
                 .try_into()
-                .map_err(|_| Unreadable("the hasher state has the wrong size".into()))?;
-            sha2::Sha256::deserialize(arr)
-                .map_err(|_| Unreadable("the hasher state is invalid".into()))?
+                .map_err(|_| bad("the hasher state has the wrong size"))?;
+            sha2::Sha256::deserialize(arr).map_err(|_| bad("the hasher state is invalid"))?
         };
-        let yields = list_of(o.get("yields"), None, |y| {
-            let g = y.get(0)?.as_u64()? as u32;
-            let to = y.get(1)?.as_u64()? as u32;
-            ((g as usize) < ngoals && (to as usize) < ngoals).then_some(Yield {
-                goal: g,
-                to,
-                cycle: y.get(2)?.as_u64()?,
-            })
-        })?;
-        let max_wait: Vec<u64> = list_of(o.get("max_wait"), Some(5), Json::as_u64)?;
-        let detector = match o.get("detector_base") {
-            None | Some(Json::Null) => super::detect::Detector::default(),
+        let detector = match s.detector_base {
+            None => Detector::default(),
             Some(b) => {
-                if b.get("detector_base").is_some_and(|x| !x.is_null()) {
-                    return bad("a detector base has a base of its own");
+                if b.detector_base.is_some() {
+                    return Err(bad("a detector base has a base of its own"));
                 }
-                let base = Checkpoint::from_json(b, program, None)?;
-                let epoch = super::detect::Epoch {
+                let base = Checkpoint::from_stored(*b, program, None)?;
+                let epoch = Epoch {
                     effect: base.next_effect_id,
-                    yields: base.yields.len(),
+                    yields: base.run.yields.len(),
                 };
-                super::detect::Detector::starting(epoch, base)
+                Detector::starting(epoch, base)
             }
         };
         Ok(Checkpoint {
-            cycle: u64_of(j, "cycle")?,
+            run,
             state,
-            tick,
-            next_effect_id: u64_of(j, "next_effect_id")?,
-            queue,
-            seq: u64_of(j, "seq")?,
-            in_progress: list_of(o.get("in_progress"), Some(ngoals), |x| {
-                x.as_u64().and_then(|n| u32::try_from(n).ok())
-            })?,
-            yielded: list_of(o.get("yielded"), Some(ngoals), Json::as_bool)?,
-            yields,
-            repair_runs: list_of(o.get("repair_runs"), Some(ngoals), Json::as_u64)?,
+            tick: s.clock,
+            next_effect_id: s.next_effect_id,
             hash,
-            quiescent,
-            retries: u64_of(j, "retries")?,
-            max_wait: [
-                max_wait[0],
-                max_wait[1],
-                max_wait[2],
-                max_wait[3],
-                max_wait[4],
-            ],
-            outcome: None,
-            external_input: o
-                .get("external_input")
-                .and_then(Json::as_bool)
-                .unwrap_or(false),
-            goal_truth: Vec::new(),
-            inputs_delivered: u64_of(j, "inputs_delivered")?,
             detector,
         })
     }

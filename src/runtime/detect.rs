@@ -110,7 +110,7 @@ impl Detector {
     pub fn add_base(&mut self, base: Checkpoint) {
         self.bases.push_back(Arc::new(base));
         let events =
-            |b: &im::Vector<Arc<Checkpoint>>| -> usize { b.iter().map(|c| c.queue.len()).sum() };
+            |b: &im::Vector<Arc<Checkpoint>>| -> usize { b.iter().map(|c| c.queued()).sum() };
         while self.bases.len() > MAX_BASES
             || (self.bases.len() > 2 && events(&self.bases) > MAX_BASE_EVENTS)
         {
@@ -122,7 +122,7 @@ impl Detector {
 
     /// The latest base that comes before the repair cycle `mu`.
     pub fn base_before(&self, mu: u64) -> Option<&Arc<Checkpoint>> {
-        self.bases.iter().rev().find(|b| b.cycle < mu)
+        self.bases.iter().rev().find(|b| b.cycle() < mu)
     }
 
     /// The epoch's first base (what a snapshot stores).

@@ -29,9 +29,9 @@ impl Runtime<'_> {
     /// that many cycles have run, or at once if the system has gone idle
     /// (converged or stuck: nothing would ever advance the count).
     pub fn input_due(&self, after: u64) -> bool {
-        after <= self.cycle
+        after <= self.run.cycle
             || matches!(
-                self.outcome,
+                self.run.outcome,
                 Some(super::Outcome::Converged) | Some(super::Outcome::Stuck { .. })
             )
     }
@@ -41,7 +41,7 @@ impl Runtime<'_> {
     /// it has delivered, so a restored checkpoint goes on from the right one.
     #[inline]
     pub fn deliver_inputs(&mut self, inputs: &[Input]) {
-        while let Some((after, h, args)) = inputs.get(self.inputs_delivered as usize) {
+        while let Some((after, h, args)) = inputs.get(self.run.inputs_delivered as usize) {
             if !self.input_due(*after) {
                 break;
             }
@@ -52,9 +52,9 @@ impl Runtime<'_> {
     /// Whether the run can go on: it has not ended, or an input is due that
     /// would wake it.
     pub fn can_go_on(&self, inputs: &[Input]) -> bool {
-        self.outcome.is_none()
+        self.run.outcome.is_none()
             || inputs
-                .get(self.inputs_delivered as usize)
+                .get(self.run.inputs_delivered as usize)
                 .is_some_and(|i| self.input_due(i.0))
     }
 
@@ -69,7 +69,7 @@ impl Runtime<'_> {
     ) -> u64 {
         loop {
             self.deliver_inputs(inputs);
-            if self.outcome.is_some() || self.cycle >= until {
+            if self.run.outcome.is_some() || self.run.cycle >= until {
                 break;
             }
             self.step();
@@ -77,12 +77,15 @@ impl Runtime<'_> {
                 break;
             }
         }
-        self.cycle
+        self.run.cycle
     }
 
     /// Runs to the end, delivering `inputs` on time.
     pub fn run_with_inputs(&mut self, inputs: &[Input]) -> &super::Outcome {
         self.drive(inputs, u64::MAX, |_| Flow::Continue);
-        self.outcome.as_ref().unwrap_or(&super::Outcome::Converged)
+        self.run
+            .outcome
+            .as_ref()
+            .unwrap_or(&super::Outcome::Converged)
     }
 }

@@ -17,7 +17,10 @@ use crate::value::Value;
 /// Message arguments: up to two inline, so most messages allocate nothing.
 pub type Args = SmallVec<[Value; 2]>;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum EventKind {
     Message { handler: HandlerId, args: Args },
     Repair { goal: GoalId },
@@ -53,7 +56,7 @@ impl EventKind {
 
 /// A pending event. `root` is the goal at the root of its causal chain (none
 /// for external input).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[repr(C)]
 pub struct Event {
     pub due: u64,
@@ -194,5 +197,35 @@ impl Queue {
         }
         self.len -= dropped;
         dropped
+    }
+}
+
+/// Stored as a list of `[priority, event]` in scheduling order.
+impl serde::Serialize for Queue {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.len))?;
+        for (p, e) in self.iter() {
+            seq.serialize_element(&(p as u8, e))?;
+        }
+        seq.end()
+    }
+}
+
+/// Every event goes back in as if due (the FIFO holds the sorted run of
+/// events; anything out of order goes to the timers): the pop order is ≺
+/// whatever τ is, so the queue needs no clock to be read back.
+impl<'de> serde::Deserialize<'de> for Queue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let events: Vec<(u8, Event)> = Vec::deserialize(d)?;
+        let mut q = Queue::default();
+        for (p, e) in events {
+            let Some(&p) = Priority::ALL.get(p as usize) else {
+                return Err(D::Error::custom("an event has an unknown priority"));
+            };
+            q.push(p, e, u64::MAX);
+        }
+        Ok(q)
     }
 }

@@ -104,7 +104,7 @@ pub fn text(rt: &mut Runtime, program: &Program, outcome: &Outcome) -> String {
             s.push('\n');
         }
     }
-    for y in &rt.yields {
+    for y in &rt.run.yields {
         s.push_str(&format!(
             "yield: {} yielded to {} at cycle {}\n",
             program.goals[y.goal as usize].qualified,
@@ -114,21 +114,21 @@ pub fn text(rt: &mut Runtime, program: &Program, outcome: &Outcome) -> String {
     }
     s.push_str(&format!(
         "cycles: {}\ntime: {}\nretries: {}\n",
-        rt.cycle, rt.interp.tick, rt.retries
+        rt.run.cycle, rt.interp.tick, rt.run.retries
     ));
     let runs: Vec<String> = program
         .goals
         .iter()
         .enumerate()
-        .filter(|(g, _)| rt.repair_runs[*g] > 0)
-        .map(|(g, goal)| format!("{} {}", goal.qualified, rt.repair_runs[g]))
+        .filter(|(g, _)| rt.run.repair_runs[*g] > 0)
+        .map(|(g, goal)| format!("{} {}", goal.qualified, rt.run.repair_runs[g]))
         .collect();
     if !runs.is_empty() {
         s.push_str(&format!("repairs: {}\n", runs.join(", ")));
     }
     let waits: Vec<String> = Priority::ALL
         .iter()
-        .map(|p| format!("{} {}", p.name(), rt.max_wait[*p as usize]))
+        .map(|p| format!("{} {}", p.name(), rt.run.max_wait[*p as usize]))
         .collect();
     s.push_str(&format!("longest wait (cycles): {}\n", waits.join(", ")));
     s.push_str("state:\n");
@@ -146,18 +146,18 @@ pub fn json(rt: &mut Runtime, program: &Program, outcome: &Outcome) -> serde_jso
     let mut j = json!({
         "status": if matches!(outcome, Outcome::Converged) { "converged" } else { "aborted" },
         "code": outcome.code().map(|c| c.as_str()),
-        "cycles": rt.cycle,
+        "cycles": rt.run.cycle,
         "time": rt.interp.tick,
-        "retries": rt.retries,
+        "retries": rt.run.retries,
         "run_hash": rt.run_hash(),
-        "yields": rt.yields.iter().map(|y| json!({
+        "yields": rt.run.yields.iter().map(|y| json!({
             "goal": program.goals[y.goal as usize].qualified,
             "to": program.goals[y.to as usize].qualified,
             "cycle": y.cycle,
         })).collect::<Vec<_>>(),
         "state": program.vars.iter().enumerate().map(|(v, var)| (var.qualified.clone(), rt.value_of(v).map_or(serde_json::Value::Null, |x| json!(x.to_string())))).collect::<serde_json::Map<_, _>>(),
-        "repairs": program.goals.iter().enumerate().map(|(g, goal)| (goal.qualified.clone(), json!(rt.repair_runs[g]))).collect::<serde_json::Map<_, _>>(),
-        "longest_wait": Priority::ALL.iter().map(|p| (p.name().to_string(), json!(rt.max_wait[*p as usize]))).collect::<serde_json::Map<_, _>>(),
+        "repairs": program.goals.iter().enumerate().map(|(g, goal)| (goal.qualified.clone(), json!(rt.run.repair_runs[g]))).collect::<serde_json::Map<_, _>>(),
+        "longest_wait": Priority::ALL.iter().map(|p| (p.name().to_string(), json!(rt.run.max_wait[*p as usize]))).collect::<serde_json::Map<_, _>>(),
     });
     if let Outcome::Oscillation {
         at,

@@ -31,7 +31,7 @@ use super::eval::Effects;
 use crate::codes::Code;
 use crate::diag::Diagnostic;
 use crate::ir;
-use crate::trace::json::{from_json, to_json};
+use crate::value::json::{from_json, to_json};
 use crate::value::Value;
 
 /// Effects bound to commands; the rest go to `fallback`.

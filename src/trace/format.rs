@@ -86,7 +86,7 @@ pub struct FailureJson {
 }
 
 /// One cycle. Ids index the header's `names` tables; values use the value
-/// encoding of `trace::json`. Short keys keep a cycle near 80 bytes.
+/// encoding of `value::json`. Short keys keep a cycle near 80 bytes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CycleJson {
     /// The cycle number.

@@ -5,7 +5,7 @@
 //! which takes microseconds. Memory is the kept states plus nothing per cycle.
 
 use super::format::TraceFile;
-use super::json::from_json;
+use crate::value::json::from_json;
 use crate::value::Value;
 
 pub type State = im::Vector<Value>;

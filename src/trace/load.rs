@@ -5,11 +5,11 @@
 use serde::Deserialize;
 
 use super::format::{TraceFile, FORMAT, VERSION};
-use super::json::from_json;
 use crate::check::check_source;
 use crate::codes::Code;
 use crate::diag::Diagnostic;
 use crate::ir::Program;
+use crate::value::json::from_json;
 
 #[derive(Debug)]
 pub struct TraceError {

@@ -9,11 +9,11 @@ use std::rc::Rc;
 use serde_json::json;
 
 use super::format::*;
-use super::json::to_json;
 use crate::ir::Program;
 use crate::runtime::eval::Effects;
 use crate::runtime::observe::{CycleRecord, Observer};
 use crate::runtime::{Outcome, Runtime, Yield};
+use crate::value::json::to_json;
 use crate::value::Value;
 use crate::{ir, runtime};
 
@@ -160,10 +160,10 @@ pub fn result_json(rt: &mut Runtime<'_>, outcome: &Outcome, names: &NameTables) 
     ResultJson {
         status: status.to_string(),
         code: outcome.code().map(|c| c.as_str().to_string()),
-        cycles: rt.cycle,
+        cycles: rt.run.cycle,
         time: rt.interp.tick,
         loop_,
-        yields: rt.yields.iter().map(|y| yield_json(y, names)).collect(),
+        yields: rt.run.yields.iter().map(|y| yield_json(y, names)).collect(),
         final_state: rt
             .interp
             .state

@@ -9,7 +9,6 @@ use std::rc::Rc;
 use serde_json::Value as Json;
 
 use super::format::{CycleJson, TraceFile};
-use super::json::from_json;
 use super::load::{Loaded, TraceError};
 use super::record::{names, result_json, write_cycle};
 use crate::codes::Code;
@@ -18,6 +17,7 @@ use crate::runtime::drive::Flow;
 use crate::runtime::eval::Effects;
 use crate::runtime::observe::{CycleRecord, Observer};
 use crate::runtime::{Runtime, Yield};
+use crate::value::json::from_json;
 use crate::value::Value;
 
 /// Plays recorded effect results back by call id.
@@ -233,7 +233,13 @@ pub fn verify(loaded: &Loaded) -> Result<u64, TraceError> {
     facts(
         "initial",
         Json::Array(loaded.trace.initial.clone()),
-        Json::Array(rt.interp.state.iter().map(super::json::to_json).collect()),
+        Json::Array(
+            rt.interp
+                .state
+                .iter()
+                .map(crate::value::json::to_json)
+                .collect(),
+        ),
     )?;
     rt.observe(Box::new(checker.clone()));
     let inputs = inputs(loaded);
@@ -263,6 +269,7 @@ pub fn verify(loaded: &Loaded) -> Result<u64, TraceError> {
         ));
     }
     let outcome = rt
+        .run
         .outcome
         .clone()
         .unwrap_or(crate::runtime::Outcome::Converged);

@@ -1,6 +1,9 @@
-//! Values in traces: `Int` as a JSON number, `Bool` and `Str` as themselves,
-//! `List` as an array, `Set` as `{"set": [...]}`, `Map` as `{"map": [[k, v], ...]}`.
-//! The encoding needs no type information to read back.
+//! Values in JSON (traces, snapshots, effect commands, the REPL's input
+//! files): `Int` as a JSON number, `Bool` and `Str` as themselves, `List` as
+//! an array, `Set` as `{"set": [...]}`, `Map` as `{"map": [[k, v], ...]}`.
+//! The encoding needs no type information to read back. `Value` implements
+//! serde's traits with this encoding, so structures holding values derive
+//! theirs.
 
 use serde_json::{json, Value as Json};
 
@@ -16,6 +19,59 @@ pub fn to_json(v: &Value) -> Json {
         Value::Map(m) => {
             json!({ "map": m.iter().map(|(k, v)| json!([to_json(k), to_json(v)])).collect::<Vec<_>>() })
         }
+    }
+}
+
+impl serde::Serialize for Value {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        /// `[k, v]`, borrowed.
+        struct Pair<'a>(&'a Value, &'a Value);
+        impl serde::Serialize for Pair<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                (self.0, self.1).serialize(s)
+            }
+        }
+        /// A collection's items as a sequence, borrowed.
+        struct Items<I>(std::cell::Cell<Option<I>>);
+        impl<I: Iterator<Item = T>, T: serde::Serialize> serde::Serialize for Items<I> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut seq = s.serialize_seq(None)?;
+                for x in self.0.take().into_iter().flatten() {
+                    seq.serialize_element(&x)?;
+                }
+                seq.end()
+            }
+        }
+        match self {
+            Value::Int(i) => s.serialize_i64(*i),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Str(x) => s.serialize_str(x),
+            Value::List(l) => {
+                let mut seq = s.serialize_seq(Some(l.len()))?;
+                for x in l.iter() {
+                    seq.serialize_element(x)?;
+                }
+                seq.end()
+            }
+            Value::Set(set) => {
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry("set", &Items(std::cell::Cell::new(Some(set.iter()))))?;
+                m.end()
+            }
+            Value::Map(map) => {
+                let mut m = s.serialize_map(Some(1))?;
+                let pairs = map.iter().map(|(k, v)| Pair(k, v));
+                m.serialize_entry("map", &Items(std::cell::Cell::new(Some(pairs))))?;
+                m.end()
+            }
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Value {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(DecodedVisitor)
     }
 }
 
