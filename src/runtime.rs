@@ -13,183 +13,30 @@ pub mod hash;
 mod lower;
 pub mod observe;
 pub(crate) mod ops;
+mod options;
+mod outcome;
 pub mod queue;
+mod repeat;
 pub mod report;
 mod run_state;
 pub mod sim;
 pub mod subprocess;
 pub(crate) mod vm;
 
-use crate::codes::Code;
 use crate::ir::{self, GoalId, Priority, Program, VarId};
 use crate::value::Value;
 pub use checkpoint::Checkpoint;
 use compile::Compiled;
+use detect::Detector;
 pub use detect::DetectorRecord;
-use detect::{Detector, Epoch};
 use eval::{Effects, Interp, Write};
 use failure::Failure;
 use observe::{CycleRecord, Observer};
+pub use options::{Options, DEFAULT_MAX_QUEUE};
+pub use outcome::{Outcome, Yield};
 use queue::{Event, EventKind, Queue};
+use repeat::Confirm;
 pub(crate) use run_state::RunState;
-
-/// The default bound on pending events (about 100 MB of queue): a program
-/// that sends faster than it handles ends in E006 instead of taking the
-/// machine's memory.
-pub const DEFAULT_MAX_QUEUE: u64 = 1_000_000;
-
-/// Run settings.
-#[derive(Clone, Debug)]
-pub struct Options {
-    pub max_cycles: u64,
-    /// The most events the queue may hold after a cycle; more ends the run
-    /// (E006).
-    pub max_queue: u64,
-    /// Prove oscillations (E005) and resolve priorities by yielding.
-    pub detect_oscillation: bool,
-    /// Evaluate every goal after every cycle instead of only those that can
-    /// have changed (the same run, slower; the property tests compare them).
-    pub evaluate_all_goals: bool,
-    /// Run every statement and expression as a closure instead of on the
-    /// register machine ([`vm`]): the reference the property tests compare
-    /// the machine against (the same run, slower).
-    pub closures_only: bool,
-    /// How many bits of a fingerprint's digest key the detector's table
-    /// (64 normally). Tests weaken it to a few bits to prove that a key
-    /// match is never taken as a repeat: the answers must not change.
-    #[doc(hidden)]
-    pub digest_bits: u32,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options {
-            max_cycles: 1_000_000_000,
-            max_queue: DEFAULT_MAX_QUEUE,
-            detect_oscillation: true,
-            evaluate_all_goals: false,
-            closures_only: false,
-            digest_bits: 64,
-        }
-    }
-}
-
-/// A yield: `goal` gave way to `to` when the loop was found before cycle `cycle`.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Yield {
-    pub goal: GoalId,
-    pub to: GoalId,
-    pub cycle: u64,
-}
-
-/// How a run ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Converged,
-    /// E005: the configuration of cycle `start` repeats at cycle `at`.
-    Oscillation {
-        at: u64,
-        start: u64,
-        period: u64,
-        goals: Vec<GoalId>,
-    },
-    /// E006: nothing pending while these goals are false.
-    Stuck {
-        goals: Vec<GoalId>,
-    },
-    /// E006: the cycle budget ran out.
-    Budget {
-        goals: Vec<GoalId>,
-    },
-    /// E006: the queue held more than `limit` events after cycle `cycle`.
-    QueueLimit {
-        limit: u64,
-        cycle: u64,
-    },
-    /// E007: the event's retries ran out; the run ended in the last quiescent state.
-    RetriesExhausted {
-        cycle: u64,
-        event: String,
-        failure: Failure,
-        diff: Vec<Write>,
-    },
-    /// E008: the initial state breaks an invariant (or an initial value fails).
-    InitialState {
-        invariant: String,
-        failure: Option<Failure>,
-    },
-    /// E009: a goal's predicate failed (overflow, division by zero, a
-    /// missing key) after cycle `cycle`; the run halted there.
-    GoalFailed {
-        goal: GoalId,
-        cycle: u64,
-        failure: Failure,
-    },
-}
-
-impl Outcome {
-    pub fn code(&self) -> Option<Code> {
-        match self {
-            Outcome::Converged => None,
-            Outcome::Oscillation { .. } => Some(Code::E005),
-            Outcome::Stuck { .. } | Outcome::Budget { .. } | Outcome::QueueLimit { .. } => {
-                Some(Code::E006)
-            }
-            Outcome::RetriesExhausted { .. } => Some(Code::E007),
-            Outcome::InitialState { .. } => Some(Code::E008),
-            Outcome::GoalFailed { .. } => Some(Code::E009),
-        }
-    }
-}
-
-/// The part of the configuration that decides the rest of the run, modulo time.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-struct Fingerprint {
-    /// The repair about to run, with its retry count: a failing repair's
-    /// retry is not a repeat of its first attempt (the count decides
-    /// between another retry and E007).
-    current: EventKind,
-    current_retry: u32,
-    state: Vec<Value>,
-    queue: Vec<(Priority, EventKind, Option<GoalId>, u32, u64)>,
-    in_progress: Vec<u32>,
-    yielded: Vec<bool>,
-    next_effect: u64,
-    tick: Option<i64>,
-}
-
-/// A proven repeat: the earlier cycle μ, and the goals whose repairs ran
-/// from μ up to the repeat.
-type Proven = (u64, Vec<GoalId>);
-
-/// What a re-execution looks for: the configuration `target` at one of
-/// the `candidates` (sorted) cycles.
-struct Confirm {
-    candidates: Vec<u64>,
-    target: Fingerprint,
-    found: Option<u64>,
-    /// The repair cycle being confirmed (t), and the goals whose repairs
-    /// ran from the found cycle up to it.
-    until: u64,
-    repairs: Vec<GoalId>,
-}
-
-fn encode_kind(b: &mut Vec<u8>, k: &EventKind) {
-    match k {
-        EventKind::Message { handler, args } => {
-            b.push(1);
-            b.extend_from_slice(&handler.to_le_bytes());
-            b.extend_from_slice(&(args.len() as u32).to_le_bytes());
-            for a in args {
-                b.extend_from_slice(&a.content_hash().to_le_bytes());
-            }
-        }
-        EventKind::Repair { goal } => {
-            b.push(2);
-            b.extend_from_slice(&goal.to_le_bytes());
-        }
-    }
-}
 
 pub struct Runtime<'p> {
     pub program: &'p Program,
@@ -481,15 +328,6 @@ impl<'p> Runtime<'p> {
         out
     }
 
-    /// Attaches an observer (a trace recorder, say) before the first cycle.
-    /// Observing costs time: goals are evaluated to report their changes.
-    pub fn observe(&mut self, observer: Box<dyn Observer + 'p>) {
-        self.run.goal_truth = (0..self.program.goals.len() as GoalId)
-            .map(|g| self.goal_shown(g))
-            .collect();
-        self.observer = Some(observer);
-    }
-
     /// Queues an external message (the REPL's `send`, `--input`): due now,
     /// with no causal root. A run that had ended goes on.
     pub fn send_external(&mut self, handler: ir::HandlerId, args: queue::Args) {
@@ -544,43 +382,12 @@ impl<'p> Runtime<'p> {
         self.interp.next_effect_id = c.next_effect_id;
     }
 
-    /// Puts back detector memory read from disk, after [`Runtime::restore`]
-    /// (whose checkpoint brought the epoch's first base). Records from
-    /// before that base belong to earlier epochs and can never match again.
-    pub fn restore_detector(&mut self, records: &[DetectorRecord]) {
-        let Some(start) = self.detector.first_base().map(|b| b.cycle()) else {
-            return;
-        };
-        for r in records {
-            match *r {
-                DetectorRecord::Fingerprint { cycle, digest } if cycle > start => {
-                    let key = detect::key_of(&digest, self.options.digest_bits);
-                    self.detector.remember(key, cycle);
-                }
-                _ => {}
-            }
-        }
-        self.detector.next_base = self.detector.count + self.detector.stride;
-    }
-
     /// Clears a budget ending so that stepping can go on (the REPL's `:step`
     /// after `:run N`).
     pub fn resume(&mut self) {
         if matches!(self.run.outcome, Some(Outcome::Budget { .. })) {
             self.run.outcome = None;
         }
-    }
-
-    /// Detaches the observer.
-    pub fn unobserve(&mut self) -> Option<Box<dyn Observer + 'p>> {
-        self.observer.take()
-    }
-
-    /// Each goal's truth now, in declaration order.
-    pub fn goal_truths(&mut self) -> Vec<bool> {
-        (0..self.program.goals.len() as GoalId)
-            .map(|g| self.goal_shown(g))
-            .collect()
     }
 
     pub fn run_hash(&mut self) -> String {
@@ -615,232 +422,6 @@ impl<'p> Runtime<'p> {
     /// Runs until the run ends.
     pub fn run(&mut self) -> &Outcome {
         self.run_with_inputs(&[])
-    }
-
-    fn fingerprint(&self, current: &EventKind, current_retry: u32) -> Fingerprint {
-        let tau = self.tau();
-        Fingerprint {
-            current: current.clone(),
-            current_retry,
-            state: self.interp.state.clone(),
-            queue: self
-                .run
-                .queue
-                .iter()
-                .map(|(p, e)| {
-                    (
-                        p,
-                        e.kind.clone(),
-                        e.root,
-                        e.retry,
-                        e.due.saturating_sub(tau),
-                    )
-                })
-                .collect(),
-            in_progress: self.run.in_progress.clone(),
-            yielded: self.run.yielded.clone(),
-            next_effect: self.interp.next_effect_id,
-            tick: if self.program.uses_tick || self.run.external_input {
-                Some(self.interp.tick)
-            } else {
-                None
-            },
-        }
-    }
-
-    /// sha256 over the configuration with each value replaced by its
-    /// 128-bit content hash ([`Value::content_hash`], O(1) per value), so a
-    /// digest costs O(variables + queue) however big the collections, and
-    /// nothing is copied. A digest only finds candidates; equality is
-    /// confirmed on whole configurations ([`Runtime::confirm_repeat`]).
-    fn digest_now(&mut self, current: &EventKind, current_retry: u32) -> [u8; 32] {
-        use sha2::Digest;
-        let tau = self.tau();
-        let mut b = std::mem::take(&mut self.fp_buf);
-        b.clear();
-        encode_kind(&mut b, current);
-        b.extend_from_slice(&current_retry.to_le_bytes());
-        for v in &self.interp.state {
-            b.extend_from_slice(&v.content_hash().to_le_bytes());
-        }
-        b.extend_from_slice(&(self.run.queue.len() as u64).to_le_bytes());
-        for (p, e) in self.run.queue.iter() {
-            b.push(p as u8);
-            encode_kind(&mut b, &e.kind);
-            b.extend_from_slice(&e.root.map_or(u64::MAX, u64::from).to_le_bytes());
-            b.extend_from_slice(&e.retry.to_le_bytes());
-            b.extend_from_slice(&e.due.saturating_sub(tau).to_le_bytes());
-        }
-        for n in &self.run.in_progress {
-            b.extend_from_slice(&n.to_le_bytes());
-        }
-        b.extend(self.run.yielded.iter().map(|y| *y as u8));
-        b.extend_from_slice(&self.interp.next_effect_id.to_le_bytes());
-        let d = sha2::Sha256::digest(&b).into();
-        self.fp_buf = b;
-        d
-    }
-
-    /// Records the fingerprint of cycle `t`; returns the earlier cycle whose
-    /// configuration it equals (proven, not hashed).
-    fn repeats(&mut self, t: u64, current: &EventKind, current_retry: u32) -> Option<Proven> {
-        // With τ in the configuration nothing can repeat: τ only stands still
-        // across failed cycles, and each of those raises a retry count (or
-        // ends the run in E007). So such programs keep no table at all.
-        if self.program.uses_tick || self.run.external_input {
-            return None;
-        }
-        let digest = self.digest_now(current, current_retry);
-        let key = detect::key_of(&digest, self.options.digest_bits);
-        let candidates = self.detector.candidates(key, t);
-        if !candidates.is_empty() {
-            let now = self.fingerprint(current, current_retry);
-            if let Some(found) = self.confirm_repeat(&candidates, now, t) {
-                return Some(found);
-            }
-        }
-        self.detector.remember(key, t);
-        if let Some(log) = self.detector_log.as_mut() {
-            log.push(DetectorRecord::Fingerprint { cycle: t, digest });
-        }
-        None
-    }
-
-    /// Whether one of `candidates` (earlier repair cycles of this epoch,
-    /// oldest first) had exactly the configuration `now`: re-executes from
-    /// the latest base before the oldest candidate, without effects,
-    /// observers or hashing, and compares whole configurations there.
-    fn confirm_repeat(&self, candidates: &[u64], now: Fingerprint, t: u64) -> Option<Proven> {
-        // Candidates grouped by the base they are re-executed from, so each
-        // re-execution is at most a stride of the epoch long.
-        let mut now = Some(now);
-        let mut rest = candidates;
-        while let Some(&first) = rest.first() {
-            let base = self.detector.base_before(first)?.clone();
-            let next = self
-                .detector
-                .bases
-                .iter()
-                .find(|b| b.cycle() >= first)
-                .map_or(u64::MAX, |b| b.cycle());
-            let n = rest.iter().take_while(|c| **c <= next).count();
-            let (group, later) = rest.split_at(n);
-            rest = later;
-            let (found, target) = self.reexecute(&base, group, now.take()?, t)?;
-            if found.is_some() {
-                return found;
-            }
-            now = Some(target);
-        }
-        None
-    }
-
-    /// Re-executes from `base` to the last of `group`, comparing the
-    /// configuration at each of them with `target`.
-    fn reexecute(
-        &self,
-        base: &Checkpoint,
-        group: &[u64],
-        target: Fingerprint,
-        t: u64,
-    ) -> Option<(Option<Proven>, Fingerprint)> {
-        let options = Options {
-            max_cycles: u64::MAX,
-            ..self.options.clone()
-        };
-        let mut replica = Runtime::build_with(
-            self.program,
-            options,
-            Box::new(sim::Unbound),
-            hash::RunHasher::discarding(),
-            self.code.clone(),
-        );
-        replica.restore_state(base);
-        replica.detector = Detector::default();
-        replica.confirm = Some(Box::new(Confirm {
-            candidates: group.to_vec(),
-            target,
-            found: None,
-            until: t,
-            repairs: Vec::new(),
-        }));
-        while replica.run.outcome.is_none() && replica.run.cycle < t {
-            replica.step();
-        }
-        replica.confirm.map(|c| {
-            let Confirm {
-                found,
-                repairs,
-                target,
-                ..
-            } = *c;
-            (found.map(|mu| (mu, repairs)), target)
-        })
-    }
-
-    /// At a boundary between events: starts a new epoch when the next effect
-    /// call id or the yields changed (taking its first base), or takes the
-    /// next base when it is due.
-    #[inline]
-    fn maybe_base(&mut self) {
-        if self.confirm.is_some() || self.program.uses_tick || self.run.external_input {
-            return;
-        }
-        let epoch = Epoch {
-            effect: self.interp.next_effect_id,
-            yields: self.run.yields.len(),
-        };
-        if self.detector.epoch != Some(epoch) {
-            let base = self.capture(sha2::Sha256::default());
-            self.detector = Detector::starting(epoch, base);
-        } else if self.detector.count >= self.detector.next_base {
-            let base = self.capture(sha2::Sha256::default());
-            self.detector.add_base(base);
-        }
-    }
-
-    /// Handles a proven loop from cycle `mu` to `t`: yield, or E005.
-    /// `r` holds the goals whose repairs ran in cycles μ … t − 1, as the
-    /// re-execution that proved the loop saw them.
-    fn on_loop(&mut self, mu: u64, t: u64, mut r: Vec<GoalId>) -> bool {
-        r.sort_unstable();
-        r.dedup();
-        let prio = |g: &GoalId| {
-            self.program.domains[self.program.goals[*g as usize].domain as usize].priority
-        };
-        let highest = r.iter().map(prio).min();
-        let lowest = r.iter().map(prio).max();
-        match (highest, lowest) {
-            (Some(h), Some(l)) if h != l => {
-                let winner = *r.iter().find(|g| prio(g) == h).unwrap_or(&r[0]);
-                let losers: Vec<GoalId> = r.iter().copied().filter(|g| prio(g) == l).collect();
-                for &g in &losers {
-                    self.run.yielded[g as usize] = true;
-                    self.run.in_progress[g as usize] = 0;
-                    let y = Yield {
-                        goal: g,
-                        to: winner,
-                        cycle: t,
-                    };
-                    if let Some(o) = self.observer.as_mut() {
-                        o.yielded(&y);
-                    }
-                    self.run.yields.push(y);
-                    hash::encode_yield(&mut self.hasher.buf, t, g, winner);
-                }
-                self.run.queue.drop_rooted(&losers);
-                true
-            }
-            _ => {
-                self.run.outcome = Some(Outcome::Oscillation {
-                    at: t,
-                    start: mu,
-                    period: t - mu,
-                    goals: r,
-                });
-                false
-            }
-        }
     }
 
     /// Runs at most one cycle (or ends the run).
@@ -886,22 +467,9 @@ impl<'p> Runtime<'p> {
                 }
                 if self.options.detect_oscillation {
                     let t = self.run.cycle + 1;
-                    if let Some(mut c) = self.confirm.take() {
+                    if self.confirm.is_some() {
                         // A re-execution: compare at the candidate cycles.
-                        if c.found.is_none()
-                            && c.candidates.binary_search(&t).is_ok()
-                            && self.fingerprint(&ev.kind, ev.retry) == c.target
-                        {
-                            c.found = Some(t);
-                        }
-                        // Once found, go on to the repeat itself, to see
-                        // which repairs ran in between.
-                        let done = match c.found {
-                            Some(_) => t >= c.until,
-                            None => c.candidates.last() <= Some(&t),
-                        };
-                        self.confirm = Some(c);
-                        if done {
+                        if self.confirming_at(t, ev) {
                             self.run.outcome = Some(Outcome::Converged);
                             return;
                         }
@@ -973,9 +541,7 @@ impl<'p> Runtime<'p> {
         // Hash: cycle, event, outcome, writes.
         hash::encode_event(&mut self.hasher.buf, cycle, &ev.kind);
         if let Some(g) = repair_of {
-            if let Some(c) = self.confirm.as_mut().filter(|c| c.found.is_some()) {
-                c.repairs.push(g);
-            }
+            self.confirm_saw_repair(g);
             self.run.repair_runs[g as usize] += 1;
         }
         match result {
@@ -1122,47 +688,6 @@ impl<'p> Runtime<'p> {
             };
             *seq += 1;
             queue.push(handler_priority[s.handler as usize], event, tau);
-        }
-    }
-
-    /// Goals whose truth this cycle's writes changed (all goals are checked
-    /// when the program reads `tick`). Updates the cached truths.
-    fn goal_changes(&mut self, changed: &[VarId]) -> Vec<(GoalId, bool)> {
-        let mut goals: Vec<GoalId> = if self.program.uses_tick {
-            (0..self.program.goals.len() as GoalId).collect()
-        } else {
-            changed
-                .iter()
-                .flat_map(|v| self.readers[*v as usize].iter().copied())
-                .collect()
-        };
-        goals.sort_unstable();
-        goals.dedup();
-        let mut changed = Vec::new();
-        for g in goals {
-            let now = self.goal_shown(g);
-            if self.run.goal_truth[g as usize] != now {
-                self.run.goal_truth[g as usize] = now;
-                changed.push((g, now));
-            }
-        }
-        changed
-    }
-
-    fn notify(&mut self, record: CycleRecord<'_>) {
-        let checkpoint = if record.cycle.is_multiple_of(observe::HASH_EVERY) {
-            match self.observer.as_ref().and_then(|o| o.checkpoint_channel()) {
-                Some(tx) => {
-                    self.hasher.hex_to(tx);
-                    Some(String::new())
-                }
-                None => Some(self.hasher.hex()),
-            }
-        } else {
-            None
-        };
-        if let Some(o) = self.observer.as_mut() {
-            o.cycle(&record, checkpoint.as_deref());
         }
     }
 

@@ -4,8 +4,8 @@
 use super::eval::{Outgoing, Write};
 use super::failure::Failure;
 use super::queue::Event;
-use super::Yield;
-use crate::ir::GoalId;
+use super::{Runtime, Yield};
+use crate::ir::{GoalId, VarId};
 
 /// How often (in cycles) an observer is handed the run hash so far.
 pub const HASH_EVERY: u64 = 1000;
@@ -41,5 +41,70 @@ pub trait Observer {
     /// channel") instead of the hash.
     fn checkpoint_channel(&self) -> Option<std::sync::mpsc::Sender<String>> {
         None
+    }
+}
+
+/// Attaching observers and telling them about cycles.
+impl<'p> Runtime<'p> {
+    /// Attaches an observer (a trace recorder, say) before the first cycle.
+    /// Observing costs time: goals are evaluated to report their changes.
+    pub fn observe(&mut self, observer: Box<dyn Observer + 'p>) {
+        self.run.goal_truth = (0..self.program.goals.len() as GoalId)
+            .map(|g| self.goal_shown(g))
+            .collect();
+        self.observer = Some(observer);
+    }
+
+    /// Detaches the observer.
+    pub fn unobserve(&mut self) -> Option<Box<dyn Observer + 'p>> {
+        self.observer.take()
+    }
+
+    /// Each goal's truth now, in declaration order.
+    pub fn goal_truths(&mut self) -> Vec<bool> {
+        (0..self.program.goals.len() as GoalId)
+            .map(|g| self.goal_shown(g))
+            .collect()
+    }
+
+    /// Goals whose truth this cycle's writes changed (all goals are checked
+    /// when the program reads `tick`). Updates the cached truths.
+    pub(super) fn goal_changes(&mut self, changed: &[VarId]) -> Vec<(GoalId, bool)> {
+        let mut goals: Vec<GoalId> = if self.program.uses_tick {
+            (0..self.program.goals.len() as GoalId).collect()
+        } else {
+            changed
+                .iter()
+                .flat_map(|v| self.readers[*v as usize].iter().copied())
+                .collect()
+        };
+        goals.sort_unstable();
+        goals.dedup();
+        let mut changed = Vec::new();
+        for g in goals {
+            let now = self.goal_shown(g);
+            if self.run.goal_truth[g as usize] != now {
+                self.run.goal_truth[g as usize] = now;
+                changed.push((g, now));
+            }
+        }
+        changed
+    }
+
+    pub(super) fn notify(&mut self, record: CycleRecord<'_>) {
+        let checkpoint = if record.cycle.is_multiple_of(HASH_EVERY) {
+            match self.observer.as_ref().and_then(|o| o.checkpoint_channel()) {
+                Some(tx) => {
+                    self.hasher.hex_to(tx);
+                    Some(String::new())
+                }
+                None => Some(self.hasher.hex()),
+            }
+        } else {
+            None
+        };
+        if let Some(o) = self.observer.as_mut() {
+            o.cycle(&record, checkpoint.as_deref());
+        }
     }
 }
