@@ -11,7 +11,7 @@ use lexum_tui::view::{CycleInfo, GoalInfo, GoalState, Kind, Mark, QueueItem, Sum
 use crate::check::check_source;
 use crate::ir::{self, Priority};
 use crate::runtime::compile::Compiled;
-use crate::runtime::eval::Interp;
+use crate::runtime::machine::Interp;
 use crate::runtime::{sim, Options, Runtime};
 use crate::trace::format::CycleJson;
 use crate::trace::history::{History, State};

@@ -14,7 +14,7 @@ use crate::diag::{render::render_line, Diagnostic};
 use crate::ir::{HandlerId, Program, VarId};
 use crate::runtime::compile::compile_expr;
 use crate::runtime::drive::Flow;
-use crate::runtime::eval::Interp;
+use crate::runtime::machine::Interp;
 use crate::runtime::observe::{CycleRecord, Observer};
 use crate::runtime::queue::{Args, EventKind};
 use crate::runtime::{report, sim, Options, Outcome, Runtime, Yield};

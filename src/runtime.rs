@@ -4,13 +4,14 @@
 //! an exact repeat of the configuration modulo time.
 
 pub mod checkpoint;
+mod closures;
 pub(crate) mod compile;
 mod detect;
 pub mod drive;
-pub(crate) mod eval;
 pub mod failure;
 pub mod hash;
 mod lower;
+pub(crate) mod machine;
 pub mod observe;
 pub(crate) mod ops;
 mod options;
@@ -29,8 +30,8 @@ pub use checkpoint::Checkpoint;
 use compile::Compiled;
 use detect::Detector;
 pub use detect::DetectorRecord;
-use eval::{Effects, Interp, Write};
 use failure::Failure;
+use machine::{Effects, Interp, Write};
 use observe::{CycleRecord, Observer};
 pub use options::{Options, DEFAULT_MAX_QUEUE};
 pub use outcome::{Outcome, Yield};

@@ -19,7 +19,7 @@ use super::storage::Storage;
 use crate::codes::Code;
 use crate::diag::{render::render_line, Diagnostic};
 use crate::ir;
-use crate::runtime::eval::Effects;
+use crate::runtime::machine::Effects;
 use crate::trace::format::Settings;
 use crate::value::json::{from_json, to_json};
 use crate::value::Value;

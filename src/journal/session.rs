@@ -13,7 +13,7 @@ use super::snapshot::{self, Identity, Position, Snapshotter};
 use super::storage::Storage;
 use crate::ir::{HandlerId, Program};
 use crate::runtime::drive::Flow;
-use crate::runtime::eval::Effects;
+use crate::runtime::machine::Effects;
 use crate::runtime::queue::Args;
 use crate::runtime::{Outcome, Runtime};
 use crate::trace::format::Settings;

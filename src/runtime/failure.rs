@@ -5,6 +5,10 @@ use std::fmt;
 
 use crate::syntax::span::Span;
 
+/// Statements and loop iterations one cycle may run before it fails
+/// ([`FailureKind::FuelExhausted`]).
+pub const FUEL_PER_CYCLE: u64 = 10_000_000;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FailureKind {
     /// `fail "reason"`.
@@ -61,7 +65,7 @@ impl fmt::Display for FailureKind {
             FailureKind::FuelExhausted => write!(
                 f,
                 "fuel exhausted (a cycle may run at most {} steps)",
-                super::eval::FUEL_PER_CYCLE
+                FUEL_PER_CYCLE
             ),
             FailureKind::Invariant(name) => write!(f, "invariant `{name}` broken"),
             FailureKind::Effect(m) => write!(f, "effect error: {m}"),

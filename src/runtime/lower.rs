@@ -9,8 +9,9 @@
 //! becomes a closure call, with the register-held locals copied to the
 //! frame around it.
 
-use super::compile::Compiler;
-use super::vm::{Code, Op, Reg, REGS};
+use super::closures::Compiler;
+use super::machine::{StmtFn, ValFn, REGS};
+use super::vm::{Code, Op, Reg};
 use crate::ir::{self, ExprKind as K, Root, Shape, StmtKind as S};
 use crate::syntax::ast::{AssignOp, BinOp, UnOp};
 use crate::syntax::span::Span;
@@ -48,8 +49,8 @@ pub(super) struct Lower<'c, 'p> {
     c: &'c Compiler<'p>,
     ops: Vec<Op>,
     spans: Vec<Span>,
-    stmts: Vec<super::compile::StmtFn>,
-    vals: Vec<super::compile::ValFn>,
+    stmts: Vec<StmtFn>,
+    vals: Vec<ValFn>,
     labels: Vec<u32>,
     next: usize,
     /// Per frame slot: its register and whether it holds a `Bool`.

@@ -1,8 +1,8 @@
 //! What an observer of a run (the trace recorder) is told after each cycle.
 //! Unobserved runs pay nothing for it.
 
-use super::eval::{Outgoing, Write};
 use super::failure::Failure;
+use super::machine::{Outgoing, Write};
 use super::queue::Event;
 use super::{Runtime, Yield};
 use crate::ir::{GoalId, VarId};

@@ -1,8 +1,8 @@
 //! How a run ends, and the yields that resolved priority conflicts on the
 //! way (LEXUM.md §4).
 
-use super::eval::Write;
 use super::failure::Failure;
+use super::machine::Write;
 use crate::codes::Code;
 use crate::ir::GoalId;
 

@@ -1,6 +1,6 @@
 //! The scheduler's resumable state: everything a run carries from one cycle
 //! to the next besides the machine's Σ, τ and effect counter (which
-//! [`super::eval::Interp`] holds next to the transaction). A checkpoint is a
+//! [`super::machine::Interp`] holds next to the transaction). A checkpoint is a
 //! clone of it, and its JSON form is derived: a new piece of state is one
 //! field here.
 

@@ -4,8 +4,8 @@
 
 use sha2::{Digest, Sha256};
 
-use super::eval::Effects;
 use super::hash::encode_value;
+use super::machine::Effects;
 use crate::ir;
 use crate::types::Type;
 use crate::value::Value;

@@ -27,7 +27,7 @@ pub const OUTPUT_LIMIT: u64 = 16 << 20;
 /// The most of a command's stderr that is read (its first line is reported).
 const STDERR_LIMIT: u64 = 64 << 10;
 
-use super::eval::Effects;
+use super::machine::Effects;
 use crate::codes::Code;
 use crate::diag::Diagnostic;
 use crate::ir;

@@ -3,21 +3,18 @@
 //! comparisons are fused with their branch, and the common state updates
 //! (`x += e`, `x = e`) are single instructions. What the machine has no
 //! instruction for (strings, collections, effects, `for .. in`) runs as a
-//! closure from [`super::compile`], called from one instruction, so every
+//! closure from [`super::closures`], called from one instruction, so every
 //! program runs here whole. [`super::lower`] builds the code.
 
-use super::compile::{as_int, fail, StmtFn, ValFn};
-use super::eval::{Effects, Interp, Outgoing};
+use super::failure::Failure;
 use super::failure::FailureKind as F;
+use super::machine::{as_int, fail, Effects, Interp, Outgoing, StmtFn, ValFn, REGS};
 use super::queue::Args;
 use crate::syntax::span::Span;
 use crate::value::Value;
 
 /// A register number.
 pub type Reg = u8;
-
-/// The number of registers; [`Reg`] cannot name more.
-pub const REGS: usize = 256;
 
 /// One instruction. `t` is an instruction index, `v` a state slot, `l` a
 /// frame local, `j` an argument, `f` an index into the code's closures.
@@ -627,5 +624,64 @@ pub fn exec(
             Op::RetBool { b } => return Exit::Bool(b),
             Op::FailInvariant { i } => return Exit::Invariant(i),
         }
+    }
+}
+
+/// A compiled handler or repair body.
+pub struct Body {
+    pub code: Code,
+    pub frame_size: u32,
+}
+
+/// Running code on the machine.
+impl Interp {
+    /// Runs a compiled body with its arguments as the first locals. It ends
+    /// in `Exit::Invariant` when an invariant it checks is false.
+    pub fn run_body(&mut self, body: &Body, args: &[Value], fx: &mut dyn Effects) -> Exit {
+        let mut frame = std::mem::take(&mut self.frame);
+        if body.code.frame {
+            frame.clear();
+            frame.extend_from_slice(args);
+            frame.resize(
+                body.frame_size.max(args.len() as u32) as usize,
+                Value::Bool(false),
+            );
+        }
+        let r = self.exec(&body.code, args, &mut frame, fx);
+        // What is replaced is the empty vector `take` left: nothing to drop.
+        std::mem::forget(std::mem::replace(&mut self.frame, frame));
+        r
+    }
+
+    /// Runs code on the register machine; after `Exit::Failed`, the
+    /// failure is in [`Interp::take_failure`].
+    #[inline]
+    pub fn exec(
+        &mut self,
+        code: &Code,
+        args: &[Value],
+        frame: &mut Vec<Value>,
+        fx: &mut dyn Effects,
+    ) -> Exit {
+        // Code never runs inside code today; if it did, it would get fresh registers.
+        let mut regs = self.regs.take().unwrap_or_else(|| Box::new([0; REGS]));
+        let r = exec(code, self, args, frame, fx, &mut regs);
+        self.regs = Some(regs);
+        r
+    }
+
+    /// Evaluates a compiled condition.
+    pub fn condition(&mut self, c: &Code, fx: &mut dyn Effects) -> Result<bool, Failure> {
+        let mut frame = Vec::new();
+        match self.exec(c, &[], &mut frame, fx) {
+            Exit::Failed => Err(self.take_failure()),
+            e => Ok(matches!(e, Exit::Bool(true))),
+        }
+    }
+
+    /// Evaluates a compiled expression (initial values, the REPL).
+    pub fn value(&mut self, e: &ValFn, fx: &mut dyn Effects) -> Result<Value, Failure> {
+        let mut frame = Vec::new();
+        e(self, &mut frame, fx).map_err(|e| *e)
     }
 }

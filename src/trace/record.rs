@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::format::*;
 use crate::ir::Program;
-use crate::runtime::eval::Effects;
+use crate::runtime::machine::Effects;
 use crate::runtime::observe::{CycleRecord, Observer};
 use crate::runtime::{Outcome, Runtime, Yield};
 use crate::value::json::to_json;

@@ -14,7 +14,7 @@ use super::record::{names, result_json, write_cycle};
 use crate::codes::Code;
 use crate::ir::{self, Program};
 use crate::runtime::drive::Flow;
-use crate::runtime::eval::Effects;
+use crate::runtime::machine::Effects;
 use crate::runtime::observe::{CycleRecord, Observer};
 use crate::runtime::{Runtime, Yield};
 use crate::value::json::from_json;

@@ -4,17 +4,42 @@
 
 use std::sync::Arc;
 
-use super::compile::{self, R};
 use super::failure::{Failure, FailureKind as F};
 use super::ops;
-use super::vm::{self, Code, Exit};
 use crate::ir::{self, HandlerId, VarId};
 use crate::syntax::ast::{AssignOp, BinOp};
 use crate::syntax::span::Span;
 use crate::value::Value;
 
-/// Statements and loop iterations one cycle may run before it fails.
-pub const FUEL_PER_CYCLE: u64 = 10_000_000;
+pub use super::failure::FUEL_PER_CYCLE;
+
+/// The number of registers of the register machine ([`super::vm`]); a `u8`
+/// register number cannot name more.
+pub const REGS: usize = 256;
+
+/// What compiled code returns: a failure ends the transaction.
+pub type R<T> = Result<T, Box<Failure>>;
+/// The locals of a body that are not in registers.
+pub type Frame = Vec<Value>;
+/// The closure backend's calling convention ([`super::closures`]), shared
+/// with the register machine, which calls closures for what it has no
+/// instruction for.
+pub type IntFn = Box<dyn Fn(&mut Interp, &mut Frame, &mut dyn Effects) -> R<i64> + Send + Sync>;
+pub type BoolFn = Box<dyn Fn(&mut Interp, &mut Frame, &mut dyn Effects) -> R<bool> + Send + Sync>;
+pub type ValFn = Box<dyn Fn(&mut Interp, &mut Frame, &mut dyn Effects) -> R<Value> + Send + Sync>;
+pub type StmtFn = Box<dyn Fn(&mut Interp, &mut Frame, &mut dyn Effects) -> R<()> + Send + Sync>;
+
+pub fn fail<T>(kind: F, span: Span) -> R<T> {
+    Err(Box::new(Failure { kind, span }))
+}
+
+/// An `Int` value's number (0 for anything else: the checker rules that out).
+pub fn as_int(v: &Value) -> i64 {
+    match v {
+        Value::Int(i) => *i,
+        _ => 0,
+    }
+}
 
 /// The binding of effects at run time (simulator, subprocess, Rust API).
 pub trait Effects {
@@ -65,9 +90,9 @@ pub struct Interp {
     /// The id the next effect call gets; it never goes back, even on rollback.
     pub next_effect_id: u64,
     /// The frame buffer, reused from cycle to cycle.
-    frame: Vec<Value>,
+    pub(super) frame: Vec<Value>,
     /// The register machine's registers (taken while code runs).
-    regs: Option<Box<[i64; vm::REGS]>>,
+    pub(super) regs: Option<Box<[i64; REGS]>>,
     /// Why the code that last ended in `Exit::Failed` failed.
     pub(super) failure: Option<Box<Failure>>,
 }
@@ -86,7 +111,7 @@ impl Interp {
             fuel: FUEL_PER_CYCLE,
             next_effect_id: 0,
             frame: Vec::new(),
-            regs: Some(Box::new([0; vm::REGS])),
+            regs: Some(Box::new([0; REGS])),
             failure: None,
         }
     }
@@ -204,7 +229,7 @@ impl Interp {
     #[inline]
     pub fn burn(&mut self, span: Span) -> R<()> {
         if self.fuel == 0 {
-            return compile::fail(F::FuelExhausted, span);
+            return fail(F::FuelExhausted, span);
         }
         self.fuel -= 1;
         Ok(())
@@ -239,50 +264,6 @@ impl Interp {
         }
     }
 
-    /// Runs a compiled body with its arguments as the first locals. It ends
-    /// in `Exit::Invariant` when an invariant it checks is false.
-    pub fn run_body(&mut self, body: &compile::Body, args: &[Value], fx: &mut dyn Effects) -> Exit {
-        let mut frame = std::mem::take(&mut self.frame);
-        if body.code.frame {
-            frame.clear();
-            frame.extend_from_slice(args);
-            frame.resize(
-                body.frame_size.max(args.len() as u32) as usize,
-                Value::Bool(false),
-            );
-        }
-        let r = self.exec(&body.code, args, &mut frame, fx);
-        // What is replaced is the empty vector `take` left: nothing to drop.
-        std::mem::forget(std::mem::replace(&mut self.frame, frame));
-        r
-    }
-
-    /// Runs code on the register machine; after `Exit::Failed`, the
-    /// failure is in [`Interp::take_failure`].
-    #[inline]
-    pub fn exec(
-        &mut self,
-        code: &Code,
-        args: &[Value],
-        frame: &mut Vec<Value>,
-        fx: &mut dyn Effects,
-    ) -> Exit {
-        // Code never runs inside code today; if it did, it would get fresh registers.
-        let mut regs = self.regs.take().unwrap_or_else(|| Box::new([0; vm::REGS]));
-        let r = vm::exec(code, self, args, frame, fx, &mut regs);
-        self.regs = Some(regs);
-        r
-    }
-
-    /// Evaluates a compiled condition.
-    pub fn condition(&mut self, c: &Code, fx: &mut dyn Effects) -> Result<bool, Failure> {
-        let mut frame = Vec::new();
-        match self.exec(c, &[], &mut frame, fx) {
-            Exit::Failed => Err(self.take_failure()),
-            e => Ok(matches!(e, Exit::Bool(true))),
-        }
-    }
-
     /// Why the last code that ended in `Exit::Failed` failed.
     pub fn take_failure(&mut self) -> Failure {
         match self.failure.take() {
@@ -292,12 +273,6 @@ impl Interp {
                 span: Span::default(),
             },
         }
-    }
-
-    /// Evaluates a compiled expression (initial values, the REPL).
-    pub fn value(&mut self, e: &compile::ValFn, fx: &mut dyn Effects) -> Result<Value, Failure> {
-        let mut frame = Vec::new();
-        e(self, &mut frame, fx).map_err(|e| *e)
     }
 }
 
@@ -325,7 +300,7 @@ pub fn update(current: Value, idx: &[Value], op: AssignOp, v: Value) -> Result<V
             Ok(Value::Map(m))
         }
         Value::List(mut l) => {
-            let i = compile::as_int(first);
+            let i = as_int(first);
             let Some(u) = usize::try_from(i).ok().filter(|u| *u < l.len()) else {
                 return Err(F::IndexOutOfRange(i, l.len()));
             };
