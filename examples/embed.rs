@@ -5,7 +5,7 @@
 //! `cargo run --example embed`
 
 use lexum::trace::{format::Settings, load::load, record::record_run, replay};
-use lexum::{check_source, Effects, Options, Outcome, Runtime, Value};
+use lexum::{check_source, EffectError, Effects, Options, Outcome, Runtime, Value};
 
 const PROGRAM: &str = "effect cloud.create_node(size: Str) -> Int
 
@@ -30,10 +30,10 @@ impl Effects for Cloud {
         call_id: u64,
         effect: &lexum::ir::Effect,
         _args: &[Value],
-    ) -> Result<Value, String> {
+    ) -> Result<Value, EffectError> {
         match effect.name.as_str() {
             "cloud.create_node" => Ok(Value::Int(1000 + call_id as i64)),
-            other => Err(format!("no binding for {other}")),
+            other => Err(EffectError::Failed(format!("no binding for {other}"))),
         }
     }
 }

@@ -83,8 +83,12 @@ pub fn err(text: &str) {
 /// Reports an error (or warning) of the tool on stderr, rendered where
 /// every diagnostic is.
 pub fn fail(code: lexum::codes::Code, message: impl Into<String>) {
-    let d = lexum::diag::Diagnostic::plain(code, message);
-    err(&format!("{}\n", lexum::diag::render::render_line(&d)));
+    report(&lexum::diag::Diagnostic::plain(code, message));
+}
+
+/// Writes a diagnostic about no place in a source file to standard error.
+pub fn report(d: &lexum::diag::Diagnostic) {
+    err(&format!("{}\n", lexum::diag::render::render_line(d)));
 }
 
 const STACK_SIZE: usize = 512 * 1024 * 1024;

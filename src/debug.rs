@@ -382,7 +382,7 @@ impl TraceView for DebugView {
                 .diagnostics
                 .iter()
                 .find(|d| d.is_error())
-                .map(|d| format!("error[{}]: {}", d.code, d.message))
+                .map(crate::diag::render::render_line)
                 .unwrap_or_else(|| "the condition does not check".into());
             return Err(format!(
                 "{first} (write a Bool condition over qualified state, e.g. `Cluster.nodes < 3`)"

@@ -26,6 +26,10 @@ pub struct Diagnostic {
     /// How to fix it.
     pub help: Option<String>,
     pub notes: Vec<String>,
+    /// Reported as a warning although its code is an error's: the problem
+    /// was survived (a snapshot that could not be written, J002, while the
+    /// run goes on).
+    pub survived: bool,
 }
 
 impl Diagnostic {
@@ -39,6 +43,7 @@ impl Diagnostic {
             labels: Vec::new(),
             help: None,
             notes: Vec::new(),
+            survived: false,
         }
     }
 
@@ -71,7 +76,13 @@ impl Diagnostic {
         self
     }
 
+    /// Marks an error the run survived: it is reported as a warning.
+    pub fn survived(mut self) -> Self {
+        self.survived = true;
+        self
+    }
+
     pub fn is_error(&self) -> bool {
-        !self.code.is_warning()
+        !self.code.is_warning() && !self.survived
     }
 }

@@ -46,6 +46,6 @@ pub mod value;
 pub use check::{check_source, Checked};
 pub use codes::Code;
 pub use diag::Diagnostic;
-pub use runtime::machine::Effects;
+pub use runtime::effects::{EffectError, Effects};
 pub use runtime::{Options, Outcome, Runtime};
 pub use value::Value;

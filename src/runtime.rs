@@ -8,6 +8,7 @@ mod closures;
 pub(crate) mod compile;
 mod detect;
 pub mod drive;
+pub mod effects;
 pub mod failure;
 pub mod hash;
 mod lower;

@@ -37,8 +37,8 @@ pub fn run(args: Args) -> i32 {
     for path in &args.files {
         let file = match source::read(path) {
             Ok(f) => f,
-            Err(msg) => {
-                super::err(&format!("{msg}\n"));
+            Err(d) => {
+                super::report(&d);
                 io_failed = true;
                 continue;
             }

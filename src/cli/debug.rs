@@ -106,8 +106,8 @@ pub fn run(args: Args) -> i32 {
 }
 
 fn trace_of_program(args: &Args) -> Result<Vec<u8>, i32> {
-    let file = source::read(&args.file).map_err(|m| {
-        super::err(&format!("{m}\n"));
+    let file = source::read(&args.file).map_err(|d| {
+        super::report(&d);
         exit::USAGE
     })?;
     let checked = check_source(&file.text);

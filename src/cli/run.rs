@@ -124,8 +124,8 @@ pub fn run(args: Args) -> i32 {
     };
     let file = match source::read(&args.file) {
         Ok(f) => f,
-        Err(msg) => {
-            super::err(&format!("{msg}\n"));
+        Err(d) => {
+            super::report(&d);
             return exit::USAGE;
         }
     };
@@ -165,8 +165,8 @@ pub fn run(args: Args) -> i32 {
         None => Vec::new(),
         Some(path) => match super::input::read(path, &program) {
             Ok(i) => i,
-            Err(e) => {
-                super::err(&format!("{e}\n"));
+            Err(d) => {
+                super::report(&d);
                 return exit::USAGE;
             }
         },
@@ -226,7 +226,7 @@ pub fn run(args: Args) -> i32 {
             match session::run(&program, &setup, inner) {
                 Ok(done) => {
                     for w in &done.warnings {
-                        super::err(&format!("{w}\n"));
+                        super::err(&format!("{}\n", lexum::diag::render::render_line(w)));
                     }
                     if args.measure_cycles {
                         let s = done.stats;

@@ -12,9 +12,13 @@ pub struct SourceFile {
     pub encoding_error: Option<Diagnostic>,
 }
 
-pub fn read(path: &str) -> Result<SourceFile, String> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| format!("error[{}]: cannot read `{path}`: {e}", Code::L001))?;
+pub fn read(path: &str) -> Result<SourceFile, Box<Diagnostic>> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        Box::new(Diagnostic::plain(
+            Code::L001,
+            format!("cannot read `{path}`: {e}"),
+        ))
+    })?;
     Ok(match String::from_utf8(bytes) {
         Ok(text) => SourceFile {
             name: path.to_string(),

@@ -19,7 +19,7 @@ use super::storage::Storage;
 use crate::codes::Code;
 use crate::diag::{render::render_line, Diagnostic};
 use crate::ir;
-use crate::runtime::machine::Effects;
+use crate::runtime::effects::{EffectError, Effects};
 use crate::trace::format::Settings;
 use crate::value::json::{from_json, to_json};
 use crate::value::Value;
@@ -180,7 +180,7 @@ pub struct Journal {
     /// (status, run hash) when the journaled run already ended.
     pub ended: Option<(String, String)>,
     /// Each recorded call: the effect's name and its result.
-    recorded: BTreeMap<u64, (String, Result<Value, String>)>,
+    recorded: BTreeMap<u64, (String, Result<Value, EffectError>)>,
     /// Set when playback met a record this run did not write (see
     /// [`OpenError::Foreign`]); the run stops at once.
     pub foreign: Option<String>,
@@ -320,11 +320,13 @@ impl Journal {
                         }
                     }
                     let r = match (result.get("ok"), result.get("error")) {
-                        (Some(v), _) => {
-                            from_json(v).ok_or_else(|| "unreadable journaled result".to_string())
-                        }
-                        (_, Some(Json::String(m))) => Err(m.clone()),
-                        _ => Err("unreadable journaled result".to_string()),
+                        (Some(v), _) => from_json(v).ok_or_else(|| {
+                            EffectError::Unrecorded("unreadable journaled result".into())
+                        }),
+                        (_, Some(Json::String(m))) => Err(EffectError::Failed(m.clone())),
+                        _ => Err(EffectError::Unrecorded(
+                            "unreadable journaled result".into(),
+                        )),
                     };
                     j.recorded.insert(call, (effect, r));
                 }
@@ -523,7 +525,12 @@ pub struct Journaled {
 }
 
 impl Effects for Journaled {
-    fn call(&mut self, call_id: u64, effect: &ir::Effect, args: &[Value]) -> Result<Value, String> {
+    fn call(
+        &mut self,
+        call_id: u64,
+        effect: &ir::Effect,
+        args: &[Value],
+    ) -> Result<Value, EffectError> {
         let mut j = self.journal.borrow_mut();
         if let Some((name, r)) = j.recorded.get(&call_id) {
             // A record is checked against the call that reads it.
@@ -543,7 +550,9 @@ impl Effects for Journaled {
             };
             if let Some(w) = wrong {
                 j.foreign = Some(w);
-                return Err("the journal holds a record this run did not write".into());
+                return Err(EffectError::Journal(
+                    "the journal holds a record this run did not write",
+                ));
             }
             return r.clone();
         }
@@ -552,7 +561,9 @@ impl Effects for Journaled {
                 j.foreign = Some(format!(
                     "this run makes call {call_id}, but the log's last result is for call {last}: the results between were lost"
                 ));
-                return Err("the journal lost acknowledged results".into());
+                return Err(EffectError::Journal(
+                    "the journal lost acknowledged results",
+                ));
             }
         }
         let r = self.inner.call(call_id, effect, args);
@@ -561,7 +572,7 @@ impl Effects for Journaled {
             effect: effect.name.clone(),
             result: match &r {
                 Ok(v) => serde_json::json!({ "ok": to_json(v) }),
-                Err(e) => serde_json::json!({ "error": e }),
+                Err(e) => serde_json::json!({ "error": e.to_string() }),
             },
         });
         match j.policy {
@@ -573,7 +584,7 @@ impl Effects for Journaled {
         }
         if j.error.is_some() {
             // A result that could not be journaled must not be used.
-            return Err("the journal could not be written".into());
+            return Err(EffectError::Journal("the journal could not be written"));
         }
         j.recorded.insert(call_id, (effect.name.clone(), r.clone()));
         r

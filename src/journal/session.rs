@@ -11,9 +11,10 @@ use std::sync::Arc;
 use super::run::{inputs_json, Journal, Journaled, OpenError, SyncPolicy};
 use super::snapshot::{self, Identity, Position, Snapshotter};
 use super::storage::Storage;
+use crate::diag::Diagnostic;
 use crate::ir::{HandlerId, Program};
 use crate::runtime::drive::Flow;
-use crate::runtime::machine::Effects;
+use crate::runtime::effects::Effects;
 use crate::runtime::queue::Args;
 use crate::runtime::{Outcome, Runtime};
 use crate::trace::format::Settings;
@@ -68,7 +69,7 @@ pub struct Finished<'p> {
     pub journal: Rc<RefCell<Journal>>,
     /// A torn tail (J003), skipped snapshots (J006) and snapshots that could
     /// not be written (J002).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Diagnostic>,
     pub stats: Stats,
 }
 
@@ -153,14 +154,14 @@ pub fn run<'p>(
         return Err(OpenError::Storage(e));
     }
     let ended = j.ended.is_some();
-    let mut warnings: Vec<String> = Vec::new();
+    let mut warnings: Vec<Diagnostic> = Vec::new();
     if let Some((segment, offset)) = j.torn {
-        warnings.push(crate::diag::render::render_line(&crate::diag::Diagnostic::plain(
+        warnings.push(Diagnostic::plain(
             crate::codes::Code::J003,
             format!("the journal's last record (segment {segment}, offset {offset}) was cut short by a crash; it was never acknowledged and is dropped"),
-        )));
+        ));
     }
-    warnings.extend(skipped.iter().map(|e| e.to_string()));
+    warnings.extend(skipped.iter().map(|e| e.diagnostic()));
     let journal = Rc::new(RefCell::new(j));
     let options = setup.settings.options();
     let fx = Box::new(Journaled {

@@ -535,7 +535,7 @@ pub struct Snapshotter {
     tx: Option<mpsc::Sender<Job>>,
     busy: Arc<AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,
-    errors: Arc<Mutex<Vec<String>>>,
+    errors: Arc<Mutex<Vec<Diagnostic>>>,
 }
 
 impl Snapshotter {
@@ -567,10 +567,15 @@ impl Snapshotter {
                     let cycle = job.checkpoint.cycle();
                     if let Err(err) = state.write(job) {
                         if let Ok(mut v) = e.lock() {
-                            v.push(format!(
-                                "warning[{}]: the snapshot of cycle {cycle} could not be written: {err}",
-                                Code::J002
-                            ));
+                            v.push(
+                                Diagnostic::plain(
+                                    Code::J002,
+                                    format!(
+                                        "the snapshot of cycle {cycle} could not be written: {err}"
+                                    ),
+                                )
+                                .survived(),
+                            );
                         }
                     }
                     b.store(false, Ordering::Release);
@@ -614,7 +619,7 @@ impl Snapshotter {
     }
 
     /// Waits for every submitted snapshot; returns the warnings.
-    pub fn finish(mut self) -> Vec<String> {
+    pub fn finish(mut self) -> Vec<Diagnostic> {
         self.tx = None;
         if let Some(h) = self.handle.take() {
             let _ = h.join();

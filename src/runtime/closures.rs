@@ -358,7 +358,7 @@ impl Compiler<'_> {
                     let call_id = it.next_effect_id;
                     it.next_effect_id += 1;
                     x.call(call_id, &effect, &vals)
-                        .map_err(|m| at(sp)(F::Effect(m)))
+                        .map_err(|m| at(sp)(F::Effect(m.to_string())))
                 })
             }
         }

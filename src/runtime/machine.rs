@@ -4,9 +4,10 @@
 
 use std::sync::Arc;
 
+pub use super::effects::Effects;
 use super::failure::{Failure, FailureKind as F};
 use super::ops;
-use crate::ir::{self, HandlerId, VarId};
+use crate::ir::{HandlerId, VarId};
 use crate::syntax::ast::{AssignOp, BinOp};
 use crate::syntax::span::Span;
 use crate::value::Value;
@@ -39,13 +40,6 @@ pub fn as_int(v: &Value) -> i64 {
         Value::Int(i) => *i,
         _ => 0,
     }
-}
-
-/// The binding of effects at run time (simulator, subprocess, Rust API).
-pub trait Effects {
-    /// Calls effect `effect` with its arguments. `call_id` is deterministic:
-    /// the same call in the same run always has the same id.
-    fn call(&mut self, call_id: u64, effect: &ir::Effect, args: &[Value]) -> Result<Value, String>;
 }
 
 /// A message a handler sent, delivered only if its cycle commits.

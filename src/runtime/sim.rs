@@ -4,8 +4,8 @@
 
 use sha2::{Digest, Sha256};
 
+use super::effects::{EffectError, Effects};
 use super::hash::encode_value;
-use super::machine::Effects;
 use crate::ir;
 use crate::types::Type;
 use crate::value::Value;
@@ -44,13 +44,18 @@ fn value_of(ty: &Type, r: u64, call_id: u64) -> Value {
 }
 
 impl Effects for Simulator {
-    fn call(&mut self, call_id: u64, effect: &ir::Effect, args: &[Value]) -> Result<Value, String> {
+    fn call(
+        &mut self,
+        call_id: u64,
+        effect: &ir::Effect,
+        args: &[Value],
+    ) -> Result<Value, EffectError> {
         let r = self.draw(call_id, effect, args);
         if ((r >> 40) % 1_000_000) < self.fail_per_million as u64 {
-            return Err(format!(
-                "simulated failure of `{}` (call {call_id})",
-                effect.name
-            ));
+            return Err(EffectError::Simulated {
+                effect: effect.name.clone(),
+                call: call_id,
+            });
         }
         Ok(value_of(&effect.ret, r, call_id))
     }
@@ -60,10 +65,9 @@ impl Effects for Simulator {
 pub struct Unbound;
 
 impl Effects for Unbound {
-    fn call(&mut self, _: u64, effect: &ir::Effect, _: &[Value]) -> Result<Value, String> {
-        Err(format!(
-            "effect `{}` is not bound (run with `--effects sim`)",
-            effect.name
-        ))
+    fn call(&mut self, _: u64, effect: &ir::Effect, _: &[Value]) -> Result<Value, EffectError> {
+        Err(EffectError::Unbound {
+            effect: effect.name.clone(),
+        })
     }
 }

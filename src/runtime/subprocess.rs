@@ -27,7 +27,7 @@ pub const OUTPUT_LIMIT: u64 = 16 << 20;
 /// The most of a command's stderr that is read (its first line is reported).
 const STDERR_LIMIT: u64 = 64 << 10;
 
-use super::machine::Effects;
+use super::effects::{EffectError, Effects};
 use crate::codes::Code;
 use crate::diag::Diagnostic;
 use crate::ir;
@@ -73,7 +73,7 @@ impl Subprocess {
         call_id: u64,
         effect: &ir::Effect,
         args: &[Value],
-    ) -> Result<Value, String> {
+    ) -> Result<Value, EffectError> {
         let input = serde_json::json!({
             "call_id": call_id,
             "effect": effect.name,
@@ -94,9 +94,10 @@ impl Subprocess {
             // Its own process group, so that everything it starts can be killed.
             command.process_group(0);
         }
-        let mut child = command
-            .spawn()
-            .map_err(|e| format!("cannot start `{cmd}`: {e}"))?;
+        let mut child = command.spawn().map_err(|e| EffectError::Start {
+            command: cmd.to_string(),
+            error: e.to_string(),
+        })?;
         let deadline = Instant::now() + self.timeout;
         let (tx, rx) = mpsc::channel::<(bool, Vec<u8>)>();
         if let Some(mut stdin) = child.stdin.take() {
@@ -162,32 +163,34 @@ impl Subprocess {
                 .is_some_and(|b| b.len() as u64 > OUTPUT_LIMIT)
             {
                 kill(&mut child);
-                return Err(format!(
-                    "`{}` printed more than {OUTPUT_LIMIT} bytes",
-                    effect.name
-                ));
+                return Err(EffectError::TooMuchOutput {
+                    effect: effect.name.clone(),
+                    limit: OUTPUT_LIMIT,
+                });
             }
             if status.is_none() {
-                status = child
-                    .try_wait()
-                    .map_err(|e| format!("`{cmd}` failed: {e}"))?;
+                status = child.try_wait().map_err(|e| EffectError::Command {
+                    command: cmd.to_string(),
+                    error: e.to_string(),
+                })?;
             }
             if status.is_some() && stdout.is_some() && stderr.is_some() {
                 break;
             }
             if Instant::now() >= deadline {
                 kill(&mut child);
-                return Err(format!(
-                    "`{}` did not finish within {} ms",
-                    effect.name,
-                    self.timeout.as_millis()
-                ));
+                return Err(EffectError::Timeout {
+                    effect: effect.name.clone(),
+                    ms: self.timeout.as_millis(),
+                });
             }
             std::thread::sleep(pause);
             pause = (pause * 2).min(Duration::from_millis(20));
         }
         let (Some(code), Some(stdout), Some(stderr)) = (status, stdout, stderr) else {
-            return Err(format!("`{}` failed", effect.name));
+            return Err(EffectError::Lost {
+                effect: effect.name.clone(),
+            });
         };
         let out = std::process::Output {
             status: code,
@@ -197,34 +200,43 @@ impl Subprocess {
         if !out.status.success() {
             let why = String::from_utf8_lossy(&out.stderr);
             let why = why.lines().next().unwrap_or("").trim();
+            let effect = effect.name.clone();
             return Err(match out.status.code() {
-                Some(c) => format!(
-                    "`{}` exited with status {c}{}{why}",
-                    effect.name,
-                    if why.is_empty() { "" } else { ": " }
-                ),
-                None => format!("`{}` was killed by a signal", effect.name),
+                Some(status) => EffectError::Exit {
+                    effect,
+                    status,
+                    why: why.to_string(),
+                },
+                None => EffectError::Signal { effect },
             });
         }
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout)
-            .map_err(|_| format!("`{}` printed no JSON result", effect.name))?;
-        let v = from_json(&json)
-            .ok_or_else(|| format!("`{}` printed something that is not a value", effect.name))?;
+        let json: serde_json::Value =
+            serde_json::from_slice(&out.stdout).map_err(|_| EffectError::NoJson {
+                effect: effect.name.clone(),
+            })?;
+        let v = from_json(&json).ok_or_else(|| EffectError::NotAValue {
+            effect: effect.name.clone(),
+        })?;
         match (&v, &effect.ret) {
             (Value::Map(m), crate::types::Type::Set(_)) if m.is_empty() => {
                 Ok(Value::set(im::OrdSet::new()))
             }
             _ if v.fits(&effect.ret) => Ok(v),
-            _ => Err(format!(
-                "`{}` returned {v}, which is not of its declared type",
-                effect.name
-            )),
+            _ => Err(EffectError::WrongType {
+                effect: effect.name.clone(),
+                value: v,
+            }),
         }
     }
 }
 
 impl Effects for Subprocess {
-    fn call(&mut self, call_id: u64, effect: &ir::Effect, args: &[Value]) -> Result<Value, String> {
+    fn call(
+        &mut self,
+        call_id: u64,
+        effect: &ir::Effect,
+        args: &[Value],
+    ) -> Result<Value, EffectError> {
         match self.commands.get(&effect.name) {
             Some(cmd) => self.run(cmd, call_id, effect, args),
             None => self.fallback.call(call_id, effect, args),

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::format::*;
 use crate::ir::Program;
-use crate::runtime::machine::Effects;
+use crate::runtime::effects::{EffectError, Effects};
 use crate::runtime::observe::{CycleRecord, Observer};
 use crate::runtime::{Outcome, Runtime, Yield};
 use crate::value::json::to_json;
@@ -43,7 +43,12 @@ pub struct Logged {
 }
 
 impl Effects for Logged {
-    fn call(&mut self, call_id: u64, effect: &ir::Effect, args: &[Value]) -> Result<Value, String> {
+    fn call(
+        &mut self,
+        call_id: u64,
+        effect: &ir::Effect,
+        args: &[Value],
+    ) -> Result<Value, EffectError> {
         let r = self.inner.call(call_id, effect, args);
         self.log.borrow_mut().push(EffectJson {
             call: call_id,
@@ -51,7 +56,7 @@ impl Effects for Logged {
             args: args.iter().map(to_json).collect(),
             result: match &r {
                 Ok(v) => json!({ "ok": to_json(v) }),
-                Err(e) => json!({ "error": e }),
+                Err(e) => json!({ "error": e.to_string() }),
             },
         });
         r

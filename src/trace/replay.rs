@@ -14,7 +14,7 @@ use super::record::{names, result_json, write_cycle};
 use crate::codes::Code;
 use crate::ir::{self, Program};
 use crate::runtime::drive::Flow;
-use crate::runtime::machine::Effects;
+use crate::runtime::effects::{EffectError, Effects};
 use crate::runtime::observe::{CycleRecord, Observer};
 use crate::runtime::{Runtime, Yield};
 use crate::value::json::from_json;
@@ -22,7 +22,7 @@ use crate::value::Value;
 
 /// Plays recorded effect results back by call id.
 pub struct Recorded {
-    results: BTreeMap<u64, (String, Result<Value, String>)>,
+    results: BTreeMap<u64, (String, Result<Value, EffectError>)>,
 }
 
 impl Recorded {
@@ -30,11 +30,10 @@ impl Recorded {
         let mut results = BTreeMap::new();
         for e in &trace.effects {
             let r = match (&e.result.get("ok"), &e.result.get("error")) {
-                (Some(v), _) => {
-                    from_json(v).ok_or_else(|| "unreadable recorded result".to_string())
-                }
-                (_, Some(Json::String(m))) => Err(m.clone()),
-                _ => Err("unreadable recorded result".to_string()),
+                (Some(v), _) => from_json(v)
+                    .ok_or_else(|| EffectError::Unrecorded("unreadable recorded result".into())),
+                (_, Some(Json::String(m))) => Err(EffectError::Failed(m.clone())),
+                _ => Err(EffectError::Unrecorded("unreadable recorded result".into())),
             };
             results.insert(e.call, (e.effect.clone(), r));
         }
@@ -43,26 +42,31 @@ impl Recorded {
 }
 
 impl Effects for Recorded {
-    fn call(&mut self, call_id: u64, effect: &ir::Effect, _: &[Value]) -> Result<Value, String> {
+    fn call(
+        &mut self,
+        call_id: u64,
+        effect: &ir::Effect,
+        _: &[Value],
+    ) -> Result<Value, EffectError> {
         // A recorded result is used only for the call it was recorded for
         // and only with the effect's type; anything else makes the replay
         // diverge (and `verify` name it) instead of feeding typed code.
         match self.results.get(&call_id) {
             Some((name, r)) if *name == effect.name => match r {
-                Ok(v) if !v.fits(&effect.ret) => Err(format!(
+                Ok(v) if !v.fits(&effect.ret) => Err(EffectError::Unrecorded(format!(
                     "the recorded result of call {call_id} is not a {}",
                     effect.ret
-                )),
+                ))),
                 r => r.clone(),
             },
-            Some((name, _)) => Err(format!(
+            Some((name, _)) => Err(EffectError::Unrecorded(format!(
                 "call {call_id} was recorded for `{name}`, not `{}`",
                 effect.name
-            )),
-            None => Err(format!(
+            ))),
+            None => Err(EffectError::Unrecorded(format!(
                 "no recorded result for call {call_id} of `{}`",
                 effect.name
-            )),
+            ))),
         }
     }
 }
