@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use super::{Outcome, Runtime};
+use crate::diag::{render::render_line, Diagnostic};
 use crate::ir::{Priority, Program};
 
 fn goal_names(program: &Program, goals: &[u32]) -> Vec<String> {
@@ -13,19 +14,68 @@ fn goal_names(program: &Program, goals: &[u32]) -> Vec<String> {
         .collect()
 }
 
-pub fn text(rt: &mut Runtime, program: &Program, outcome: &Outcome) -> String {
-    let mut s = String::new();
-    match outcome {
-        Outcome::Converged => s.push_str("status: converged\n"),
+/// The ending of a run that did not converge, as a diagnostic: its code
+/// and the report's first line (the REPL, `lexum run` and the server's
+/// status show it the same way).
+pub fn ending(program: &Program, outcome: &Outcome) -> Option<Diagnostic> {
+    let message = match outcome {
+        Outcome::Converged => return None,
         Outcome::Oscillation {
-            at,
-            start,
-            period,
-            goals,
-        } => {
-            s.push_str(&format!(
-                "error[E005]: oscillation detected at cycle {at}: the configuration of cycle {start} repeats (period {period})\n"
-            ));
+            at, start, period, ..
+        } => format!(
+            "oscillation detected at cycle {at}: the configuration of cycle {start} repeats (period {period})"
+        ),
+        Outcome::Stuck { goals } => format!(
+            "stuck: nothing is pending but these goals are false: {}",
+            goal_names(program, goals).join(", ")
+        ),
+        Outcome::Budget { goals } if goals.is_empty() => {
+            "cycle budget exhausted with work still pending (every goal holds)".to_string()
+        }
+        Outcome::Budget { goals } => format!(
+            "cycle budget exhausted; goals still false: {}",
+            goal_names(program, goals).join(", ")
+        ),
+        Outcome::QueueLimit { limit, cycle } => format!(
+            "queue limit exhausted: more than {limit} events pending after cycle {cycle} (--max-queue)"
+        ),
+        Outcome::GoalFailed {
+            goal,
+            cycle,
+            failure,
+        } => format!(
+            "the predicate of goal `{}` fails after cycle {cycle}: {}",
+            program.goals[*goal as usize].qualified, failure.kind
+        ),
+        Outcome::RetriesExhausted {
+            cycle,
+            event,
+            failure,
+            ..
+        } => format!(
+            "retries exhausted at cycle {cycle}: {event} failed: {}",
+            failure.kind
+        ),
+        Outcome::InitialState { invariant, failure } => {
+            match (invariant.strip_prefix("initial value of "), failure) {
+                (Some(var), Some(f)) => {
+                    format!("the initial value of `{var}` fails: {}", f.kind)
+                }
+                (_, Some(f)) => format!("the initial state breaks `{invariant}`: {}", f.kind),
+                (_, None) => format!("the initial state breaks `{invariant}`"),
+            }
+        }
+    };
+    Some(Diagnostic::plain(outcome.code()?, message))
+}
+
+pub fn text(rt: &mut Runtime, program: &Program, outcome: &Outcome) -> String {
+    let mut s = match ending(program, outcome) {
+        None => "status: converged\n".to_string(),
+        Some(d) => render_line(&d) + "\n",
+    };
+    match outcome {
+        Outcome::Oscillation { goals, .. } => {
             s.push_str(&format!(
                 "  goals: {}\n",
                 goal_names(program, goals).join(", ")
@@ -41,38 +91,7 @@ pub fn text(rt: &mut Runtime, program: &Program, outcome: &Outcome) -> String {
             domains.dedup();
             s.push_str(&format!("  domains: {}\n", domains.join(", ")));
         }
-        Outcome::Stuck { goals } => s.push_str(&format!(
-            "error[E006]: stuck: nothing is pending but these goals are false: {}\n",
-            goal_names(program, goals).join(", ")
-        )),
-        Outcome::Budget { goals } if goals.is_empty() => s.push_str(
-            "error[E006]: cycle budget exhausted with work still pending (every goal holds)\n",
-        ),
-        Outcome::Budget { goals } => s.push_str(&format!(
-            "error[E006]: cycle budget exhausted; goals still false: {}\n",
-            goal_names(program, goals).join(", ")
-        )),
-        Outcome::QueueLimit { limit, cycle } => s.push_str(&format!(
-            "error[E006]: queue limit exhausted: more than {limit} events pending after cycle {cycle} (--max-queue)\n"
-        )),
-        Outcome::GoalFailed {
-            goal,
-            cycle,
-            failure,
-        } => s.push_str(&format!(
-            "error[E009]: the predicate of goal `{}` fails after cycle {cycle}: {}\n",
-            program.goals[*goal as usize].qualified, failure.kind
-        )),
-        Outcome::RetriesExhausted {
-            cycle,
-            event,
-            failure,
-            diff,
-        } => {
-            s.push_str(&format!(
-                "error[E007]: retries exhausted at cycle {cycle}: {event} failed: {}\n",
-                failure.kind
-            ));
+        Outcome::RetriesExhausted { diff, .. } => {
             s.push_str(
                 "  state at failure vs last quiescent state (the run ends in the latter):\n",
             );
@@ -86,23 +105,7 @@ pub fn text(rt: &mut Runtime, program: &Program, outcome: &Outcome) -> String {
                 s.push_str("    (no difference)\n");
             }
         }
-        Outcome::InitialState { invariant, failure } => {
-            match (invariant.strip_prefix("initial value of "), failure) {
-                (Some(var), Some(f)) => s.push_str(&format!(
-                    "error[E008]: the initial value of `{var}` fails: {}",
-                    f.kind
-                )),
-                (_, failure) => {
-                    s.push_str(&format!(
-                        "error[E008]: the initial state breaks `{invariant}`"
-                    ));
-                    if let Some(f) = failure {
-                        s.push_str(&format!(": {}", f.kind));
-                    }
-                }
-            }
-            s.push('\n');
-        }
+        _ => {}
     }
     for y in &rt.run.yields {
         s.push_str(&format!(
