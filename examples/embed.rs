@@ -59,10 +59,11 @@ fn main() {
     let settings = Settings {
         max_cycles: 1_000,
         oscillation_detection: true,
-        effects: "sim".into(),
+        effects: lexum::runtime::EffectsMode::Sim,
         seed: 7,
         fail_per_million: 0,
         max_queue: lexum::runtime::DEFAULT_MAX_QUEUE,
+        live: false,
     };
     let mut bytes = Vec::new();
     let (_, recorded) = record_run(&program, PROGRAM, &settings, &mut bytes).expect("recorded");

@@ -865,10 +865,11 @@ impl Session {
         let settings = crate::trace::format::Settings {
             max_cycles: self.rt.run.cycle,
             oscillation_detection: true,
-            effects: "sim".into(),
+            effects: crate::runtime::EffectsMode::Sim,
             seed: 0,
             fail_per_million: 0,
             max_queue: crate::runtime::DEFAULT_MAX_QUEUE,
+            live: false,
         };
         let inputs: Vec<(u64, HandlerId, Args)> = self
             .inputs

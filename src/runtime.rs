@@ -21,6 +21,7 @@ pub mod queue;
 mod repeat;
 pub mod report;
 mod run_state;
+pub mod settings;
 pub mod sim;
 pub mod subprocess;
 pub(crate) mod vm;
@@ -39,6 +40,7 @@ pub use outcome::{Outcome, Yield};
 use queue::{Event, EventKind, Queue};
 use repeat::Confirm;
 pub(crate) use run_state::RunState;
+pub use settings::{EffectsMode, Settings};
 
 pub struct Runtime<'p> {
     pub program: &'p Program,
@@ -426,6 +428,25 @@ impl<'p> Runtime<'p> {
         self.run_with_inputs(&[])
     }
 
+    /// With [`Options::hold_time`]: the due time τ must reach for the run to
+    /// go on, when nothing is ready now and a timer or retry waits.
+    pub fn waiting_for(&self) -> Option<u64> {
+        if self.run.outcome.is_some() {
+            return None;
+        }
+        let due = self.run.queue.earliest_due()?;
+        (due > self.tau()).then_some(due)
+    }
+
+    /// Moves τ forward to `to` (a live run's journaled time decision). τ
+    /// never goes back: an earlier `to` changes nothing.
+    pub fn advance_time(&mut self, to: u64) {
+        let to = to.min(i64::MAX as u64) as i64;
+        if to > self.interp.tick {
+            self.interp.tick = to;
+        }
+    }
+
     /// Runs at most one cycle (or ends the run).
     pub fn step(&mut self) {
         if self.run.queue.len() as u64 > self.options.max_queue && self.run.outcome.is_none() {
@@ -444,6 +465,9 @@ impl<'p> Runtime<'p> {
             let popped = self.run.queue.pop_ready(tau);
             let Some(ev) = &popped else {
                 if let Some(d) = self.run.queue.earliest_due() {
+                    if self.options.hold_time {
+                        return; // waiting: the caller advances time
+                    }
                     self.interp.tick = d as i64;
                     continue;
                 }

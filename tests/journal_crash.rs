@@ -18,10 +18,11 @@ fn settings() -> Settings {
     Settings {
         max_cycles: 10_000,
         oscillation_detection: true,
-        effects: "sim".into(),
+        effects: lexum::runtime::EffectsMode::Sim,
         seed: 3,
         fail_per_million: 200_000,
         max_queue: lexum::runtime::DEFAULT_MAX_QUEUE,
+        live: false,
     }
 }
 

@@ -24,8 +24,8 @@ pub struct Args {
     #[arg(long, default_value_t = 1_000_000_000)]
     max_cycles: u64,
     /// For a program: `none` or `sim`.
-    #[arg(long, default_value = "none")]
-    effects: String,
+    #[arg(long, value_enum, default_value = "none")]
+    effects: super::run::EffectsBinding,
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// For a program: the fraction of simulated effect calls that fail.
@@ -130,20 +130,17 @@ fn trace_of_program(args: &Args) -> Result<Vec<u8>, i32> {
         );
         return Err(exit::USAGE);
     };
-    if args.effects != "none" && args.effects != "sim" {
-        super::fail(
-            lexum::codes::Code::L002,
-            format!("--effects takes `none` or `sim`, found `{}`", args.effects),
-        );
-        return Err(exit::USAGE);
-    }
     let settings = Settings {
         max_cycles: args.max_cycles,
         oscillation_detection: true,
-        effects: args.effects.clone(),
+        effects: match args.effects {
+            super::run::EffectsBinding::None => lexum::runtime::EffectsMode::None,
+            super::run::EffectsBinding::Sim => lexum::runtime::EffectsMode::Sim,
+        },
         seed: args.seed,
         fail_per_million,
         max_queue: lexum::runtime::DEFAULT_MAX_QUEUE,
+        live: false,
     };
     let mut bytes = Vec::new();
     record_run(&program, &file.text, &settings, &mut bytes).map_err(|e| {

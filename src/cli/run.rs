@@ -154,12 +154,13 @@ pub fn run(args: Args) -> i32 {
         max_cycles: args.max_cycles,
         oscillation_detection: !args.no_oscillation_detection,
         effects: match args.effects {
-            EffectsBinding::None => "none".into(),
-            EffectsBinding::Sim => "sim".into(),
+            EffectsBinding::None => lexum::runtime::EffectsMode::None,
+            EffectsBinding::Sim => lexum::runtime::EffectsMode::Sim,
         },
         seed: args.seed,
         fail_per_million: rate,
         max_queue: args.max_queue,
+        live: false,
     };
     let inputs = match &args.input {
         None => Vec::new(),

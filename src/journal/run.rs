@@ -72,6 +72,39 @@ enum Entry {
         status: String,
         run_hash: String,
     },
+    /// A live server's input (`lexum serve`): numbered from 0 without a
+    /// gap, applied once `after` cycles have run, and durable before it is
+    /// applied or acknowledged.
+    Live {
+        seq: u64,
+        after: u64,
+        input: LiveInput,
+    },
+}
+
+/// What enters a live run from outside, in the order it entered.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[serde(rename_all = "lowercase")]
+pub enum LiveInput {
+    /// An external message to a handler (`to` is `Domain.handler`), with
+    /// the client's idempotency key if it gave one.
+    Message {
+        to: String,
+        args: Vec<Json>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
+    },
+    /// Logical time advanced to `tick` because that much real time passed
+    /// while the run waited for a timer or retry.
+    Time { tick: u64 },
+}
+
+/// A journaled live input.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveRecord {
+    pub seq: u64,
+    pub after: u64,
+    pub input: LiveInput,
 }
 
 /// Why a journal cannot be used for this run.
@@ -190,6 +223,8 @@ pub struct Journal {
     pub run_id: String,
     /// The journaled inputs, if any were journaled.
     inputs: Option<Vec<(u64, u32, Vec<Json>)>>,
+    /// A live run's inputs found in the log, in order.
+    pub live: Vec<LiveRecord>,
     pub error: Option<JournalError>,
 }
 
@@ -218,6 +253,7 @@ impl Journal {
             locked: false,
             run_id: String::new(),
             inputs: None,
+            live: Vec::new(),
             error: None,
         };
         lock(&*dir)?;
@@ -332,6 +368,19 @@ impl Journal {
                 }
                 Entry::End { status, run_hash } => j.ended = Some((status, run_hash)),
                 Entry::Inputs { inputs } => j.inputs = Some(inputs),
+                Entry::Live { seq, after, input } => {
+                    if let Some(last) = j.live.last() {
+                        if seq != last.seq + 1 || after < last.after {
+                            return Err(OpenError::Foreign {
+                                what: format!(
+                                    "live input {seq} (after cycle {after}) follows input {} (after cycle {})",
+                                    last.seq, last.after
+                                ),
+                            });
+                        }
+                    }
+                    j.live.push(LiveRecord { seq, after, input });
+                }
             }
         }
         j.has_records = found.records.len() > headers;
@@ -424,6 +473,31 @@ impl Journal {
             }
         }
         self.unsynced += 1;
+    }
+
+    /// Appends a live input (not yet durable: see [`Journal::commit`]).
+    pub fn append_live(&mut self, record: &LiveRecord) {
+        self.append(&Entry::Live {
+            seq: record.seq,
+            after: record.after,
+            input: record.input.clone(),
+        });
+    }
+
+    /// Makes what was appended durable as the policy says (`Always`: fsync,
+    /// one for everything appended since the last; otherwise written to the
+    /// system, which survives the process), before anything appended is
+    /// acknowledged or applied. `Err` if the journal cannot be written.
+    pub fn commit(&mut self) -> Result<(), Box<Diagnostic>> {
+        match self.policy {
+            SyncPolicy::Always => self.make_durable(),
+            SyncPolicy::Batch if self.unsynced >= 64 => self.sync(),
+            _ => self.flush(),
+        }
+        match &self.error {
+            Some(e) => Err(Box::new(e.diagnostic())),
+            None => Ok(()),
+        }
     }
 
     /// Syncs everything appended so far (before a snapshot says it covers it).

@@ -73,12 +73,29 @@ pub struct Finished<'p> {
     pub stats: Stats,
 }
 
-/// Runs `program` journaled in `setup.dir`, resuming whatever is there.
-pub fn run<'p>(
+/// A journal opened for a run, and the runtime restored to where the
+/// journal's newest usable snapshot left it (or at its start).
+pub struct Opened<'p> {
+    pub runtime: Runtime<'p>,
+    pub journal: Rc<RefCell<Journal>>,
+    /// The background snapshot writer (none when the run already ended).
+    pub writer: Option<Snapshotter>,
+    /// A torn tail (J003) and skipped snapshots (J006).
+    pub warnings: Vec<Diagnostic>,
+    /// The restored snapshot's live section (`Null` without one).
+    pub live: serde_json::Value,
+    /// Whether a snapshot was restored.
+    pub resumed: bool,
+}
+
+/// Opens the journal in `setup.storage` for `program` and restores the
+/// newest usable snapshot: every check of what the journal holds against
+/// this run happens here. New effect calls go to `inner`.
+pub fn open<'p>(
     program: &'p Program,
     setup: &Setup<'_>,
     inner: Box<dyn Effects>,
-) -> Result<Finished<'p>, OpenError> {
+) -> Result<Opened<'p>, OpenError> {
     let id = Identity {
         program_hash: sha256_hex(setup.source.as_bytes()),
         settings: setup.settings.clone(),
@@ -174,11 +191,34 @@ pub fn run<'p>(
         rt.restore_detector(&s.detector_records);
     }
     // A run that already ended writes nothing: no snapshots either.
-    let mut writer = (!ended)
+    let writer = (!ended)
         .then(|| Snapshotter::start(setup.storage.clone(), program, id.clone(), snap.as_ref()));
     if writer.is_some() {
         rt.detector_log = Some(Vec::new());
     }
+    Ok(Opened {
+        runtime: rt,
+        journal,
+        writer,
+        warnings,
+        resumed: snap.is_some(),
+        live: snap.map_or(serde_json::Value::Null, |s| s.live),
+    })
+}
+
+/// Runs `program` journaled in `setup.dir`, resuming whatever is there.
+pub fn run<'p>(
+    program: &'p Program,
+    setup: &Setup<'_>,
+    inner: Box<dyn Effects>,
+) -> Result<Finished<'p>, OpenError> {
+    let Opened {
+        runtime: mut rt,
+        journal,
+        mut writer,
+        mut warnings,
+        ..
+    } = open(program, setup, inner)?;
     let every = setup.snapshot_every.max(1);
     let mut last = rt.run.cycle;
     let mut stats = Stats::default();
@@ -193,7 +233,7 @@ pub fn run<'p>(
         if let Some(w) = writer.as_mut() {
             if rt.run.outcome.is_none() && rt.run.cycle >= last + every && !w.busy() {
                 let s0 = setup.measure.then(std::time::Instant::now);
-                submit(rt, w, &journal);
+                submit(rt, w, &journal, serde_json::Value::Null);
                 while setup.wait_for_snapshots && w.busy() {
                     std::thread::sleep(std::time::Duration::from_micros(50));
                 }
@@ -235,7 +275,7 @@ pub fn run<'p>(
     if let Some(mut w) = writer {
         // At quiescence: stepping again from here recomputes the ending.
         if matches!(outcome, Outcome::Converged | Outcome::Stuck { .. }) && rt.run.cycle != last {
-            submit(&mut rt, &mut w, &journal);
+            submit(&mut rt, &mut w, &journal, serde_json::Value::Null);
         }
         warnings.extend(w.finish());
     }
@@ -248,7 +288,14 @@ pub fn run<'p>(
     })
 }
 
-fn submit(rt: &mut Runtime<'_>, w: &mut Snapshotter, journal: &Rc<RefCell<Journal>>) {
+/// Hands a snapshot of where `rt` is to the writer, with the live section
+/// `live` (`Null` for a batch run), after making the log it covers durable.
+pub fn submit(
+    rt: &mut Runtime<'_>,
+    w: &mut Snapshotter,
+    journal: &Rc<RefCell<Journal>>,
+    live: serde_json::Value,
+) {
     let checkpoint = rt.checkpoint();
     let detector = rt
         .detector_log
@@ -259,5 +306,5 @@ fn submit(rt: &mut Runtime<'_>, w: &mut Snapshotter, journal: &Rc<RefCell<Journa
     // so a power loss can never leave a snapshot ahead of its log.
     journal.borrow_mut().make_durable();
     let (segment, offset) = journal.borrow().position();
-    w.submit(checkpoint, detector, Position { segment, offset });
+    w.submit(checkpoint, detector, Position { segment, offset }, live);
 }

@@ -71,6 +71,9 @@ pub struct Snapshot {
     pub mailbox: Position,
     pub detector: DetectorMark,
     pub detector_records: Vec<DetectorRecord>,
+    /// What a live server keeps beside the run (`lexum serve`: the input
+    /// count and the idempotency keys); `Null` for a batch run.
+    pub live: Json,
 }
 
 /// Why a snapshot file was skipped.
@@ -176,6 +179,7 @@ pub fn encode(
     id: &Identity,
     mailbox: Position,
     detector: DetectorMark,
+    live: &Json,
 ) -> Vec<u8> {
     let mut runtime = c.to_json();
     let state = match runtime.as_object_mut().and_then(|o| o.remove("state")) {
@@ -210,6 +214,7 @@ pub fn encode(
         "detector": { "records": detector.records, "bytes": detector.bytes },
         "domains": domains,
         "runtime": runtime,
+        "live": live,
     });
     seal(serde_json::to_vec(&doc).unwrap_or_default())
 }
@@ -319,6 +324,8 @@ struct Doc {
     detector: MarkDoc,
     domains: Vec<DomainDoc>,
     runtime: Json,
+    #[serde(default)]
+    live: Json,
 }
 
 #[derive(serde::Deserialize)]
@@ -420,6 +427,7 @@ pub fn read(
         },
         detector,
         detector_records,
+        live: doc.live,
     })
 }
 
@@ -462,6 +470,7 @@ struct Job {
     checkpoint: Checkpoint,
     detector: Vec<DetectorRecord>,
     mailbox: Position,
+    live: Json,
 }
 
 /// What the writer thread keeps between jobs.
@@ -501,6 +510,7 @@ impl WriterState {
             &self.id,
             job.mailbox,
             self.detector,
+            &job.live,
         );
         self.dir.replace(&name, &bytes)?;
         // 3. Bound the journal: keep this one and the previous one, and the
@@ -602,6 +612,7 @@ impl Snapshotter {
         checkpoint: Checkpoint,
         detector: Vec<DetectorRecord>,
         mailbox: Position,
+        live: Json,
     ) {
         if let Some(tx) = &self.tx {
             self.busy.store(true, Ordering::Release);
@@ -610,6 +621,7 @@ impl Snapshotter {
                     checkpoint,
                     detector,
                     mailbox,
+                    live,
                 })
                 .is_err()
             {

@@ -59,8 +59,8 @@ impl Runtime<'_> {
     }
 
     /// Runs until the run ends (with no input left to wake it), `until`
-    /// cycles have run, or `after_cycle` says stop. Returns the cycle it
-    /// stopped at.
+    /// cycles have run, `after_cycle` says stop, or (a live run) it waits for
+    /// time to advance. Returns the cycle it stopped at.
     pub fn drive(
         &mut self,
         inputs: &[Input],
@@ -72,7 +72,11 @@ impl Runtime<'_> {
             if self.run.outcome.is_some() || self.run.cycle >= until {
                 break;
             }
+            let before = self.run.cycle;
             self.step();
+            if self.run.cycle == before && self.run.outcome.is_none() {
+                break; // waiting for time (Options::hold_time)
+            }
             if after_cycle(self) == Flow::Stop {
                 break;
             }

@@ -27,6 +27,11 @@ pub struct Options {
     /// match is never taken as a repeat: the answers must not change.
     #[doc(hidden)]
     pub digest_bits: u32,
+    /// A live run: when nothing is ready and a timer or retry waits, τ does
+    /// not jump to it; the run waits ([`crate::Runtime::waiting_for`]) until
+    /// the caller advances time ([`crate::Runtime::advance_time`]), so that
+    /// the decision can be journaled.
+    pub hold_time: bool,
 }
 
 impl Default for Options {
@@ -38,6 +43,7 @@ impl Default for Options {
             evaluate_all_goals: false,
             closures_only: false,
             digest_bits: 64,
+            hold_time: false,
         }
     }
 }

@@ -15,44 +15,7 @@ pub struct ProgramInfo {
     pub hash: String,
 }
 
-/// How the run was made: enough to make it again.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Settings {
-    pub max_cycles: u64,
-    pub oscillation_detection: bool,
-    /// `none` or `sim`.
-    pub effects: String,
-    pub seed: u64,
-    /// Simulated failures per million effect calls.
-    pub fail_per_million: u32,
-    /// The most events the queue may hold (written only when not the
-    /// default, so traces of runs that kept it read as before).
-    #[serde(
-        default = "default_max_queue",
-        skip_serializing_if = "is_default_max_queue"
-    )]
-    pub max_queue: u64,
-}
-
-fn default_max_queue() -> u64 {
-    crate::runtime::DEFAULT_MAX_QUEUE
-}
-
-fn is_default_max_queue(n: &u64) -> bool {
-    *n == crate::runtime::DEFAULT_MAX_QUEUE
-}
-
-impl Settings {
-    /// The runtime options these settings stand for.
-    pub fn options(&self) -> crate::runtime::Options {
-        crate::runtime::Options {
-            max_cycles: self.max_cycles,
-            detect_oscillation: self.oscillation_detection,
-            max_queue: self.max_queue,
-            ..crate::runtime::Options::default()
-        }
-    }
-}
+pub use crate::runtime::settings::{EffectsMode, Settings};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct VarValue {

@@ -9,13 +9,13 @@ use std::rc::Rc;
 use serde_json::json;
 
 use super::format::*;
+use crate::ir;
 use crate::ir::Program;
 use crate::runtime::effects::{EffectError, Effects};
 use crate::runtime::observe::{CycleRecord, Observer};
 use crate::runtime::{Outcome, Runtime, Yield};
 use crate::value::json::to_json;
 use crate::value::Value;
-use crate::{ir, runtime};
 
 pub fn names(p: &Program) -> NameTables {
     NameTables {
@@ -185,13 +185,7 @@ pub fn result_json(rt: &mut Runtime<'_>, outcome: &Outcome, names: &NameTables) 
 
 /// The effect binding a trace's settings ask for.
 pub fn binding(settings: &Settings) -> Box<dyn Effects> {
-    match settings.effects.as_str() {
-        "sim" => Box::new(runtime::sim::Simulator {
-            seed: settings.seed,
-            fail_per_million: settings.fail_per_million,
-        }),
-        _ => Box::new(runtime::sim::Unbound),
-    }
+    settings.binding()
 }
 
 /// The fields before `cycles`, in file order.
