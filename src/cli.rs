@@ -9,6 +9,8 @@ mod journal;
 mod repl;
 mod replay;
 mod run;
+mod send;
+mod serve;
 mod source;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -66,6 +68,13 @@ enum Command {
     Journal(journal::Command),
     /// Print the long explanation of a diagnostic code (E001 ... W101).
     Explain(explain::Args),
+    /// Run a program as a live control plane: an HTTP API, durable messages,
+    /// real effects (docs/serve.md).
+    Serve(serve::Args),
+    /// Send a message to a running `lexum serve`.
+    Send(send::SendArgs),
+    /// Show a running `lexum serve`'s status.
+    Status(send::StatusArgs),
 }
 
 /// Writes to stdout, ignoring a closed pipe (`lexum ... | head` must not panic).
@@ -116,6 +125,9 @@ pub fn main() -> i32 {
             Command::Debug(args) => debug::run(args),
             Command::Repl(args) => repl::run(args),
             Command::Journal(cmd) => journal::run(cmd),
+            Command::Serve(args) => serve::run(args),
+            Command::Send(args) => send::send(args),
+            Command::Status(args) => send::status(args),
         });
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,

@@ -33,10 +33,13 @@ pub enum Code {
     J005,
     J006,
     J007,
+    S001,
+    S002,
+    S003,
 }
 
 impl Code {
-    pub const ALL: [Code; 25] = [
+    pub const ALL: [Code; 28] = [
         Code::E001,
         Code::E002,
         Code::E003,
@@ -62,6 +65,9 @@ impl Code {
         Code::J005,
         Code::J006,
         Code::J007,
+        Code::S001,
+        Code::S002,
+        Code::S003,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -91,6 +97,9 @@ impl Code {
             Code::J005 => "J005",
             Code::J006 => "J006",
             Code::J007 => "J007",
+            Code::S001 => "S001",
+            Code::S002 => "S002",
+            Code::S003 => "S003",
         }
     }
 
@@ -128,6 +137,9 @@ impl Code {
             Code::J005 => "the journal belongs to another program or other settings",
             Code::J006 => "a snapshot is unusable",
             Code::J007 => "the journal is in use by another process",
+            Code::S001 => "a request to the server is invalid",
+            Code::S002 => "a request to the server lacks the right token",
+            Code::S003 => "the server is stopping",
         }
     }
 
@@ -159,6 +171,9 @@ impl Code {
             Code::J005 => include_str!("../docs/codes/J005.md"),
             Code::J006 => include_str!("../docs/codes/J006.md"),
             Code::J007 => include_str!("../docs/codes/J007.md"),
+            Code::S001 => include_str!("../docs/codes/S001.md"),
+            Code::S002 => include_str!("../docs/codes/S002.md"),
+            Code::S003 => include_str!("../docs/codes/S003.md"),
         }
     }
 }

@@ -38,6 +38,8 @@ pub mod journal;
 #[cfg(feature = "cli")]
 pub mod repl;
 pub mod runtime;
+#[cfg(feature = "cli")]
+pub mod serve;
 pub mod syntax;
 pub mod trace;
 pub mod types;

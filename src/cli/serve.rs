@@ -1,0 +1,192 @@
+//! `lexum serve`: run a program as a live control plane (docs/serve.md).
+
+use std::sync::Arc;
+
+use lexum::check_source;
+use lexum::diag::render;
+use lexum::journal::run::SyncPolicy;
+use lexum::runtime::{EffectsMode, Settings};
+use lexum::serve::{engine, http, keys, Listen};
+
+use super::run::EffectsBinding;
+use super::{exit, source};
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The program.
+    file: String,
+    /// The journal directory: created if missing, resumed if not.
+    #[arg(long, value_name = "DIR")]
+    journal: String,
+    /// Where to listen (port 0 picks a free one).
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:7878")]
+    listen: String,
+    /// When a message counts as durable: `always` fsyncs before the reply
+    /// (messages arriving together share one fsync); `batch` writes it to
+    /// the operating system before the reply and fsyncs every 64 records.
+    #[arg(long, value_enum, default_value_t = Sync::Always)]
+    sync: Sync,
+    /// Real milliseconds per logical tick while the run waits for a timer or
+    /// a retry.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    tick_ms: u64,
+    /// The effect binding for effects no `--effect` binds.
+    #[arg(long, value_enum, default_value_t = EffectsBinding::None)]
+    effects: EffectsBinding,
+    /// Seed of the effect simulator.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Fraction of simulated effect calls that fail, from 0 to 1.
+    #[arg(long, default_value = "0")]
+    fail_rate: String,
+    /// Bind an effect to a command (as `lexum run --effect`).
+    #[arg(long, value_name = "NAME=COMMAND")]
+    effect: Vec<String>,
+    /// How long one `--effect` command may take, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = lexum::runtime::subprocess::DEFAULT_TIMEOUT.as_millis() as u64)]
+    effect_timeout: u64,
+    /// Require `Authorization: Bearer <token>` on messages; the token is the
+    /// file's first line.
+    #[arg(long, value_name = "F")]
+    token_file: Option<String>,
+    /// How many idempotency keys to remember (the most recent).
+    #[arg(long, value_name = "N", default_value_t = keys::DEFAULT_KEYS)]
+    keys: usize,
+    /// Cycles between snapshots.
+    #[arg(long, value_name = "N", default_value_t = lexum::journal::session::DEFAULT_SNAPSHOT_EVERY)]
+    snapshot_every: u64,
+    /// The most events the queue may hold (more halts the run: E006).
+    #[arg(long, default_value_t = lexum::runtime::DEFAULT_MAX_QUEUE)]
+    max_queue: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sync {
+    Always,
+    Batch,
+}
+
+/// Reads a token file's first line.
+pub(super) fn read_token(path: &str) -> Result<String, Box<lexum::Diagnostic>> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Box::new(lexum::Diagnostic::plain(
+            lexum::Code::L001,
+            format!("cannot read `{path}`: {e}"),
+        ))
+    })?;
+    let token = text.lines().next().unwrap_or("").trim().to_string();
+    if token.is_empty() {
+        return Err(Box::new(lexum::Diagnostic::plain(
+            lexum::Code::L002,
+            format!("the token file `{path}` is empty"),
+        )));
+    }
+    Ok(token)
+}
+
+pub fn run(args: Args) -> i32 {
+    let Some(rate) = super::run::per_million(&args.fail_rate) else {
+        super::fail(
+            lexum::Code::L002,
+            format!(
+                "--fail-rate must be a number from 0 to 1, found `{}`",
+                args.fail_rate
+            ),
+        );
+        return exit::USAGE;
+    };
+    let token = match args.token_file.as_deref().map(read_token).transpose() {
+        Ok(t) => t,
+        Err(d) => {
+            super::report(&d);
+            return exit::USAGE;
+        }
+    };
+    let file = match source::read(&args.file) {
+        Ok(f) => f,
+        Err(d) => {
+            super::report(&d);
+            return exit::USAGE;
+        }
+    };
+    let checked = check_source(&file.text);
+    let (Some(program), None) = (checked.program, &file.encoding_error) else {
+        let mut diags = checked.diagnostics;
+        diags.extend(file.encoding_error.clone());
+        super::err(&render::render_text(&diags, &file.name, &file.text, false));
+        return exit::REJECTED;
+    };
+    let program = Arc::new(program);
+    let commands = if args.effect.is_empty() {
+        Default::default()
+    } else {
+        match lexum::runtime::subprocess::parse_bindings(&args.effect, &program) {
+            Ok(c) => c,
+            Err(d) => {
+                super::report(&d);
+                return exit::USAGE;
+            }
+        }
+    };
+    let settings = Settings {
+        max_cycles: u64::MAX,
+        oscillation_detection: true,
+        effects: match args.effects {
+            EffectsBinding::None => EffectsMode::None,
+            EffectsBinding::Sim => EffectsMode::Sim,
+        },
+        seed: args.seed,
+        fail_per_million: rate,
+        max_queue: args.max_queue,
+        live: true,
+    };
+    let fallback_settings = settings.clone();
+    let timeout = std::time::Duration::from_millis(args.effect_timeout);
+    let bind = Box::new(move || -> Box<dyn lexum::Effects> {
+        let fallback = fallback_settings.binding();
+        if commands.is_empty() {
+            return fallback;
+        }
+        Box::new(lexum::runtime::subprocess::Subprocess {
+            commands,
+            fallback,
+            timeout,
+        })
+    });
+    let config = engine::Config {
+        storage: Arc::new(lexum::journal::FileStorage::new(std::path::Path::new(
+            &args.journal,
+        ))),
+        source: file.text.clone(),
+        settings,
+        policy: match args.sync {
+            Sync::Always => SyncPolicy::Always,
+            Sync::Batch => SyncPolicy::Batch,
+        },
+        tick_ms: args.tick_ms,
+        keys: args.keys,
+        snapshot_every: args.snapshot_every,
+    };
+    let listen = Listen {
+        addr: args.listen,
+        token,
+        limits: http::Limits::default(),
+    };
+    let r = lexum::serve::run(config, program, bind, listen, |addr, warnings| {
+        super::out(&format!("listening on http://{addr}\n"));
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        for w in warnings {
+            super::report(w);
+        }
+    });
+    match r {
+        Ok(()) => exit::OK,
+        Err(diags) => {
+            for d in &diags {
+                super::report(d);
+            }
+            exit::USAGE
+        }
+    }
+}

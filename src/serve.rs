@@ -1,0 +1,123 @@
+//! `lexum serve`: a program run as a live control plane. The engine thread
+//! ([`engine`]) owns the runtime and the journal; the HTTP side ([`http`],
+//! axum on a small tokio runtime) checks requests and passes them on. Every
+//! input is durable in the journal before it is acknowledged or applied, so
+//! a restart on the same journal resumes exactly (docs/serve.md).
+
+pub mod engine;
+pub mod http;
+pub mod keys;
+
+use std::sync::Arc;
+
+use crate::codes::Code;
+use crate::diag::Diagnostic;
+use crate::ir::Program;
+use crate::runtime::effects::Effects;
+
+/// Where and how to listen.
+pub struct Listen {
+    /// `HOST:PORT`; port 0 picks a free one.
+    pub addr: String,
+    pub token: Option<String>,
+    pub limits: http::Limits,
+}
+
+/// Runs the server until SIGTERM or Ctrl-C: opens the journal and recovers,
+/// listens, calls `ready` with the address it listens on, then serves. On a
+/// signal it stops accepting, lets the engine finish its cycle and write a
+/// snapshot, and returns. `Err` when it could not start (or the engine
+/// stopped on its own), with why.
+pub fn run(
+    config: engine::Config,
+    program: Arc<Program>,
+    bind: Box<dyn FnOnce() -> Box<dyn Effects> + Send>,
+    listen: Listen,
+    ready: impl FnOnce(std::net::SocketAddr, &[Diagnostic]),
+) -> Result<(), Vec<Diagnostic>> {
+    let handle = engine::start(config, program.clone(), bind)?;
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("lexum-http")
+        .build()
+        .map_err(|e| {
+            vec![Diagnostic::plain(
+                Code::L001,
+                format!("cannot start the HTTP runtime: {e}"),
+            )]
+        })?;
+    let requests = handle.requests.clone();
+    let served = tokio.block_on(async {
+        let listener = tokio::net::TcpListener::bind(&listen.addr)
+            .await
+            .map_err(|e| {
+                vec![Diagnostic::plain(
+                    Code::L002,
+                    format!("cannot listen on `{}`: {e}", listen.addr),
+                )]
+            })?;
+        let addr = listener.local_addr().map_err(|e| {
+            vec![Diagnostic::plain(
+                Code::L002,
+                format!("cannot listen on `{}`: {e}", listen.addr),
+            )]
+        })?;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let app = http::App {
+            requests: requests.clone(),
+            events: handle.events.clone(),
+            program,
+            token: listen.token.map(Arc::from),
+            limits: listen.limits,
+            stopping: stop_rx,
+        };
+        ready(addr, &handle.warnings);
+        let shutdown = async move {
+            signal().await;
+            let _ = stop_tx.send(true);
+            let _ = requests.send(engine::Request::Shutdown);
+        };
+        axum::serve(listener, http::router(app))
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(|e| {
+                vec![Diagnostic::plain(
+                    Code::L001,
+                    format!("the server failed: {e}"),
+                )]
+            })
+    });
+    // The engine finishes its cycle and writes its snapshot.
+    let _ = handle.requests.send(engine::Request::Shutdown);
+    let engine = handle.thread.join().unwrap_or_else(|_| {
+        Err(vec![Diagnostic::plain(
+            Code::L001,
+            "the engine thread failed (this is a bug in lexum)",
+        )])
+    });
+    tokio.shutdown_timeout(std::time::Duration::from_secs(1));
+    served.and(engine)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,841 @@
+//! The engine: the one thread that owns the runtime of a live run. It takes
+//! requests from the HTTP side through a channel, journals every input
+//! before it is acknowledged or applied (one sync for all the messages that
+//! arrived together: group commit), decides when logical time may advance,
+//! steps the runtime through [`Runtime::drive`], hands snapshots to the
+//! background writer and answers reads between slices of cycles.
+//!
+//! Every input of a live run is a journaled record with its place in the
+//! run (the cycle after which it applied), so recovery re-executes exactly:
+//! restore the newest snapshot, then apply the later records at their
+//! cycles, with effect results played back.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value as Json};
+use tokio::sync::{broadcast, oneshot};
+
+use super::keys::Keys;
+use crate::codes::Code;
+use crate::diag::Diagnostic;
+use crate::ir::{GoalId, HandlerId, Program};
+use crate::journal::run::{Journal, LiveInput, LiveRecord, OpenError, SyncPolicy};
+use crate::journal::session::{self, Opened, Setup};
+use crate::journal::snapshot::Snapshotter;
+use crate::journal::Storage;
+use crate::runtime::drive::Flow;
+use crate::runtime::effects::Effects;
+use crate::runtime::observe::{CycleRecord, Observer};
+use crate::runtime::queue::Args;
+use crate::runtime::{report, Outcome, Runtime, Settings, Yield};
+use crate::value::json::{from_json, to_json};
+
+/// How a live run is set up.
+pub struct Config {
+    pub storage: Arc<dyn Storage>,
+    pub source: String,
+    /// The run's settings (`live` is set by the engine).
+    pub settings: Settings,
+    pub policy: SyncPolicy,
+    /// Real milliseconds per logical tick while the run waits for a timer.
+    pub tick_ms: u64,
+    /// How many idempotency keys are remembered.
+    pub keys: usize,
+    /// Cycles between snapshots.
+    pub snapshot_every: u64,
+}
+
+/// A request from the HTTP side.
+pub enum Request {
+    /// Queue an external message (already checked against the program).
+    Send {
+        handler: HandlerId,
+        args: Args,
+        key: Option<String>,
+        reply: oneshot::Sender<Result<Ack, Refused>>,
+    },
+    /// The state, of one domain or all: `"Domain.var"` → value.
+    State {
+        domain: Option<String>,
+        reply: oneshot::Sender<Option<Json>>,
+    },
+    Status {
+        reply: oneshot::Sender<Json>,
+    },
+    Metrics {
+        reply: oneshot::Sender<String>,
+    },
+    /// Stop: finish the cycle, write a snapshot, end.
+    Shutdown,
+}
+
+/// An acknowledged message: durable in the journal.
+#[derive(Clone, Copy, Debug)]
+pub struct Ack {
+    pub seq: u64,
+    pub duplicate: bool,
+}
+
+/// Why a message was not accepted: the run halted, the journal failed, or
+/// the server is stopping.
+#[derive(Clone, Debug)]
+pub struct Refused(pub Diagnostic);
+
+/// A message waiting for its batch's commit: handler, arguments, key, and
+/// where its reply goes.
+type Pending = (
+    HandlerId,
+    Args,
+    Option<String>,
+    oneshot::Sender<Result<Ack, Refused>>,
+);
+
+/// Counters for `/metrics`.
+#[derive(Default)]
+struct Metrics {
+    accepted: u64,
+    duplicates: u64,
+    commits: u64,
+    commit_seconds: f64,
+    commit_max_seconds: f64,
+    batched: u64,
+    snapshots: u64,
+    last_snapshot: Option<Instant>,
+}
+
+/// What a snapshot of a live run keeps beside the runtime.
+fn live_json(next_input: u64, keys: &Keys) -> Json {
+    json!({ "next_input": next_input, "keys": keys.to_json() })
+}
+
+/// Tells SSE subscribers about each cycle (only while someone listens).
+struct Events {
+    tx: broadcast::Sender<Arc<str>>,
+    program: Arc<Program>,
+}
+
+impl Observer for Events {
+    fn cycle(&mut self, r: &CycleRecord<'_>, _: Option<&str>) {
+        if self.tx.receiver_count() == 0 {
+            return;
+        }
+        let p = &self.program;
+        let writes: serde_json::Map<String, Json> = r
+            .writes
+            .iter()
+            .map(|w| (p.vars[w.var as usize].qualified.clone(), to_json(&w.new)))
+            .collect();
+        let goals: serde_json::Map<String, Json> = r
+            .goals
+            .iter()
+            .map(|(g, b)| (p.goals[*g as usize].qualified.clone(), json!(b)))
+            .collect();
+        let ev = json!({
+            "cycle": r.cycle,
+            "tick": r.tick,
+            "event": r.event.kind.describe(p),
+            "failure": r.failure.map(|f| f.kind.to_string()),
+            "writes": writes,
+            "goals": goals,
+        });
+        let _ = self.tx.send(Arc::from(ev.to_string()));
+    }
+
+    fn yielded(&mut self, y: &Yield) {
+        if self.tx.receiver_count() == 0 {
+            return;
+        }
+        let p = &self.program;
+        let ev = json!({
+            "yield": p.goals[y.goal as usize].qualified,
+            "to": p.goals[y.to as usize].qualified,
+            "cycle": y.cycle,
+        });
+        let _ = self.tx.send(Arc::from(ev.to_string()));
+    }
+}
+
+/// A started engine: where to send requests, the event stream, and the
+/// thread (its result is the reason it stopped early, if it did).
+pub struct Handle {
+    pub requests: mpsc::Sender<Request>,
+    pub events: broadcast::Sender<Arc<str>>,
+    pub thread: std::thread::JoinHandle<Result<(), Vec<Diagnostic>>>,
+    /// Warnings from opening the journal (a torn tail, skipped snapshots).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Opens the journal and recovers the run on a new thread; returns once it
+/// is ready to serve, or why it cannot.
+pub fn start(
+    config: Config,
+    program: Arc<Program>,
+    bind: Box<dyn FnOnce() -> Box<dyn Effects> + Send>,
+) -> Result<Handle, Vec<Diagnostic>> {
+    let (tx, rx) = mpsc::channel();
+    let (events, _) = broadcast::channel(1024);
+    let (ready_tx, ready_rx) = mpsc::channel();
+    let ev = events.clone();
+    let thread = std::thread::Builder::new()
+        .name("lexum-engine".into())
+        .spawn(move || {
+            let mut engine = match Engine::open(&config, &program, bind(), ev) {
+                Ok(e) => e,
+                Err(d) => {
+                    let _ = ready_tx.send(Err(d.clone()));
+                    return Err(d);
+                }
+            };
+            let _ = ready_tx.send(Ok(std::mem::take(&mut engine.warnings)));
+            engine.serve(rx)
+        })
+        .map_err(|e| {
+            vec![Diagnostic::plain(
+                Code::L001,
+                format!("cannot start the engine thread: {e}"),
+            )]
+        })?;
+    match ready_rx.recv() {
+        Ok(Ok(warnings)) => Ok(Handle {
+            requests: tx,
+            events,
+            thread,
+            warnings,
+        }),
+        Ok(Err(d)) => {
+            let _ = thread.join();
+            Err(d)
+        }
+        Err(_) => Err(thread.join().ok().and_then(|r| r.err()).unwrap_or_default()),
+    }
+}
+
+fn open_error(e: OpenError) -> Vec<Diagnostic> {
+    e.diagnostics()
+}
+
+struct Engine<'p> {
+    program: &'p Program,
+    rt: Runtime<'p>,
+    journal: Rc<RefCell<Journal>>,
+    writer: Option<Snapshotter>,
+    warnings: Vec<Diagnostic>,
+    next_input: u64,
+    keys: Keys,
+    /// Why the run no longer executes (an ending, or the journal failed).
+    halted: Option<Diagnostic>,
+    stopping: bool,
+    tick_ms: u64,
+    snapshot_every: u64,
+    last_snapshot_cycle: u64,
+    /// While waiting for a timer: since when, at which τ and cycle.
+    waiting_since: Option<(Instant, i64, u64)>,
+    metrics: Metrics,
+}
+
+impl<'p> Engine<'p> {
+    fn open(
+        config: &Config,
+        program: &'p Arc<Program>,
+        inner: Box<dyn Effects>,
+        events: broadcast::Sender<Arc<str>>,
+    ) -> Result<Engine<'p>, Vec<Diagnostic>> {
+        let mut settings = config.settings.clone();
+        settings.live = true;
+        let setup = Setup {
+            storage: config.storage.clone(),
+            source: &config.source,
+            settings: &settings,
+            inputs: &[],
+            policy: config.policy,
+            snapshot_every: config.snapshot_every,
+            segment_bytes: crate::journal::run::SEGMENT_BYTES,
+            after_cycle: None,
+            measure: false,
+            wait_for_snapshots: false,
+        };
+        let Opened {
+            runtime,
+            journal,
+            writer,
+            warnings,
+            live,
+            ..
+        } = session::open(program, &setup, inner).map_err(open_error)?;
+        let foreign = |what: String| open_error(OpenError::Foreign { what });
+        let next_input = match live.get("next_input") {
+            None => 0,
+            Some(n) => n
+                .as_u64()
+                .ok_or_else(|| foreign("a snapshot's live section is unreadable".into()))?,
+        };
+        let keys = match live.get("keys") {
+            None => Keys::new(config.keys),
+            Some(k) => Keys::from_json(k, config.keys)
+                .ok_or_else(|| foreign("a snapshot's idempotency keys are unreadable".into()))?,
+        };
+        let mut e = Engine {
+            program,
+            last_snapshot_cycle: runtime.cycle(),
+            rt: runtime,
+            journal,
+            writer,
+            warnings,
+            next_input,
+            keys,
+            halted: None,
+            stopping: false,
+            tick_ms: config.tick_ms,
+            snapshot_every: config.snapshot_every.max(1),
+            waiting_since: None,
+            metrics: Metrics::default(),
+        };
+        e.rt.observe(Box::new(Events {
+            tx: events,
+            program: program.clone(),
+        }));
+        e.recover()?;
+        e.check_ending();
+        Ok(e)
+    }
+
+    /// Applies the journaled inputs the restored snapshot does not cover,
+    /// each after the cycle it was applied after.
+    fn recover(&mut self) -> Result<(), Vec<Diagnostic>> {
+        let records = std::mem::take(&mut self.journal.borrow_mut().live);
+        for r in records {
+            if r.seq < self.next_input {
+                continue;
+            }
+            let foreign = |what: String| open_error(OpenError::Foreign { what });
+            if r.seq != self.next_input {
+                return Err(foreign(format!(
+                    "live input {} is missing (the log goes on with input {})",
+                    self.next_input, r.seq
+                )));
+            }
+            self.rt.drive(&[], r.after, |_| Flow::Continue);
+            if let Some(what) = self.journal.borrow_mut().foreign.take() {
+                return Err(foreign(what));
+            }
+            if self.rt.cycle() != r.after {
+                return Err(foreign(format!(
+                    "live input {} was applied after cycle {}, but the run re-executes to cycle {} there",
+                    r.seq,
+                    r.after,
+                    self.rt.cycle()
+                )));
+            }
+            self.apply(&r).map_err(foreign)?;
+        }
+        Ok(())
+    }
+
+    /// Applies a durable input to the runtime.
+    fn apply(&mut self, r: &LiveRecord) -> Result<(), String> {
+        match &r.input {
+            LiveInput::Message { to, args, key } => {
+                let h = self
+                    .program
+                    .handlers
+                    .iter()
+                    .position(|h| h.qualified == *to)
+                    .ok_or_else(|| format!("live input {} names no handler `{to}`", r.seq))?;
+                let params = &self.program.handlers[h].params;
+                let args: Option<Args> = args.iter().map(from_json).collect();
+                let args = args
+                    .filter(|a| {
+                        a.len() == params.len() && a.iter().zip(params).all(|(v, p)| v.fits(&p.1))
+                    })
+                    .ok_or_else(|| format!("live input {}'s arguments do not fit `{to}`", r.seq))?;
+                self.rt.send_external(h as HandlerId, args);
+                if let Some(k) = key {
+                    self.keys.insert(k.clone(), r.seq);
+                }
+            }
+            LiveInput::Time { tick } => self.rt.advance_time(*tick),
+        }
+        self.next_input = r.seq + 1;
+        Ok(())
+    }
+
+    /// The loop: requests, inputs, time, cycles, until asked to stop.
+    fn serve(mut self, rx: mpsc::Receiver<Request>) -> Result<(), Vec<Diagnostic>> {
+        loop {
+            let runnable = self.halted.is_none()
+                && self.rt.outcome().is_none()
+                && self.rt.waiting_for().is_none();
+            let timeout = if runnable {
+                Duration::ZERO
+            } else {
+                self.time_due_in().unwrap_or(Duration::from_secs(1))
+            };
+            let mut batch = Vec::new();
+            let first = if timeout.is_zero() {
+                rx.try_recv().ok()
+            } else {
+                match rx.recv_timeout(timeout) {
+                    Ok(r) => Some(r),
+                    Err(mpsc::RecvTimeoutError::Timeout) => None,
+                    Err(mpsc::RecvTimeoutError::Disconnected) => {
+                        self.stopping = true;
+                        None
+                    }
+                }
+            };
+            if let Some(r) = first {
+                self.take(r, &mut batch);
+                while batch.len() < 4096 {
+                    match rx.try_recv() {
+                        Ok(r) => self.take(r, &mut batch),
+                        Err(_) => break,
+                    }
+                }
+            }
+            if !batch.is_empty() {
+                self.accept(batch);
+            }
+            if self.stopping {
+                break;
+            }
+            self.advance_time_if_due();
+            self.run_slice();
+        }
+        self.stop();
+        Ok(())
+    }
+
+    /// Answers a read at once; collects a message into the batch.
+    fn take(&mut self, r: Request, batch: &mut Vec<Pending>) {
+        match r {
+            Request::Send {
+                handler,
+                args,
+                key,
+                reply,
+            } => batch.push((handler, args, key, reply)),
+            Request::State { domain, reply } => {
+                let _ = reply.send(self.state(domain.as_deref()));
+            }
+            Request::Status { reply } => {
+                let _ = reply.send(self.status());
+            }
+            Request::Metrics { reply } => {
+                let _ = reply.send(self.metrics());
+            }
+            Request::Shutdown => self.stopping = true,
+        }
+    }
+
+    /// Journals a batch of messages, makes them durable with one commit,
+    /// then applies and acknowledges them (duplicates by key are
+    /// acknowledged with their first sequence number and not applied).
+    fn accept(&mut self, batch: Vec<Pending>) {
+        let mut fresh = Vec::new();
+        let mut dups = Vec::new();
+        let mut in_batch: std::collections::HashMap<String, u64> = Default::default();
+        for (h, args, key, reply) in batch {
+            if let Some(d) = self.refusal() {
+                let _ = reply.send(Err(Refused(d)));
+                continue;
+            }
+            if let Some(k) = &key {
+                if let Some(seq) = self.keys.get(k).or_else(|| in_batch.get(k).copied()) {
+                    dups.push((seq, reply));
+                    continue;
+                }
+                in_batch.insert(k.clone(), self.next_input);
+            }
+            let record = LiveRecord {
+                seq: self.next_input,
+                after: self.rt.cycle(),
+                input: LiveInput::Message {
+                    to: self.program.handlers[h as usize].qualified.clone(),
+                    args: args.iter().map(to_json).collect(),
+                    key,
+                },
+            };
+            self.journal.borrow_mut().append_live(&record);
+            self.next_input += 1;
+            fresh.push((record, reply));
+        }
+        if fresh.is_empty() && dups.is_empty() {
+            return;
+        }
+        let committed = if fresh.is_empty() {
+            Ok(())
+        } else {
+            self.commit(fresh.len())
+        };
+        if let Err(d) = committed {
+            for (_, reply) in fresh {
+                let _ = reply.send(Err(Refused(*d.clone())));
+            }
+            for (_, reply) in dups {
+                let _ = reply.send(Err(Refused(*d.clone())));
+            }
+            return;
+        }
+        for (record, reply) in fresh {
+            let seq = record.seq;
+            let next = self.next_input;
+            // Applied in order; `apply` sets the count to this record's.
+            if let Err(what) = self.apply(&record) {
+                self.halt(Diagnostic::plain(Code::J004, what));
+            }
+            self.next_input = next;
+            self.metrics.accepted += 1;
+            let _ = reply.send(Ok(Ack {
+                seq,
+                duplicate: false,
+            }));
+        }
+        for (seq, reply) in dups {
+            self.metrics.duplicates += 1;
+            let _ = reply.send(Ok(Ack {
+                seq,
+                duplicate: true,
+            }));
+        }
+    }
+
+    /// Commits the journal; on failure the run halts (nothing appended
+    /// since the last commit is acknowledged or applied).
+    fn commit(&mut self, records: usize) -> Result<(), Box<Diagnostic>> {
+        let t = Instant::now();
+        let r = self.journal.borrow_mut().commit();
+        let secs = t.elapsed().as_secs_f64();
+        self.metrics.commits += 1;
+        self.metrics.commit_seconds += secs;
+        self.metrics.commit_max_seconds = self.metrics.commit_max_seconds.max(secs);
+        self.metrics.batched += records as u64;
+        r.inspect_err(|d| self.halt(*d.clone()))
+    }
+
+    fn halt(&mut self, d: Diagnostic) {
+        if self.halted.is_none() {
+            self.halted = Some(d);
+        }
+    }
+
+    /// Why a message would be refused now.
+    fn refusal(&self) -> Option<Diagnostic> {
+        if self.stopping {
+            return Some(Diagnostic::plain(
+                Code::S003,
+                "the server is stopping; send the message again once it is back",
+            ));
+        }
+        self.halted.clone()
+    }
+
+    /// How long until a waiting run's timer is due in real time.
+    fn time_due_in(&mut self) -> Option<Duration> {
+        if self.halted.is_some() {
+            return None;
+        }
+        let due = self.rt.waiting_for()?;
+        let (since, tau, _) = self.anchor();
+        let ticks = due.saturating_sub(tau.max(0) as u64);
+        let wait = Duration::from_millis(self.tick_ms.saturating_mul(ticks));
+        Some(
+            (since + wait)
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1)),
+        )
+    }
+
+    /// When the current wait began (reset whenever τ or the cycle moved).
+    fn anchor(&mut self) -> (Instant, i64, u64) {
+        let now = (self.rt.tick(), self.rt.cycle());
+        match self.waiting_since {
+            Some((t, tau, c)) if (tau, c) == now => (t, tau, c),
+            _ => {
+                let a = (Instant::now(), now.0, now.1);
+                self.waiting_since = Some(a);
+                a
+            }
+        }
+    }
+
+    /// Lets τ reach a waiting timer once its real time has passed: the
+    /// decision is journaled (and durable) before it is applied.
+    fn advance_time_if_due(&mut self) {
+        if self.halted.is_some() {
+            return;
+        }
+        let Some(due) = self.rt.waiting_for() else {
+            return;
+        };
+        let (since, tau, _) = self.anchor();
+        let ticks = due.saturating_sub(tau.max(0) as u64);
+        let wait = Duration::from_millis(self.tick_ms.saturating_mul(ticks));
+        if since.elapsed() < wait {
+            return;
+        }
+        let record = LiveRecord {
+            seq: self.next_input,
+            after: self.rt.cycle(),
+            input: LiveInput::Time { tick: due },
+        };
+        self.journal.borrow_mut().append_live(&record);
+        self.next_input += 1;
+        if self.commit(1).is_ok() {
+            let next = self.next_input;
+            let _ = self.apply(&record);
+            self.next_input = next;
+        }
+    }
+
+    /// Runs cycles for at most a few milliseconds (reads and messages wait
+    /// no longer than that), taking snapshots on the way.
+    fn run_slice(&mut self) {
+        if self.halted.is_some() || self.rt.outcome().is_some() {
+            return;
+        }
+        let start = Instant::now();
+        let until = self.rt.cycle().saturating_add(100_000);
+        let mut foreign = None;
+        let (every, mut last) = (self.snapshot_every, self.last_snapshot_cycle);
+        let mut snapshots = 0;
+        let live = live_json(self.next_input, &self.keys);
+        let journal = self.journal.clone();
+        let writer = &mut self.writer;
+        self.rt.drive(&[], until, |rt| {
+            if let Some(what) = journal.borrow_mut().foreign.take() {
+                foreign = Some(what);
+                return Flow::Stop;
+            }
+            if let Some(w) = writer.as_mut() {
+                if rt.cycle() >= last + every && !w.busy() {
+                    session::submit(rt, w, &journal, live.clone());
+                    last = rt.cycle();
+                    snapshots += 1;
+                }
+            }
+            if start.elapsed() > Duration::from_millis(5) {
+                Flow::Stop
+            } else {
+                Flow::Continue
+            }
+        });
+        self.last_snapshot_cycle = last;
+        if snapshots > 0 {
+            self.metrics.snapshots += snapshots;
+            self.metrics.last_snapshot = Some(Instant::now());
+        }
+        if let Some(what) = foreign {
+            self.halt(Diagnostic::plain(
+                Code::J004,
+                format!("the journal holds a record this run did not write: {what}"),
+            ));
+        }
+        let failed = self.journal.borrow().error.as_ref().map(|e| e.diagnostic());
+        if let Some(d) = failed {
+            self.halt(d);
+        }
+        self.check_ending();
+    }
+
+    /// E005, E007, E008, E009 and the queue limit halt a live run; a
+    /// converged or stuck run is idle and wakes on the next message.
+    fn check_ending(&mut self) {
+        let Some(outcome) = self.rt.outcome() else {
+            return;
+        };
+        if matches!(outcome, Outcome::Converged | Outcome::Stuck { .. }) {
+            return;
+        }
+        if let Some(d) = report::ending(self.program, outcome) {
+            self.halt(d);
+        }
+    }
+
+    /// Writes a last snapshot and waits for it.
+    fn stop(mut self) {
+        if let Some(mut w) = self.writer.take() {
+            // A snapshot says the log is durable up to its position: not
+            // after the journal failed.
+            let journal_ok = self.journal.borrow().error.is_none()
+                && !self
+                    .halted
+                    .as_ref()
+                    .is_some_and(|d| matches!(d.code, Code::J001 | Code::J002 | Code::J004));
+            if journal_ok {
+                let live = live_json(self.next_input, &self.keys);
+                while w.busy() {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                session::submit(&mut self.rt, &mut w, &self.journal, live);
+            }
+            w.finish();
+        }
+    }
+
+    fn state(&self, domain: Option<&str>) -> Option<Json> {
+        let p = self.program;
+        let d = match domain {
+            Some(name) => Some(p.domains.iter().position(|d| d.name == name)?),
+            None => None,
+        };
+        let mut out = serde_json::Map::new();
+        for (i, v) in p.vars.iter().enumerate() {
+            if d.is_some_and(|d| v.domain as usize != d) {
+                continue;
+            }
+            let value = self.rt.value_of(i).map_or(Json::Null, to_json);
+            out.insert(v.qualified.clone(), value);
+        }
+        Some(Json::Object(out))
+    }
+
+    fn status(&mut self) -> Json {
+        let p = self.program;
+        let false_goals: Vec<String> = if self.halted.is_some() {
+            Vec::new()
+        } else {
+            self.rt
+                .false_goals()
+                .into_iter()
+                .map(|g: GoalId| p.goals[g as usize].qualified.clone())
+                .collect()
+        };
+        let state = match (&self.halted, self.rt.outcome()) {
+            (Some(_), _) => "halted",
+            (None, Some(Outcome::Stuck { .. })) => "stuck",
+            (None, Some(_)) => "idle",
+            (None, None) => "running",
+        };
+        let report = self.halted.as_ref().map(|d| {
+            let outcome = self.rt.outcome().cloned();
+            match outcome {
+                Some(o) if o.code() == Some(d.code) => report::text(&mut self.rt, p, &o),
+                _ => crate::diag::render::render_line(d),
+            }
+        });
+        json!({
+            "cycle": self.rt.cycle(),
+            "tick": self.rt.tick(),
+            "state": state,
+            "code": self.halted.as_ref().map(|d| d.code.to_string()),
+            "report": report,
+            "queue": self.rt.queue().len(),
+            "waiting_for_tick": self.rt.waiting_for(),
+            "false_goals": false_goals,
+            "inputs": self.next_input,
+            "run_hash": self.rt.run_hash(),
+        })
+    }
+
+    fn metrics(&mut self) -> String {
+        let p = self.program;
+        let m = &self.metrics;
+        let mut s = String::new();
+        let mut metric = |name: &str, kind: &str, help: &str, lines: Vec<(String, String)>| {
+            s.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+            for (labels, v) in lines {
+                s.push_str(&format!("{name}{labels} {v}\n"));
+            }
+        };
+        let one = |v: String| vec![(String::new(), v)];
+        metric(
+            "lexum_cycles_total",
+            "counter",
+            "Cycles run.",
+            one(self.rt.cycle().to_string()),
+        );
+        metric(
+            "lexum_messages_accepted_total",
+            "counter",
+            "Messages acknowledged and applied (this process).",
+            one(m.accepted.to_string()),
+        );
+        metric(
+            "lexum_messages_duplicate_total",
+            "counter",
+            "Messages acknowledged again by idempotency key (this process).",
+            one(m.duplicates.to_string()),
+        );
+        metric(
+            "lexum_repairs_total",
+            "counter",
+            "Repairs run, per goal.",
+            p.goals
+                .iter()
+                .enumerate()
+                .map(|(g, goal)| {
+                    (
+                        format!("{{goal=\"{}\"}}", goal.qualified),
+                        self.rt.run.repair_runs[g].to_string(),
+                    )
+                })
+                .collect(),
+        );
+        metric(
+            "lexum_retries_total",
+            "counter",
+            "Failed transactions retried.",
+            one(self.rt.run.retries.to_string()),
+        );
+        metric(
+            "lexum_yields_total",
+            "counter",
+            "Goals that yielded.",
+            one(self.rt.run.yields.len().to_string()),
+        );
+        metric(
+            "lexum_queue_depth",
+            "gauge",
+            "Pending events.",
+            one(self.rt.queue().len().to_string()),
+        );
+        metric(
+            "lexum_journal_commits_total",
+            "counter",
+            "Journal commits (one sync each under --sync always).",
+            one(m.commits.to_string()),
+        );
+        metric(
+            "lexum_journal_commit_seconds_total",
+            "counter",
+            "Time spent committing the journal.",
+            one(format!("{:.6}", m.commit_seconds)),
+        );
+        metric(
+            "lexum_journal_commit_seconds_max",
+            "gauge",
+            "The longest journal commit.",
+            one(format!("{:.6}", m.commit_max_seconds)),
+        );
+        metric(
+            "lexum_journal_commit_batch_records_total",
+            "counter",
+            "Records made durable by commits (divide by commits for the batch size).",
+            one(m.batched.to_string()),
+        );
+        metric(
+            "lexum_snapshots_total",
+            "counter",
+            "Snapshots handed to the writer.",
+            one(m.snapshots.to_string()),
+        );
+        metric(
+            "lexum_snapshot_age_seconds",
+            "gauge",
+            "Seconds since the last snapshot (-1: none yet in this process).",
+            one(m.last_snapshot.map_or("-1".to_string(), |t| {
+                format!("{:.3}", t.elapsed().as_secs_f64())
+            })),
+        );
+        metric(
+            "lexum_idempotency_keys",
+            "gauge",
+            "Idempotency keys remembered.",
+            one(self.keys.len().to_string()),
+        );
+        s
+    }
+}

@@ -1,0 +1,284 @@
+//! The HTTP API of `lexum serve` (axum): JSON under `/v1/`, server-sent
+//! events, Prometheus metrics. Handlers check what they can against the
+//! program (the handler, its arguments' number and types, sizes, the
+//! token) and hand everything else to the engine thread; a bad request is
+//! answered with a stable code and never reaches the journal.
+
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value as Json_};
+use tokio::sync::{broadcast, oneshot, watch};
+
+use super::engine::{Ack, Refused, Request};
+use crate::codes::Code;
+use crate::diag::Diagnostic;
+use crate::ir::{HandlerId, Program};
+use crate::runtime::queue::Args;
+use crate::value::json::from_json;
+
+/// Limits on what a client may send.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// The largest request body, in bytes.
+    pub body_bytes: usize,
+    /// How long a client may take to send its body.
+    pub read_timeout: Duration,
+    /// The longest idempotency key, in bytes.
+    pub key_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            body_bytes: 1 << 20,
+            read_timeout: Duration::from_secs(10),
+            key_bytes: 256,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct App {
+    pub requests: mpsc::Sender<Request>,
+    pub events: broadcast::Sender<Arc<str>>,
+    pub program: Arc<Program>,
+    /// With `--token-file`: the bearer token mutating requests need.
+    pub token: Option<Arc<str>>,
+    pub limits: Limits,
+    /// Turns true when the server stops (ends the event streams).
+    pub stopping: watch::Receiver<bool>,
+}
+
+/// The routes.
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/v1/messages", post(send))
+        .route("/v1/state", get(state_all))
+        .route("/v1/state/{domain}", get(state_of))
+        .route("/v1/status", get(status))
+        .route("/v1/events", get(events))
+        .route("/metrics", get(metrics))
+        .fallback(|| async {
+            error(
+                StatusCode::NOT_FOUND,
+                Code::S001,
+                "no such endpoint (see docs/serve.md)".into(),
+            )
+        })
+        .with_state(app)
+}
+
+/// `{"error": {"code", "message"}}` with a status.
+fn error(status: StatusCode, code: Code, message: String) -> Response {
+    (
+        status,
+        Json(json!({ "error": { "code": code.as_str(), "message": message } })),
+    )
+        .into_response()
+}
+
+fn refused(d: &Diagnostic) -> Response {
+    error(StatusCode::SERVICE_UNAVAILABLE, d.code, d.message.clone())
+}
+
+fn engine_gone() -> Response {
+    error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Code::S003,
+        "the server is stopping".into(),
+    )
+}
+
+/// Asks the engine and waits for its answer.
+async fn ask<T>(app: &App, make: impl FnOnce(oneshot::Sender<T>) -> Request) -> Option<T> {
+    let (tx, rx) = oneshot::channel();
+    app.requests.send(make(tx)).ok()?;
+    rx.await.ok()
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Message {
+    to: String,
+    #[serde(default)]
+    args: Vec<Json_>,
+    #[serde(default)]
+    key: Option<String>,
+}
+
+/// Whether the request carries the token (compared in constant time).
+fn authorized(app: &App, headers: &HeaderMap) -> bool {
+    let Some(token) = &app.token else {
+        return true;
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    constant_time_eq::constant_time_eq(given.as_bytes(), token.as_bytes())
+}
+
+/// Checks a message against the program: the handler and its arguments.
+fn check(program: &Program, m: &Message, limits: &Limits) -> Result<(HandlerId, Args), String> {
+    if m.key.as_ref().is_some_and(|k| k.len() > limits.key_bytes) {
+        return Err(format!("the key is longer than {} bytes", limits.key_bytes));
+    }
+    let Some(h) = program.handlers.iter().position(|h| h.qualified == m.to) else {
+        return Err(format!("no handler `{}` (write `Domain.handler`)", m.to));
+    };
+    let params = &program.handlers[h].params;
+    if params.len() != m.args.len() {
+        return Err(format!(
+            "`{}` takes {} arguments, found {}",
+            m.to,
+            params.len(),
+            m.args.len()
+        ));
+    }
+    let mut args = Args::new();
+    for (i, ((name, ty), a)) in params.iter().zip(&m.args).enumerate() {
+        let v = from_json(a).ok_or_else(|| format!("argument {} is not a value", i + 1))?;
+        if !v.fits(ty) {
+            return Err(format!("argument `{name}` must be {ty}, found {v}"));
+        }
+        args.push(v);
+    }
+    Ok((h as HandlerId, args))
+}
+
+/// `POST /v1/messages`: acknowledged once durable.
+async fn send(State(app): State<App>, headers: HeaderMap, body: Body) -> Response {
+    if !authorized(&app, &headers) {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            Code::S002,
+            "a missing or wrong bearer token".into(),
+        );
+    }
+    let limit = app.limits.body_bytes;
+    let bytes = match tokio::time::timeout(
+        app.limits.read_timeout,
+        axum::body::to_bytes(body, limit),
+    )
+    .await
+    {
+        Err(_) => {
+            return error(
+                StatusCode::REQUEST_TIMEOUT,
+                Code::S001,
+                format!(
+                    "the body did not arrive within {} s",
+                    app.limits.read_timeout.as_secs()
+                ),
+            )
+        }
+        Ok(Err(_)) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Code::S001,
+                format!("the body is larger than {limit} bytes, or was cut off"),
+            )
+        }
+        Ok(Ok(b)) => b,
+    };
+    let m: Message = match serde_json::from_slice(&bytes) {
+        Ok(m) => m,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                Code::S001,
+                format!("{e}; a message is {{\"to\": \"Domain.handler\", \"args\": [...], \"key\": \"...\"}}"),
+            )
+        }
+    };
+    let (handler, args) = match check(&app.program, &m, &app.limits) {
+        Ok(x) => x,
+        Err(why) => return error(StatusCode::BAD_REQUEST, Code::S001, why),
+    };
+    let key = m.key;
+    match ask(&app, |reply| Request::Send {
+        handler,
+        args,
+        key,
+        reply,
+    })
+    .await
+    {
+        Some(Ok(Ack { seq, duplicate })) => {
+            Json(json!({ "seq": seq, "duplicate": duplicate })).into_response()
+        }
+        Some(Err(Refused(d))) => refused(&d),
+        None => engine_gone(),
+    }
+}
+
+async fn state(app: App, domain: Option<String>) -> Response {
+    let name = domain.clone();
+    match ask(&app, |reply| Request::State { domain, reply }).await {
+        Some(Some(j)) => Json(j).into_response(),
+        Some(None) => error(
+            StatusCode::NOT_FOUND,
+            Code::S001,
+            format!("no domain `{}`", name.unwrap_or_default()),
+        ),
+        None => engine_gone(),
+    }
+}
+
+async fn state_all(State(app): State<App>) -> Response {
+    state(app, None).await
+}
+
+async fn state_of(State(app): State<App>, Path(domain): Path<String>) -> Response {
+    state(app, Some(domain)).await
+}
+
+async fn status(State(app): State<App>) -> Response {
+    match ask(&app, |reply| Request::Status { reply }).await {
+        Some(j) => Json(j).into_response(),
+        None => engine_gone(),
+    }
+}
+
+async fn metrics(State(app): State<App>) -> Response {
+    match ask(&app, |reply| Request::Metrics { reply }).await {
+        Some(text) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response(),
+        None => engine_gone(),
+    }
+}
+
+/// `GET /v1/events`: one event per committed cycle (and per yield), as JSON;
+/// a client too slow to keep up is told how many it missed.
+async fn events(State(app): State<App>) -> Response {
+    let rx = app.events.subscribe();
+    let stop = app.stopping.clone();
+    let stream = futures_util::stream::unfold((rx, stop), |(mut rx, mut stop)| async move {
+        if *stop.borrow() {
+            return None;
+        }
+        let event = tokio::select! {
+            r = rx.recv() => match r {
+                Ok(s) => Event::default().data(&*s),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    Event::default().comment(format!("missed {n} events"))
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            },
+            _ = stop.changed() => return None,
+        };
+        Some((Ok::<_, std::convert::Infallible>(event), (rx, stop)))
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}

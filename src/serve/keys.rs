@@ -1,0 +1,92 @@
+//! The idempotency-key window: the last N accepted messages' keys with
+//! their sequence numbers. A key seen again is acknowledged again with the
+//! same number and not delivered twice. The window is bounded (oldest keys
+//! leave first) and goes into every snapshot, so it survives restarts.
+
+use std::collections::{HashMap, VecDeque};
+
+use serde_json::{json, Value as Json};
+
+/// The default number of keys remembered.
+pub const DEFAULT_KEYS: usize = 1_000_000;
+
+#[derive(Default)]
+pub struct Keys {
+    /// Lookups only: iteration order never matters (the order is `order`'s).
+    seq_of: HashMap<String, u64>,
+    order: VecDeque<String>,
+    capacity: usize,
+}
+
+impl Keys {
+    pub fn new(capacity: usize) -> Keys {
+        Keys {
+            capacity: capacity.max(1),
+            ..Keys::default()
+        }
+    }
+
+    pub fn get(&self, key: &str) -> Option<u64> {
+        self.seq_of.get(key).copied()
+    }
+
+    /// Remembers `key` for message `seq`, forgetting the oldest key past the
+    /// capacity.
+    pub fn insert(&mut self, key: String, seq: u64) {
+        if self.seq_of.insert(key.clone(), seq).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > self.capacity {
+            if let Some(old) = self.order.pop_front() {
+                self.seq_of.remove(&old);
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+
+    /// `[[key, seq], ...]`, oldest first (for a snapshot).
+    pub fn to_json(&self) -> Json {
+        Json::Array(
+            self.order
+                .iter()
+                .map(|k| json!([k, self.seq_of.get(k).copied().unwrap_or(0)]))
+                .collect(),
+        )
+    }
+
+    /// Reads [`Keys::to_json`]'s form; `None` if it is not that.
+    pub fn from_json(j: &Json, capacity: usize) -> Option<Keys> {
+        let mut keys = Keys::new(capacity);
+        for pair in j.as_array()? {
+            let k = pair.get(0)?.as_str()?;
+            let seq = pair.get(1)?.as_u64()?;
+            keys.insert(k.to_string(), seq);
+        }
+        Some(keys)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_window_forgets_the_oldest_and_round_trips() {
+        let mut k = Keys::new(2);
+        k.insert("a".into(), 0);
+        k.insert("b".into(), 1);
+        k.insert("c".into(), 2);
+        assert_eq!(k.get("a"), None);
+        assert_eq!(k.get("c"), Some(2));
+        let back = Keys::from_json(&k.to_json(), 2).unwrap();
+        assert_eq!(back.get("b"), Some(1));
+        assert_eq!(back.len(), 2);
+    }
+}
