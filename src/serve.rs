@@ -7,6 +7,7 @@
 pub mod engine;
 pub mod http;
 pub mod keys;
+pub mod verify;
 
 use std::sync::Arc;
 

@@ -40,7 +40,38 @@ fn report(e: &TraceError, trace: &str) -> i32 {
     }
 }
 
+/// `lexum replay DIR --verify`: a live run's journal.
+fn verify_journal(dir: &str) -> i32 {
+    let storage = std::sync::Arc::new(lexum::journal::FileStorage::new(std::path::Path::new(dir)));
+    match lexum::serve::verify::verify(storage) {
+        Ok(v) => {
+            super::out(&format!(
+                "ok: {} cycles re-executed from {}, {} live inputs, {} snapshots match; run hash {}\n",
+                v.cycles,
+                if v.from == 0 { "the start".to_string() } else { format!("the snapshot of cycle {}", v.from) },
+                v.inputs,
+                v.snapshots,
+                v.run_hash
+            ));
+            exit::OK
+        }
+        Err(diags) => {
+            for d in &diags {
+                super::report(d);
+            }
+            if diags.iter().any(|d| d.code == lexum::Code::T005) {
+                exit::ABORTED
+            } else {
+                exit::REJECTED
+            }
+        }
+    }
+}
+
 pub fn run(args: Args) -> i32 {
+    if std::path::Path::new(&args.trace).is_dir() {
+        return verify_journal(&args.trace);
+    }
     let bytes = match std::fs::read(&args.trace) {
         Ok(b) => b,
         Err(e) => {

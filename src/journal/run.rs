@@ -58,6 +58,9 @@ enum Entry {
     Start {
         program_hash: String,
         settings: Settings,
+        /// The program's text (live runs: `lexum replay DIR` reads it here).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
     },
     Effect {
         call: u64,
@@ -225,6 +228,8 @@ pub struct Journal {
     inputs: Option<Vec<(u64, u32, Vec<Json>)>>,
     /// A live run's inputs found in the log, in order.
     pub live: Vec<LiveRecord>,
+    /// The program's text, when the start record holds it (live runs).
+    pub source: Option<String>,
     pub error: Option<JournalError>,
 }
 
@@ -254,6 +259,7 @@ impl Journal {
             run_id: String::new(),
             inputs: None,
             live: Vec::new(),
+            source: None,
             error: None,
         };
         lock(&*dir)?;
@@ -323,7 +329,9 @@ impl Journal {
                 Entry::Start {
                     program_hash: h,
                     settings: s,
+                    source,
                 } => {
+                    j.source = source;
                     if h != program_hash {
                         return Err(OpenError::Mismatch {
                             what: format!("another program (sha256 {h})"),
@@ -404,12 +412,14 @@ impl Journal {
         self.writer.as_ref().map_or(self.base, |w| w.position())
     }
 
-    /// Records start the first time only.
-    pub fn start(&mut self, program_hash: &str, settings: &Settings) {
+    /// Records start the first time only; a live run's start holds the
+    /// program's text.
+    pub fn start(&mut self, program_hash: &str, settings: &Settings, source: &str) {
         if self.fresh && !self.has_records {
             self.append(&Entry::Start {
                 program_hash: program_hash.to_string(),
                 settings: settings.clone(),
+                source: settings.live.then(|| source.to_string()),
             });
             self.sync();
             self.fresh = false;
@@ -475,6 +485,12 @@ impl Journal {
         self.unsynced += 1;
     }
 
+    /// The effect results the log holds, to play back without calling
+    /// anything (`lexum replay DIR`).
+    pub fn playback(&self) -> crate::trace::replay::Recorded {
+        crate::trace::replay::Recorded::from_results(self.recorded.clone())
+    }
+
     /// Appends a live input (not yet durable: see [`Journal::commit`]).
     pub fn append_live(&mut self, record: &LiveRecord) {
         self.append(&Entry::Live {
@@ -534,6 +550,42 @@ impl Journal {
             self.sync();
         }
     }
+}
+
+/// What a journal says about its run before anything is checked: the
+/// program's hash, the settings and (live runs) the program's text, from
+/// the log's start record, or else from the oldest snapshot (the log's
+/// beginning may have been removed). `None` when neither says.
+pub fn describe(storage: &dyn Storage) -> Option<(String, Settings, Option<String>)> {
+    let found = inspect_in(storage).ok()?;
+    for payload in &found.records {
+        if let Ok(Entry::Start {
+            program_hash,
+            settings,
+            source,
+        }) = serde_json::from_slice(payload)
+        {
+            return Some((program_hash, settings, source));
+        }
+    }
+    for file in &found.snapshots {
+        let Ok(bytes) = storage.read(file) else {
+            continue;
+        };
+        let Ok(doc) = serde_json::from_slice::<Json>(&bytes) else {
+            continue;
+        };
+        let hash = doc.get("program_hash")?.as_str()?.to_string();
+        let Ok(settings) = serde_json::from_value::<Settings>(doc.get("settings")?.clone()) else {
+            continue;
+        };
+        let source = doc
+            .pointer("/live/program")
+            .and_then(Json::as_str)
+            .map(str::to_string);
+        return Some((hash, settings, source));
+    }
+    None
 }
 
 /// A new run id: 128 bits from the standard library's per-process random

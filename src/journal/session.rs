@@ -164,7 +164,7 @@ pub fn open<'p>(
         }
     }
     if snap.is_none() {
-        j.start(&id.program_hash, setup.settings);
+        j.start(&id.program_hash, setup.settings, setup.source);
     }
     j.inputs(setup.inputs, snap.is_some())?;
     if let Some(e) = j.error.take() {

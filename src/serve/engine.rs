@@ -106,9 +106,11 @@ struct Metrics {
     last_snapshot: Option<Instant>,
 }
 
-/// What a snapshot of a live run keeps beside the runtime.
-fn live_json(next_input: u64, keys: &Keys) -> Json {
-    json!({ "next_input": next_input, "keys": keys.to_json() })
+/// What a snapshot of a live run keeps beside the runtime: the count of
+/// inputs it covers, the idempotency keys, and the program's text (the log
+/// that held it may be gone).
+fn live_json(next_input: u64, keys: &Keys, source: &str) -> Json {
+    json!({ "next_input": next_input, "keys": keys.to_json(), "program": source })
 }
 
 /// Tells SSE subscribers about each cycle (only while someone listens).
@@ -156,6 +158,30 @@ impl Observer for Events {
         });
         let _ = self.tx.send(Arc::from(ev.to_string()));
     }
+}
+
+/// Applies a journaled input to a runtime: a message is checked against
+/// the program again (a journal is data, not trusted), time only moves on.
+pub fn apply_input(program: &Program, rt: &mut Runtime<'_>, r: &LiveRecord) -> Result<(), String> {
+    match &r.input {
+        LiveInput::Message { to, args, .. } => {
+            let h = program
+                .handlers
+                .iter()
+                .position(|h| h.qualified == *to)
+                .ok_or_else(|| format!("live input {} names no handler `{to}`", r.seq))?;
+            let params = &program.handlers[h].params;
+            let args: Option<Args> = args.iter().map(from_json).collect();
+            let args = args
+                .filter(|a| {
+                    a.len() == params.len() && a.iter().zip(params).all(|(v, p)| v.fits(&p.1))
+                })
+                .ok_or_else(|| format!("live input {}'s arguments do not fit `{to}`", r.seq))?;
+            rt.send_external(h as HandlerId, args);
+        }
+        LiveInput::Time { tick } => rt.advance_time(*tick),
+    }
+    Ok(())
 }
 
 /// A started engine: where to send requests, the event stream, and the
@@ -219,6 +245,7 @@ fn open_error(e: OpenError) -> Vec<Diagnostic> {
 
 struct Engine<'p> {
     program: &'p Program,
+    source: String,
     rt: Runtime<'p>,
     journal: Rc<RefCell<Journal>>,
     writer: Option<Snapshotter>,
@@ -279,6 +306,7 @@ impl<'p> Engine<'p> {
         };
         let mut e = Engine {
             program,
+            source: config.source.clone(),
             last_snapshot_cycle: runtime.cycle(),
             rt: runtime,
             journal,
@@ -336,27 +364,9 @@ impl<'p> Engine<'p> {
 
     /// Applies a durable input to the runtime.
     fn apply(&mut self, r: &LiveRecord) -> Result<(), String> {
-        match &r.input {
-            LiveInput::Message { to, args, key } => {
-                let h = self
-                    .program
-                    .handlers
-                    .iter()
-                    .position(|h| h.qualified == *to)
-                    .ok_or_else(|| format!("live input {} names no handler `{to}`", r.seq))?;
-                let params = &self.program.handlers[h].params;
-                let args: Option<Args> = args.iter().map(from_json).collect();
-                let args = args
-                    .filter(|a| {
-                        a.len() == params.len() && a.iter().zip(params).all(|(v, p)| v.fits(&p.1))
-                    })
-                    .ok_or_else(|| format!("live input {}'s arguments do not fit `{to}`", r.seq))?;
-                self.rt.send_external(h as HandlerId, args);
-                if let Some(k) = key {
-                    self.keys.insert(k.clone(), r.seq);
-                }
-            }
-            LiveInput::Time { tick } => self.rt.advance_time(*tick),
+        apply_input(self.program, &mut self.rt, r)?;
+        if let LiveInput::Message { key: Some(k), .. } = &r.input {
+            self.keys.insert(k.clone(), r.seq);
         }
         self.next_input = r.seq + 1;
         Ok(())
@@ -601,7 +611,7 @@ impl<'p> Engine<'p> {
         let mut foreign = None;
         let (every, mut last) = (self.snapshot_every, self.last_snapshot_cycle);
         let mut snapshots = 0;
-        let live = live_json(self.next_input, &self.keys);
+        let live = live_json(self.next_input, &self.keys, &self.source);
         let journal = self.journal.clone();
         let writer = &mut self.writer;
         self.rt.drive(&[], until, |rt| {
@@ -665,7 +675,7 @@ impl<'p> Engine<'p> {
                     .as_ref()
                     .is_some_and(|d| matches!(d.code, Code::J001 | Code::J002 | Code::J004));
             if journal_ok {
-                let live = live_json(self.next_input, &self.keys);
+                let live = live_json(self.next_input, &self.keys, &self.source);
                 while w.busy() {
                     std::thread::sleep(Duration::from_millis(1));
                 }

@@ -26,6 +26,11 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    /// Plays back these results: call id → (effect name, result).
+    pub fn from_results(results: BTreeMap<u64, (String, Result<Value, EffectError>)>) -> Recorded {
+        Recorded { results }
+    }
+
     pub fn new(trace: &TraceFile) -> Recorded {
         let mut results = BTreeMap::new();
         for e in &trace.effects {

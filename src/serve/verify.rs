@@ -1,0 +1,163 @@
+//! `lexum replay DIR --verify` for a live run's journal: re-execute the run
+//! from the beginning of what the journal keeps (its start, or its oldest
+//! snapshot when the log was bounded), applying every journaled input at
+//! its cycle and playing effect results back (nothing is called), and
+//! compare the run hash at every snapshot the server wrote. The journal
+//! holds the program's text, so nothing else is needed.
+
+use std::sync::Arc;
+
+use crate::check::check_source;
+use crate::codes::Code;
+use crate::diag::Diagnostic;
+use crate::journal::run::{describe, inputs_json, Journal, OpenError, SyncPolicy};
+use crate::journal::snapshot::{self, Identity, Snapshot};
+use crate::journal::Storage;
+use crate::runtime::drive::Flow;
+use crate::runtime::Runtime;
+use crate::trace::sha256_hex;
+
+/// What a verification found.
+pub struct Verified {
+    /// The cycle re-execution started after (0: the start).
+    pub from: u64,
+    pub cycles: u64,
+    pub inputs: u64,
+    /// Snapshots whose run hash was compared (all matched).
+    pub snapshots: usize,
+    /// The run hash where the re-executed run stands (idle, or waiting for
+    /// time, or ended).
+    pub run_hash: String,
+}
+
+fn t005(message: String) -> Vec<Diagnostic> {
+    vec![Diagnostic::plain(Code::T005, message)]
+}
+
+/// Verifies the live journal in `storage`.
+pub fn verify(storage: Arc<dyn Storage>) -> Result<Verified, Vec<Diagnostic>> {
+    let Some((program_hash, settings, source)) = describe(&*storage) else {
+        return Err(vec![Diagnostic::plain(
+            Code::J004,
+            "the journal has neither its start record nor a snapshot to say which run it holds",
+        )]);
+    };
+    let Some(source) = source.filter(|_| settings.live) else {
+        return Err(vec![Diagnostic::plain(
+            Code::L002,
+            "this journal is not a live run's (`lexum serve`): verify a batch run by running it again with `lexum run --journal`",
+        )]);
+    };
+    if sha256_hex(source.as_bytes()) != program_hash {
+        return Err(vec![Diagnostic::plain(
+            Code::J004,
+            "the program text in the journal does not match its hash",
+        )]);
+    }
+    let checked = check_source(&source);
+    let Some(program) = checked.program else {
+        return Err(checked.diagnostics);
+    };
+    let journal = Journal::open(storage.clone(), &program_hash, &settings, SyncPolicy::Never)
+        .map_err(|e| e.diagnostics())?;
+    let id = Identity {
+        program_hash,
+        settings: settings.clone(),
+        inputs_hash: sha256_hex(&serde_json::to_vec(&inputs_json(&[])).unwrap_or_default()),
+        run_id: journal.run_id.clone(),
+    };
+    let snapshots: Vec<Snapshot> = snapshot::list(&*storage)
+        .iter()
+        .filter_map(|f| snapshot::read(&*storage, f, &program, &id).ok())
+        .collect();
+    let mut rt = Runtime::new(&program, settings.options(), Box::new(journal.playback()));
+    let mut next_input = 0;
+    let mut from = 0;
+    if !journal.has_start() {
+        let Some(first) = snapshots.first() else {
+            return Err(OpenError::NoStart {
+                skipped: Vec::new(),
+            }
+            .diagnostics());
+        };
+        rt.restore(&first.checkpoint);
+        rt.restore_detector(&first.detector_records);
+        next_input = first
+            .live
+            .get("next_input")
+            .and_then(|n| n.as_u64())
+            .unwrap_or(0);
+        from = first.cycle;
+    }
+    let start_cycle = rt.cycle();
+    // (cycle, inputs applied) → run hash, for every snapshot after the start.
+    let expected: Vec<(u64, u64, &str)> = snapshots
+        .iter()
+        .filter(|s| s.cycle > from || (s.cycle == from && !journal.has_start()))
+        .map(|s| {
+            let n = s
+                .live
+                .get("next_input")
+                .and_then(|n| n.as_u64())
+                .unwrap_or(0);
+            (s.cycle, n, s.run_hash.as_str())
+        })
+        .collect();
+    let mut compared = vec![false; expected.len()];
+    let mut mismatch = None;
+    let mut check = |rt: &mut Runtime<'_>, n: u64| {
+        for (i, (c, k, hash)) in expected.iter().enumerate() {
+            if *c == rt.cycle() && *k == n && mismatch.is_none() && !compared[i] {
+                let now = rt.run_hash();
+                if now != *hash {
+                    mismatch = Some(format!(
+                        "after cycle {c} and {k} inputs the re-executed run hash is {now}, but the snapshot says {hash}"
+                    ));
+                }
+                compared[i] = true;
+            }
+        }
+    };
+    check(&mut rt, next_input);
+    for r in &journal.live {
+        if r.seq < next_input {
+            continue;
+        }
+        if r.seq != next_input {
+            return Err(t005(format!(
+                "live input {next_input} is missing (the log goes on with input {})",
+                r.seq
+            )));
+        }
+        rt.drive(&[], r.after, |rt| {
+            check(rt, next_input);
+            Flow::Continue
+        });
+        if rt.cycle() != r.after {
+            return Err(t005(format!(
+                "live input {} was applied after cycle {}, but the run re-executes to cycle {} there",
+                r.seq,
+                r.after,
+                rt.cycle()
+            )));
+        }
+        super::engine::apply_input(&program, &mut rt, r).map_err(t005)?;
+        next_input = r.seq + 1;
+        check(&mut rt, next_input);
+    }
+    rt.drive(&[], u64::MAX, |rt| {
+        check(rt, next_input);
+        Flow::Continue
+    });
+    if let Some(m) = mismatch {
+        return Err(t005(m));
+    }
+    let compared = compared.iter().filter(|c| **c).count();
+    Ok(Verified {
+        from,
+        cycles: rt.cycle() - start_cycle,
+        inputs: next_input,
+        snapshots: compared,
+        run_hash: rt.run_hash(),
+    })
+}
