@@ -444,6 +444,7 @@ impl<'p> Runtime<'p> {
         let to = to.min(i64::MAX as u64) as i64;
         if to > self.interp.tick {
             self.interp.tick = to;
+            self.run.time_advances += 1;
         }
     }
 

@@ -134,6 +134,7 @@ impl Checkpoint {
                 let epoch = Epoch {
                     effect: base.next_effect_id,
                     yields: base.run.yields.len(),
+                    inputs: base.run.inputs_delivered + base.run.time_advances,
                 };
                 Detector::starting(epoch, base)
             }

@@ -71,6 +71,9 @@ impl DetectorRecord {
 pub(crate) struct Epoch {
     pub effect: u64,
     pub yields: usize,
+    /// External inputs and time decisions so far (live runs: a repeat is
+    /// proven only between two of them).
+    pub inputs: u64,
 }
 
 /// The detector's memory of the current epoch. Persistent structures, so a

@@ -101,7 +101,7 @@ impl Runtime<'_> {
             in_progress: self.run.in_progress.clone(),
             yielded: self.run.yielded.clone(),
             next_effect: self.interp.next_effect_id,
-            tick: if self.program.uses_tick || self.run.external_input {
+            tick: if self.program.uses_tick || self.inputs_scheduled() {
                 Some(self.interp.tick)
             } else {
                 None
@@ -153,7 +153,7 @@ impl Runtime<'_> {
         // With τ in the configuration nothing can repeat: τ only stands still
         // across failed cycles, and each of those raises a retry count (or
         // ends the run in E007). So such programs keep no table at all.
-        if self.program.uses_tick || self.run.external_input {
+        if self.program.uses_tick || self.inputs_scheduled() {
             return None;
         }
         let digest = self.digest_now(current, current_retry);
@@ -249,12 +249,13 @@ impl Runtime<'_> {
     /// next base when it is due.
     #[inline]
     pub(super) fn maybe_base(&mut self) {
-        if self.confirm.is_some() || self.program.uses_tick || self.run.external_input {
+        if self.confirm.is_some() || self.program.uses_tick || self.inputs_scheduled() {
             return;
         }
         let epoch = Epoch {
             effect: self.interp.next_effect_id,
             yields: self.run.yields.len(),
+            inputs: self.run.inputs_delivered + self.run.time_advances,
         };
         if self.detector.epoch != Some(epoch) {
             let base = self.capture(sha2::Sha256::default());
@@ -307,6 +308,16 @@ impl Runtime<'_> {
                 false
             }
         }
+    }
+
+    /// Whether external inputs arrive on a schedule of cycle counts (a
+    /// batch run's `--input`): then a repeat of the configuration proves
+    /// nothing, as the schedule goes on. A live run's inputs arrive when
+    /// they arrive: a repeat between two of them proves that the run loops
+    /// until the next one (each input starts a new epoch, so re-execution
+    /// never crosses one).
+    fn inputs_scheduled(&self) -> bool {
+        self.run.external_input && !self.options.hold_time
     }
 
     /// In a re-execution, at repair cycle `t` about to run `ev`: notes the

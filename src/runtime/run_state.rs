@@ -50,6 +50,9 @@ pub(crate) struct RunState {
     /// How many external inputs have been delivered (a resumed run goes on
     /// from the next).
     pub inputs_delivered: u64,
+    /// How often a live run's time was advanced by a journaled decision.
+    #[serde(default)]
+    pub time_advances: u64,
 }
 
 impl RunState {
@@ -70,6 +73,7 @@ impl RunState {
             external_input: false,
             goal_truth: Vec::new(),
             inputs_delivered: 0,
+            time_advances: 0,
         }
     }
 
