@@ -6,6 +6,7 @@
 
 pub mod engine;
 pub mod http;
+pub mod http_effect;
 pub mod keys;
 pub mod verify;
 

@@ -516,3 +516,108 @@ fn events_and_metrics_are_served() {
     );
     assert!(metrics.contains("lexum_cycles_total"), "{metrics}");
 }
+
+/// A stand-in for a cloud API: answers `call_id * 10 + 1`, except that its
+/// second request gets a 500. Counts the requests it saw.
+fn fake_api() -> (String, Arc<Mutex<u32>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let seen = Arc::new(Mutex::new(0u32));
+    let s = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let body = loop {
+                let Ok(n) = conn.read(&mut chunk) else {
+                    break None;
+                };
+                if n == 0 {
+                    break None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some((head, rest)) = text.split_once("\r\n\r\n") {
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length:")
+                                .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                        })
+                        .unwrap_or(0);
+                    if rest.len() >= len {
+                        break Some(rest[..len].to_string());
+                    }
+                }
+            };
+            let Some(body) = body else { continue };
+            let call: Value = serde_json::from_str(&body).unwrap();
+            let n = {
+                let mut s = s.lock().unwrap();
+                *s += 1;
+                *s
+            };
+            let (status, reply) = if n == 2 {
+                ("500 Internal Server Error", "{}".to_string())
+            } else {
+                (
+                    "200 OK",
+                    (call["call_id"].as_u64().unwrap() * 10 + 1).to_string(),
+                )
+            };
+            let _ = conn.write_all(
+                format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                    reply.len()
+                )
+                .as_bytes(),
+            );
+        }
+    });
+    (addr, seen)
+}
+
+#[test]
+fn an_http_effect_is_called_retried_and_replayed_without_calling() {
+    let dir = scratch("http-effect");
+    let prog = dir.join("p.lxm");
+    std::fs::write(
+        &prog,
+        "effect cloud.create(size: Int) -> Int
+
+domain Pool {
+  state wanted: Int = 0
+  state ids: List<Int> = []
+  goal enough: len(ids) >= wanted
+    repair {
+      let id = cloud.create(1)
+      ids = push(ids, id)
+    }
+  on scale(n: Int) { wanted = n }
+}
+",
+    )
+    .unwrap();
+    let (api, seen) = fake_api();
+    let journal = dir.join("j");
+    let binding = format!("cloud.create=http://{api}/create");
+    let mut server = serve(&prog, &journal, &["--effect", &binding, "--tick-ms", "10"]);
+    let a = server.addr.clone();
+    let (got, _) = post(&a, &json!({"to": "Pool.scale", "args": [3]}));
+    assert_eq!(got, 200);
+    let status = idle(&a);
+    let state = get(&a, "/v1/state");
+    // Call 1 failed (HTTP 500) and was retried as call 2.
+    assert_eq!(state["Pool.ids"], json!([1, 21, 31]), "{state} {status}");
+    assert_eq!(*seen.lock().unwrap(), 4);
+    assert!(sigterm(&mut server).success());
+    let verified = replay_verify(&journal);
+    assert!(
+        verified.contains(status["run_hash"].as_str().unwrap()),
+        "{verified}"
+    );
+    assert_eq!(*seen.lock().unwrap(), 4, "replay called nothing");
+}

@@ -39,8 +39,9 @@ pub struct Args {
     /// Fraction of simulated effect calls that fail, from 0 to 1.
     #[arg(long, default_value = "0")]
     fail_rate: String,
-    /// Bind an effect to a command (as `lexum run --effect`).
-    #[arg(long, value_name = "NAME=COMMAND")]
+    /// Bind an effect to a command (as `lexum run --effect`), or to a URL
+    /// (`NAME=http://HOST:PORT/PATH`: a POST per call, docs/serve.md).
+    #[arg(long, value_name = "NAME=BINDING")]
     effect: Vec<String>,
     /// How long one `--effect` command may take, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = lexum::runtime::subprocess::DEFAULT_TIMEOUT.as_millis() as u64)]
@@ -142,16 +143,27 @@ pub fn run(args: Args) -> i32 {
     };
     let fallback_settings = settings.clone();
     let timeout = std::time::Duration::from_millis(args.effect_timeout);
+    let (urls, commands): (
+        std::collections::BTreeMap<_, _>,
+        std::collections::BTreeMap<_, _>,
+    ) = commands
+        .into_iter()
+        .partition(|(_, b): &(String, String)| lexum::serve::http_effect::HttpEffects::is_url(b));
     let bind = Box::new(move || -> Box<dyn lexum::Effects> {
-        let fallback = fallback_settings.binding();
-        if commands.is_empty() {
-            return fallback;
+        let mut binding = fallback_settings.binding();
+        if !commands.is_empty() {
+            binding = Box::new(lexum::runtime::subprocess::Subprocess {
+                commands,
+                fallback: binding,
+                timeout,
+            });
         }
-        Box::new(lexum::runtime::subprocess::Subprocess {
-            commands,
-            fallback,
-            timeout,
-        })
+        if !urls.is_empty() {
+            binding = Box::new(lexum::serve::http_effect::HttpEffects::new(
+                urls, binding, timeout,
+            ));
+        }
+        binding
     });
     let config = engine::Config {
         storage: Arc::new(lexum::journal::FileStorage::new(std::path::Path::new(

@@ -60,6 +60,10 @@ pub enum EffectError {
     NotAValue { effect: String },
     /// A result is not of the effect's declared type.
     WrongType { effect: String, value: Value },
+    /// An HTTP binding could not be reached, or timed out.
+    Http { effect: String, error: String },
+    /// An HTTP binding answered with a status other than 2xx.
+    HttpStatus { effect: String, status: u16 },
     /// A recorded result is unusable for this call (a replay diverges).
     Unrecorded(String),
     /// The journal refused: it holds a record this run did not write, lost
@@ -108,6 +112,10 @@ impl fmt::Display for EffectError {
                 f,
                 "`{effect}` returned {value}, which is not of its declared type"
             ),
+            EffectError::Http { effect, error } => write!(f, "`{effect}` failed: {error}"),
+            EffectError::HttpStatus { effect, status } => {
+                write!(f, "`{effect}` answered HTTP {status}")
+            }
             EffectError::Journal(m) => f.write_str(m),
         }
     }
