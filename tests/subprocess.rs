@@ -124,3 +124,39 @@ fn endless_output_is_cut_at_the_limit() {
     assert!(err.contains("printed more than 16777216 bytes"), "{err}");
     assert!(took < std::time::Duration::from_secs(30), "{took:?}");
 }
+
+#[test]
+fn a_trace_records_command_results_and_replays_without_calling_them() {
+    let dir = std::env::temp_dir().join(format!("lexum-subprocess-trace-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join("p.lxm");
+    std::fs::write(&p, PROGRAM).unwrap();
+    let marker = dir.join("called");
+    let _ = std::fs::remove_file(&marker);
+    let trace = dir.join("t.json");
+    let effect = format!("ext.double=touch {} && echo 42", marker.display());
+    let out = support::lexum(&[
+        "run",
+        p.to_str().unwrap(),
+        "--effect",
+        &effect,
+        "--trace",
+        trace.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("D.got = 42"));
+    std::fs::remove_file(&marker).unwrap();
+    let replay = support::lexum(&["replay", trace.to_str().unwrap(), "--verify"]);
+    assert_eq!(
+        replay.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&replay.stdout)
+    );
+    assert!(!marker.exists(), "the replay called the command");
+}

@@ -8,7 +8,7 @@ use lexum::journal::run::SyncPolicy;
 use lexum::journal::session;
 use lexum::runtime::{report, Outcome, Runtime};
 use lexum::trace::format::Settings;
-use lexum::trace::record::{binding, record_session};
+use lexum::trace::record::{binding, record_session_with};
 
 use super::{exit, source, ColorChoice, Format};
 
@@ -172,13 +172,6 @@ pub fn run(args: Args) -> i32 {
             }
         },
     };
-    if !args.effect.is_empty() && args.trace.is_some() {
-        super::fail(
-            lexum::codes::Code::L002,
-            "--effect and --trace cannot be used together yet (a trace replays simulated effects)",
-        );
-        return exit::USAGE;
-    }
     if args.journal.is_some() && args.trace.is_some() {
         super::fail(
             lexum::codes::Code::L002,
@@ -253,7 +246,7 @@ pub fn run(args: Args) -> i32 {
             }
         }
         (None, Some(path)) => {
-            match record_to_file(&program, &file.text, &settings, &inputs, path) {
+            match record_to_file(&program, &file.text, &settings, &inputs, inner, path) {
                 Ok(r) => r,
                 Err(e) => {
                     super::fail(
@@ -352,11 +345,12 @@ fn record_to_file<'p>(
     source: &str,
     settings: &Settings,
     inputs: &super::input::Inputs,
+    inner: Box<dyn lexum::Effects>,
     path: &str,
 ) -> std::io::Result<(Runtime<'p>, Outcome)> {
     let tmp = format!("{path}.tmp");
     let file = std::fs::File::create(&tmp)?;
-    let r = record_session(program, source, settings, &[], inputs, file)?;
+    let r = record_session_with(program, source, settings, &[], inputs, inner, file)?;
     std::fs::rename(&tmp, path)?;
     Ok(r)
 }

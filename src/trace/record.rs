@@ -221,10 +221,32 @@ pub fn record_session<'p, W: std::io::Write + Send + 'p>(
     inputs: &[(u64, ir::HandlerId, crate::runtime::queue::Args)],
     out: W,
 ) -> std::io::Result<(Runtime<'p>, Outcome)> {
+    record_session_with(
+        program,
+        source,
+        settings,
+        initial,
+        inputs,
+        binding(settings),
+        out,
+    )
+}
+
+/// [`record_session`] with effects bound by `inner` (commands, Rust code):
+/// every result is recorded, so the trace replays without calling anything.
+pub fn record_session_with<'p, W: std::io::Write + Send + 'p>(
+    program: &'p Program,
+    source: &str,
+    settings: &Settings,
+    initial: &[(ir::VarId, Value)],
+    inputs: &[(u64, ir::HandlerId, crate::runtime::queue::Args)],
+    inner: Box<dyn Effects>,
+    out: W,
+) -> std::io::Result<(Runtime<'p>, Outcome)> {
     let names = names(program);
     let log: EffectLog = Rc::new(RefCell::new(Vec::new()));
     let fx = Box::new(Logged {
-        inner: binding(settings),
+        inner,
         log: log.clone(),
     });
     let options = settings.options();
