@@ -82,7 +82,7 @@ pub struct Ack {
 /// Why a message was not accepted: the run halted, the journal failed, or
 /// the server is stopping.
 #[derive(Clone, Debug)]
-pub struct Refused(pub Diagnostic);
+pub struct Refused(pub Box<Diagnostic>);
 
 /// A message waiting for its batch's commit: handler, arguments, key, and
 /// where its reply goes.
@@ -449,7 +449,7 @@ impl<'p> Engine<'p> {
         let mut in_batch: std::collections::HashMap<String, u64> = Default::default();
         for (h, args, key, reply) in batch {
             if let Some(d) = self.refusal() {
-                let _ = reply.send(Err(Refused(d)));
+                let _ = reply.send(Err(Refused(Box::new(d))));
                 continue;
             }
             if let Some(k) = &key {
@@ -482,10 +482,10 @@ impl<'p> Engine<'p> {
         };
         if let Err(d) = committed {
             for (_, reply) in fresh {
-                let _ = reply.send(Err(Refused(*d.clone())));
+                let _ = reply.send(Err(Refused(d.clone())));
             }
             for (_, reply) in dups {
-                let _ = reply.send(Err(Refused(*d.clone())));
+                let _ = reply.send(Err(Refused(d.clone())));
             }
             return;
         }
