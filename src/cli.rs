@@ -75,6 +75,8 @@ enum Command {
     Send(send::SendArgs),
     /// Show a running `lexum serve`'s status.
     Status(send::StatusArgs),
+    /// Show a running `lexum serve`'s state (`"Domain.var"` → value).
+    State(send::StateArgs),
 }
 
 /// Writes to stdout, ignoring a closed pipe (`lexum ... | head` must not panic).
@@ -128,6 +130,7 @@ pub fn main() -> i32 {
             Command::Serve(args) => serve::run(args),
             Command::Send(args) => send::send(args),
             Command::Status(args) => send::status(args),
+            Command::State(args) => send::state(args),
         });
     match worker.map(|h| h.join()) {
         Ok(Ok(code)) => code,

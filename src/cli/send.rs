@@ -37,6 +37,15 @@ pub struct StatusArgs {
     url: String,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct StateArgs {
+    /// One domain's variables (all when left out).
+    domain: Option<String>,
+    /// The server.
+    #[arg(long = "to", value_name = "URL", default_value = DEFAULT_URL)]
+    url: String,
+}
+
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -103,5 +112,14 @@ pub fn send(args: SendArgs) -> i32 {
 
 pub fn status(args: StatusArgs) -> i32 {
     let url = format!("{}/v1/status", args.url.trim_end_matches('/'));
+    finish(agent().get(&url).call(), &url)
+}
+
+pub fn state(args: StateArgs) -> i32 {
+    let base = args.url.trim_end_matches('/');
+    let url = match &args.domain {
+        Some(d) => format!("{base}/v1/state/{d}"),
+        None => format!("{base}/v1/state"),
+    };
     finish(agent().get(&url).call(), &url)
 }
