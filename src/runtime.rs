@@ -24,6 +24,7 @@ mod run_state;
 pub mod settings;
 pub mod sim;
 pub mod subprocess;
+mod upgrade;
 pub(crate) mod vm;
 
 use crate::ir::{self, GoalId, Priority, Program, VarId};
@@ -41,6 +42,7 @@ use queue::{Event, EventKind, Queue};
 use repeat::Confirm;
 pub(crate) use run_state::RunState;
 pub use settings::{EffectsMode, Settings};
+pub use upgrade::Upgraded;
 
 pub struct Runtime<'p> {
     pub program: &'p Program,

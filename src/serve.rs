@@ -35,7 +35,7 @@ pub fn run(
     program: Arc<Program>,
     bind: Box<dyn FnOnce() -> Box<dyn Effects> + Send>,
     listen: Listen,
-    ready: impl FnOnce(std::net::SocketAddr, &[Diagnostic]),
+    ready: impl FnOnce(std::net::SocketAddr, &[Diagnostic], Option<&crate::runtime::Upgraded>),
 ) -> Result<(), Vec<Diagnostic>> {
     let handle = engine::start(config, program.clone(), bind)?;
     let tokio = tokio::runtime::Builder::new_multi_thread()
@@ -74,7 +74,7 @@ pub fn run(
             limits: listen.limits,
             stopping: stop_rx,
         };
-        ready(addr, &handle.warnings);
+        ready(addr, &handle.warnings, handle.upgraded.as_ref());
         let shutdown = async move {
             signal().await;
             let _ = stop_tx.send(true);

@@ -621,3 +621,122 @@ domain Pool {
     );
     assert_eq!(*seen.lock().unwrap(), 4, "replay called nothing");
 }
+
+#[test]
+fn an_upgrade_keeps_resets_and_reports_variables_and_replays() {
+    let dir = scratch("upgrade");
+    let v1 = dir.join("v1.lxm");
+    let v2 = dir.join("v2.lxm");
+    std::fs::write(
+        &v1,
+        "domain Shop {
+  state orders: Int = 0
+  state note: Str = \"v1\"
+  state gone: Bool = true
+  on order(n: Int) { orders += n }
+}
+",
+    )
+    .unwrap();
+    std::fs::write(
+        &v2,
+        "domain Shop {
+  state orders: Int = 0
+  state note: Int = 0
+  state refunds: Int = 0
+  on order(n: Int) { orders += n }
+  on refund(n: Int) { refunds += n }
+}
+",
+    )
+    .unwrap();
+    let journal = dir.join("j");
+    let mut s1 = serve(&v1, &journal, &[]);
+    for _ in 0..2 {
+        assert_eq!(
+            post(&s1.addr, &json!({"to": "Shop.order", "args": [3]})).0,
+            200
+        );
+    }
+    idle(&s1.addr);
+    assert!(sigterm(&mut s1).success());
+    // Another program without --upgrade: refused, and the journal is unchanged.
+    let files = |d: &Path| {
+        let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_name() != "lock")
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().to_string(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let before = files(&journal);
+    let refused = Command::new(env!("CARGO_BIN_EXE_lexum"))
+        .arg("serve")
+        .arg(&v2)
+        .arg("--journal")
+        .arg(&journal)
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        err.contains("error[J005]") && err.contains("--upgrade"),
+        "{err}"
+    );
+    assert_eq!(
+        files(&journal),
+        before,
+        "a refused start changed the journal"
+    );
+    // With --upgrade: kept, reset and removed are reported.
+    let s2 = serve(&v2, &journal, &["--upgrade"]);
+    let status = get(&s2.addr, "/v1/status");
+    assert_eq!(
+        status["upgraded"]["kept"],
+        json!(["Shop.orders"]),
+        "{status}"
+    );
+    assert_eq!(
+        status["upgraded"]["reset"],
+        json!(["Shop.note", "Shop.refunds"]),
+        "{status}"
+    );
+    assert_eq!(
+        status["upgraded"]["removed"],
+        json!(["Shop.gone"]),
+        "{status}"
+    );
+    let state = get(&s2.addr, "/v1/state");
+    assert_eq!(
+        state,
+        json!({"Shop.orders": 6, "Shop.note": 0, "Shop.refunds": 0})
+    );
+    assert_eq!(
+        post(&s2.addr, &json!({"to": "Shop.refund", "args": [1]})).0,
+        200
+    );
+    idle(&s2.addr);
+    drop(s2); // SIGKILL
+              // The new program resumes without --upgrade; the history replays.
+    let mut s3 = serve(&v2, &journal, &[]);
+    let state = get(&s3.addr, "/v1/state");
+    assert_eq!(
+        state,
+        json!({"Shop.orders": 6, "Shop.note": 0, "Shop.refunds": 1})
+    );
+    let status = idle(&s3.addr);
+    assert!(sigterm(&mut s3).success());
+    let verified = replay_verify(&journal);
+    assert!(
+        verified.contains(status["run_hash"].as_str().unwrap()),
+        "{verified}"
+    );
+}

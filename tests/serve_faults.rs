@@ -119,6 +119,7 @@ fn a_full_disk_halts_with_j002_and_acknowledges_nothing_more() {
         tick_ms: 10,
         keys: 100,
         snapshot_every: 1000,
+        upgrade: false,
     };
     let h = engine::start(
         config,

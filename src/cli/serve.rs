@@ -56,6 +56,10 @@ pub struct Args {
     /// Cycles between snapshots.
     #[arg(long, value_name = "N", default_value_t = lexum::journal::session::DEFAULT_SNAPSHOT_EVERY)]
     snapshot_every: u64,
+    /// Continue a journal written by another version of the program under
+    /// this one: variables that keep their name and type keep their values.
+    #[arg(long)]
+    upgrade: bool,
     /// The most events the queue may hold (more halts the run: E006).
     #[arg(long, default_value_t = lexum::runtime::DEFAULT_MAX_QUEUE)]
     max_queue: u64,
@@ -178,18 +182,35 @@ pub fn run(args: Args) -> i32 {
         tick_ms: args.tick_ms,
         keys: args.keys,
         snapshot_every: args.snapshot_every,
+        upgrade: args.upgrade,
     };
     let listen = Listen {
         addr: args.listen,
         token,
         limits: http::Limits::default(),
     };
-    let r = lexum::serve::run(config, program, bind, listen, |addr, warnings| {
+    let r = lexum::serve::run(config, program, bind, listen, |addr, warnings, upgraded| {
         super::out(&format!("listening on http://{addr}\n"));
         use std::io::Write;
         let _ = std::io::stdout().flush();
         for w in warnings {
             super::report(w);
+        }
+        if let Some(u) = upgraded {
+            let list = |v: &[String]| {
+                if v.is_empty() {
+                    "none".to_string()
+                } else {
+                    v.join(", ")
+                }
+            };
+            super::err(&format!(
+                "upgraded: kept {}; reset {}; removed {}; {} pending messages dropped\n",
+                list(&u.kept),
+                list(&u.reset),
+                list(&u.removed),
+                u.dropped_messages
+            ));
         }
     });
     match r {

@@ -100,6 +100,8 @@ pub enum LiveInput {
     /// Logical time advanced to `tick` because that much real time passed
     /// while the run waited for a timer or retry.
     Time { tick: u64 },
+    /// From here on the run goes on under this program (`--upgrade`).
+    Upgrade { source: String },
 }
 
 /// A journaled live input.
@@ -291,6 +293,7 @@ impl Journal {
             };
         }
         let mut run: Option<String> = None;
+        let mut programs: Vec<String> = Vec::new();
         for (index, payload) in found.records.iter().enumerate() {
             let entry: Entry =
                 serde_json::from_slice(payload).map_err(|_| OpenError::Unreadable { index })?;
@@ -332,11 +335,7 @@ impl Journal {
                     source,
                 } => {
                     j.source = source;
-                    if h != program_hash {
-                        return Err(OpenError::Mismatch {
-                            what: format!("another program (sha256 {h})"),
-                        });
-                    }
+                    programs.push(h);
                     if s != *settings {
                         return Err(OpenError::Mismatch {
                             what: "a run with other settings (effects, seed, fail rate or budget)"
@@ -387,8 +386,21 @@ impl Journal {
                             });
                         }
                     }
+                    if let LiveInput::Upgrade { source } = &input {
+                        programs.push(crate::trace::sha256_hex(source.as_bytes()));
+                    }
                     j.live.push(LiveRecord { seq, after, input });
                 }
+            }
+        }
+        // The program must be one this journal ran (its start's, or one it
+        // was upgraded to: a live run's recovery passes through each). Once
+        // snapshots bounded the log, the snapshots' identities say it.
+        if let (false, Some(last)) = (j.fresh, programs.last()) {
+            if !programs.iter().any(|h| h == program_hash) {
+                return Err(OpenError::Mismatch {
+                    what: format!("another program (sha256 {last})"),
+                });
             }
         }
         j.has_records = found.records.len() > headers;
@@ -586,6 +598,18 @@ pub fn describe(storage: &dyn Storage) -> Option<(String, Settings, Option<Strin
         return Some((hash, settings, source));
     }
     None
+}
+
+/// The program a live journal's run was last saved under: the newest
+/// snapshot's (its `live.program`), or the start record's when there is no
+/// snapshot (recovery then passes through the upgrades in the log).
+pub fn live_program(storage: &dyn Storage) -> Option<String> {
+    let newest = super::snapshot::list(storage).pop();
+    if let Some(file) = newest {
+        let doc: Json = serde_json::from_slice(&storage.read(&file).ok()?).ok()?;
+        return doc.pointer("/live/program")?.as_str().map(str::to_string);
+    }
+    describe(storage).and_then(|(_, _, source)| source)
 }
 
 /// A new run id: 128 bits from the standard library's per-process random

@@ -471,6 +471,9 @@ struct Job {
     detector: Vec<DetectorRecord>,
     mailbox: Position,
     live: Json,
+    /// A new program (a live run's upgrade): its names and identity, from
+    /// this snapshot on.
+    target: Option<Box<(Names, Identity)>>,
 }
 
 /// What the writer thread keeps between jobs.
@@ -543,6 +546,8 @@ impl WriterState {
 /// The background snapshot writer of a journaled run.
 pub struct Snapshotter {
     tx: Option<mpsc::Sender<Job>>,
+    /// Set by [`Snapshotter::retarget`], sent with the next snapshot.
+    target: Option<Box<(Names, Identity)>>,
     busy: Arc<AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,
     errors: Arc<Mutex<Vec<Diagnostic>>>,
@@ -573,7 +578,10 @@ impl Snapshotter {
         let handle = std::thread::Builder::new()
             .name("lexum-snapshot".into())
             .spawn(move || {
-                while let Ok(job) = rx.recv() {
+                while let Ok(mut job) = rx.recv() {
+                    if let Some(t) = job.target.take() {
+                        (state.names, state.id) = *t;
+                    }
                     let cycle = job.checkpoint.cycle();
                     if let Err(err) = state.write(job) {
                         if let Ok(mut v) = e.lock() {
@@ -593,6 +601,7 @@ impl Snapshotter {
             })
             .ok();
         Snapshotter {
+            target: None,
             tx: handle.is_some().then_some(tx),
             busy,
             handle,
@@ -622,12 +631,19 @@ impl Snapshotter {
                     detector,
                     mailbox,
                     live,
+                    target: self.target.take(),
                 })
                 .is_err()
             {
                 self.busy.store(false, Ordering::Release);
             }
         }
+    }
+
+    /// Snapshots from the next one on are of `program` with identity `id`
+    /// (a live run's upgrade).
+    pub fn retarget(&mut self, program: &Program, id: Identity) {
+        self.target = Some(Box::new((Names::new(program), id)));
     }
 
     /// Waits for every submitted snapshot; returns the warnings.

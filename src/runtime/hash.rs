@@ -130,6 +130,14 @@ pub fn encode_yield(out: &mut Vec<u8>, cycle: u64, goal: u32, to: u32) {
     out.extend_from_slice(&to.to_le_bytes());
 }
 
+/// An upgrade of the program (a live run): `0xF1`, the cycle after which it
+/// happened, and the new program's sha256.
+pub fn encode_upgrade(out: &mut Vec<u8>, cycle: u64, program_sha256: &[u8]) {
+    out.push(0xF1);
+    out.extend_from_slice(&cycle.to_le_bytes());
+    out.extend_from_slice(program_sha256);
+}
+
 enum Msg {
     Data(Vec<u8>),
     Query(std::sync::mpsc::Sender<String>),

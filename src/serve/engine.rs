@@ -30,8 +30,9 @@ use crate::runtime::drive::Flow;
 use crate::runtime::effects::Effects;
 use crate::runtime::observe::{CycleRecord, Observer};
 use crate::runtime::queue::Args;
-use crate::runtime::{report, Outcome, Runtime, Settings, Yield};
+use crate::runtime::{report, Outcome, Runtime, Settings, Upgraded, Yield};
 use crate::value::json::{from_json, to_json};
+use sha2::Digest;
 
 /// How a live run is set up.
 pub struct Config {
@@ -46,6 +47,8 @@ pub struct Config {
     pub keys: usize,
     /// Cycles between snapshots.
     pub snapshot_every: u64,
+    /// Continue a journal written by another program under this one.
+    pub upgrade: bool,
 }
 
 /// A request from the HTTP side.
@@ -116,7 +119,7 @@ fn live_json(next_input: u64, keys: &Keys, source: &str) -> Json {
 /// Tells SSE subscribers about each cycle (only while someone listens).
 struct Events {
     tx: broadcast::Sender<Arc<str>>,
-    program: Arc<Program>,
+    program: &'static Program,
 }
 
 impl Observer for Events {
@@ -124,7 +127,7 @@ impl Observer for Events {
         if self.tx.receiver_count() == 0 {
             return;
         }
-        let p = &self.program;
+        let p = self.program;
         let writes: serde_json::Map<String, Json> = r
             .writes
             .iter()
@@ -150,7 +153,7 @@ impl Observer for Events {
         if self.tx.receiver_count() == 0 {
             return;
         }
-        let p = &self.program;
+        let p = self.program;
         let ev = json!({
             "yield": p.goals[y.goal as usize].qualified,
             "to": p.goals[y.to as usize].qualified,
@@ -160,9 +163,32 @@ impl Observer for Events {
     }
 }
 
+/// A program that lives as long as the process: a live run may switch
+/// programs (upgrades), and a runtime borrows its program.
+pub fn leak(program: Program) -> &'static Program {
+    Box::leak(Box::new(program))
+}
+
+/// Checks an upgrade's program text.
+pub fn upgraded_program(source: &str) -> Result<&'static Program, String> {
+    let checked = crate::check::check_source(source);
+    match checked.program {
+        Some(p) => Ok(leak(p)),
+        None => Err(format!(
+            "the program of an upgrade does not check ({} errors)",
+            checked.diagnostics.iter().filter(|d| d.is_error()).count()
+        )),
+    }
+}
+
 /// Applies a journaled input to a runtime: a message is checked against
-/// the program again (a journal is data, not trusted), time only moves on.
-pub fn apply_input(program: &Program, rt: &mut Runtime<'_>, r: &LiveRecord) -> Result<(), String> {
+/// the program again (a journal is data, not trusted), time only moves on,
+/// an upgrade switches programs (returned with what it kept and reset).
+pub fn apply_input<'p>(
+    program: &'p Program,
+    rt: &mut Runtime<'p>,
+    r: &LiveRecord,
+) -> Result<Option<(&'p Program, Upgraded)>, String> {
     match &r.input {
         LiveInput::Message { to, args, .. } => {
             let h = program
@@ -180,8 +206,14 @@ pub fn apply_input(program: &Program, rt: &mut Runtime<'_>, r: &LiveRecord) -> R
             rt.send_external(h as HandlerId, args);
         }
         LiveInput::Time { tick } => rt.advance_time(*tick),
+        LiveInput::Upgrade { source } => {
+            let new = upgraded_program(source)?;
+            let sha = sha2::Sha256::digest(source.as_bytes());
+            let report = rt.upgrade(new, &sha);
+            return Ok(Some((new, report)));
+        }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// A started engine: where to send requests, the event stream, and the
@@ -192,6 +224,8 @@ pub struct Handle {
     pub thread: std::thread::JoinHandle<Result<(), Vec<Diagnostic>>>,
     /// Warnings from opening the journal (a torn tail, skipped snapshots).
     pub warnings: Vec<Diagnostic>,
+    /// What an upgrade at this start kept and reset.
+    pub upgraded: Option<Upgraded>,
 }
 
 /// Opens the journal and recovers the run on a new thread; returns once it
@@ -208,14 +242,18 @@ pub fn start(
     let thread = std::thread::Builder::new()
         .name("lexum-engine".into())
         .spawn(move || {
-            let mut engine = match Engine::open(&config, &program, bind(), ev) {
+            let program: &'static Program = leak((*program).clone());
+            let mut engine = match Engine::open(&config, program, bind(), ev) {
                 Ok(e) => e,
                 Err(d) => {
                     let _ = ready_tx.send(Err(d.clone()));
                     return Err(d);
                 }
             };
-            let _ = ready_tx.send(Ok(std::mem::take(&mut engine.warnings)));
+            let _ = ready_tx.send(Ok((
+                std::mem::take(&mut engine.warnings),
+                engine.upgraded.clone(),
+            )));
             engine.serve(rx)
         })
         .map_err(|e| {
@@ -225,11 +263,12 @@ pub fn start(
             )]
         })?;
     match ready_rx.recv() {
-        Ok(Ok(warnings)) => Ok(Handle {
+        Ok(Ok((warnings, upgraded))) => Ok(Handle {
             requests: tx,
             events,
             thread,
             warnings,
+            upgraded,
         }),
         Ok(Err(d)) => {
             let _ = thread.join();
@@ -243,10 +282,14 @@ fn open_error(e: OpenError) -> Vec<Diagnostic> {
     e.diagnostics()
 }
 
-struct Engine<'p> {
-    program: &'p Program,
+struct Engine {
+    program: &'static Program,
     source: String,
-    rt: Runtime<'p>,
+    rt: Runtime<'static>,
+    events: broadcast::Sender<Arc<str>>,
+    settings: Settings,
+    /// What an upgrade at this start kept and reset.
+    upgraded: Option<Upgraded>,
     journal: Rc<RefCell<Journal>>,
     writer: Option<Snapshotter>,
     warnings: Vec<Diagnostic>,
@@ -263,18 +306,27 @@ struct Engine<'p> {
     metrics: Metrics,
 }
 
-impl<'p> Engine<'p> {
+impl Engine {
     fn open(
         config: &Config,
-        program: &'p Arc<Program>,
+        newest: &'static Program,
         inner: Box<dyn Effects>,
         events: broadcast::Sender<Arc<str>>,
-    ) -> Result<Engine<'p>, Vec<Diagnostic>> {
+    ) -> Result<Engine, Vec<Diagnostic>> {
         let mut settings = config.settings.clone();
         settings.live = true;
+        // Recovery starts under the program the journal was last saved
+        // under, and passes through the upgrades in its log.
+        let source = crate::journal::run::live_program(&*config.storage)
+            .unwrap_or_else(|| config.source.clone());
+        let program = if source == config.source {
+            newest
+        } else {
+            upgraded_program(&source).map_err(|what| open_error(OpenError::Foreign { what }))?
+        };
         let setup = Setup {
             storage: config.storage.clone(),
-            source: &config.source,
+            source: &source,
             settings: &settings,
             inputs: &[],
             policy: config.policy,
@@ -306,7 +358,10 @@ impl<'p> Engine<'p> {
         };
         let mut e = Engine {
             program,
-            source: config.source.clone(),
+            source,
+            events: events.clone(),
+            settings,
+            upgraded: None,
             last_snapshot_cycle: runtime.cycle(),
             rt: runtime,
             journal,
@@ -323,11 +378,56 @@ impl<'p> Engine<'p> {
         };
         e.rt.observe(Box::new(Events {
             tx: events,
-            program: program.clone(),
+            program,
         }));
         e.recover()?;
+        if e.source != config.source {
+            if !config.upgrade {
+                return Err(open_error(OpenError::Mismatch {
+                    what: format!(
+                        "another program (sha256 {}); start with --upgrade to continue its run under this one",
+                        crate::trace::sha256_hex(e.source.as_bytes())
+                    ),
+                }));
+            }
+            let record = LiveRecord {
+                seq: e.next_input,
+                after: e.rt.cycle(),
+                input: LiveInput::Upgrade {
+                    source: config.source.clone(),
+                },
+            };
+            e.journal.borrow_mut().append_live(&record);
+            e.next_input += 1;
+            e.commit(1).map_err(|d| vec![*d])?;
+            e.apply(&record)
+                .map_err(|what| open_error(OpenError::Foreign { what }))?;
+        }
         e.check_ending();
         Ok(e)
+    }
+
+    /// Switches to an upgraded program: the observer and the snapshot
+    /// writer follow it.
+    fn switch(&mut self, program: &'static Program, source: String, report: Upgraded) {
+        self.program = program;
+        self.source = source;
+        self.rt.observe(Box::new(Events {
+            tx: self.events.clone(),
+            program,
+        }));
+        if let Some(w) = self.writer.as_mut() {
+            let id = crate::journal::snapshot::Identity {
+                program_hash: crate::trace::sha256_hex(self.source.as_bytes()),
+                settings: self.settings.clone(),
+                inputs_hash: crate::trace::sha256_hex(
+                    &serde_json::to_vec(&crate::journal::run::inputs_json(&[])).unwrap_or_default(),
+                ),
+                run_id: self.journal.borrow().run_id.clone(),
+            };
+            w.retarget(program, id);
+        }
+        self.upgraded = Some(report);
     }
 
     /// Applies the journaled inputs the restored snapshot does not cover,
@@ -364,7 +464,11 @@ impl<'p> Engine<'p> {
 
     /// Applies a durable input to the runtime.
     fn apply(&mut self, r: &LiveRecord) -> Result<(), String> {
-        apply_input(self.program, &mut self.rt, r)?;
+        if let Some((program, report)) = apply_input(self.program, &mut self.rt, r)? {
+            if let LiveInput::Upgrade { source } = &r.input {
+                self.switch(program, source.clone(), report);
+            }
+        }
         if let LiveInput::Message { key: Some(k), .. } = &r.input {
             self.keys.insert(k.clone(), r.seq);
         }
@@ -736,6 +840,12 @@ impl<'p> Engine<'p> {
             "waiting_for_tick": self.rt.waiting_for(),
             "false_goals": false_goals,
             "inputs": self.next_input,
+            "upgraded": self.upgraded.as_ref().map(|u| json!({
+                "kept": u.kept,
+                "reset": u.reset,
+                "removed": u.removed,
+                "dropped_messages": u.dropped_messages,
+            })),
             "run_hash": self.rt.run_hash(),
         })
     }

@@ -58,19 +58,28 @@ pub fn verify(storage: Arc<dyn Storage>) -> Result<Verified, Vec<Diagnostic>> {
     let Some(program) = checked.program else {
         return Err(checked.diagnostics);
     };
+    let mut program: &'static crate::ir::Program = super::engine::leak(program);
     let journal = Journal::open(storage.clone(), &program_hash, &settings, SyncPolicy::Never)
         .map_err(|e| e.diagnostics())?;
-    let id = Identity {
-        program_hash,
-        settings: settings.clone(),
-        inputs_hash: sha256_hex(&serde_json::to_vec(&inputs_json(&[])).unwrap_or_default()),
-        run_id: journal.run_id.clone(),
-    };
+    let _ = program_hash;
+    // Each snapshot is read under the program it was written for (a live
+    // run may have been upgraded since).
     let snapshots: Vec<Snapshot> = snapshot::list(&*storage)
         .iter()
-        .filter_map(|f| snapshot::read(&*storage, f, &program, &id).ok())
+        .filter_map(|f| {
+            let doc: serde_json::Value = serde_json::from_slice(&storage.read(f).ok()?).ok()?;
+            let text = doc.pointer("/live/program")?.as_str()?;
+            let p = super::engine::upgraded_program(text).ok()?;
+            let id = Identity {
+                program_hash: sha256_hex(text.as_bytes()),
+                settings: settings.clone(),
+                inputs_hash: sha256_hex(&serde_json::to_vec(&inputs_json(&[])).unwrap_or_default()),
+                run_id: journal.run_id.clone(),
+            };
+            snapshot::read(&*storage, f, p, &id).ok()
+        })
         .collect();
-    let mut rt = Runtime::new(&program, settings.options(), Box::new(journal.playback()));
+    let mut rt = Runtime::new(program, settings.options(), Box::new(journal.playback()));
     let mut next_input = 0;
     let mut from = 0;
     if !journal.has_start() {
@@ -141,7 +150,9 @@ pub fn verify(storage: Arc<dyn Storage>) -> Result<Verified, Vec<Diagnostic>> {
                 rt.cycle()
             )));
         }
-        super::engine::apply_input(&program, &mut rt, r).map_err(t005)?;
+        if let Some((p, _)) = super::engine::apply_input(program, &mut rt, r).map_err(t005)? {
+            program = p;
+        }
         next_input = r.seq + 1;
         check(&mut rt, next_input);
     }
