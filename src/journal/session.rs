@@ -233,7 +233,7 @@ pub fn run<'p>(
         if let Some(w) = writer.as_mut() {
             if rt.run.outcome.is_none() && rt.run.cycle >= last + every && !w.busy() {
                 let s0 = setup.measure.then(std::time::Instant::now);
-                submit(rt, w, &journal, serde_json::Value::Null);
+                submit(rt, w, &journal, Box::new(|| serde_json::Value::Null));
                 while setup.wait_for_snapshots && w.busy() {
                     std::thread::sleep(std::time::Duration::from_micros(50));
                 }
@@ -275,7 +275,12 @@ pub fn run<'p>(
     if let Some(mut w) = writer {
         // At quiescence: stepping again from here recomputes the ending.
         if matches!(outcome, Outcome::Converged | Outcome::Stuck { .. }) && rt.run.cycle != last {
-            submit(&mut rt, &mut w, &journal, serde_json::Value::Null);
+            submit(
+                &mut rt,
+                &mut w,
+                &journal,
+                Box::new(|| serde_json::Value::Null),
+            );
         }
         warnings.extend(w.finish());
     }
@@ -294,7 +299,7 @@ pub fn submit(
     rt: &mut Runtime<'_>,
     w: &mut Snapshotter,
     journal: &Rc<RefCell<Journal>>,
-    live: serde_json::Value,
+    live: snapshot::LiveSection,
 ) {
     let checkpoint = rt.checkpoint();
     let detector = rt

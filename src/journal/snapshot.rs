@@ -470,7 +470,8 @@ struct Job {
     checkpoint: Checkpoint,
     detector: Vec<DetectorRecord>,
     mailbox: Position,
-    live: Json,
+    /// Encoded on the writer's thread (a live run's key window can be large).
+    live: LiveSection,
     /// A new program (a live run's upgrade): its names and identity, from
     /// this snapshot on.
     target: Option<Box<(Names, Identity)>>,
@@ -513,7 +514,7 @@ impl WriterState {
             &self.id,
             job.mailbox,
             self.detector,
-            &job.live,
+            &(job.live)(),
         );
         self.dir.replace(&name, &bytes)?;
         // 3. Bound the journal: keep this one and the previous one, and the
@@ -542,6 +543,10 @@ impl WriterState {
         Ok(())
     }
 }
+
+/// What a live run keeps beside the runtime in a snapshot, as a function
+/// the writer thread calls (`Json::Null` for a batch run).
+pub type LiveSection = Box<dyn FnOnce() -> Json + Send>;
 
 /// The background snapshot writer of a journaled run.
 pub struct Snapshotter {
@@ -621,7 +626,7 @@ impl Snapshotter {
         checkpoint: Checkpoint,
         detector: Vec<DetectorRecord>,
         mailbox: Position,
-        live: Json,
+        live: LiveSection,
     ) {
         if let Some(tx) = &self.tx {
             self.busy.store(true, Ordering::Release);

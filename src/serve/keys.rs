@@ -1,9 +1,11 @@
 //! The idempotency-key window: the last N accepted messages' keys with
 //! their sequence numbers. A key seen again is acknowledged again with the
 //! same number and not delivered twice. The window is bounded (oldest keys
-//! leave first) and goes into every snapshot, so it survives restarts.
+//! leave first) and goes into every snapshot, so it survives restarts. Its
+//! order is a persistent vector: a snapshot takes it in O(1) and the
+//! writer thread encodes it, so the engine never stalls on a million keys.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 
 use serde_json::{json, Value as Json};
 
@@ -14,8 +16,19 @@ pub const DEFAULT_KEYS: usize = 1_000_000;
 pub struct Keys {
     /// Lookups only: iteration order never matters (the order is `order`'s).
     seq_of: HashMap<String, u64>,
-    order: VecDeque<String>,
+    order: im::Vector<(String, u64)>,
     capacity: usize,
+}
+
+/// The window's keys as of a snapshot, encoded later.
+#[derive(Clone)]
+pub struct KeysSnapshot(im::Vector<(String, u64)>);
+
+impl KeysSnapshot {
+    /// `[[key, seq], ...]`, oldest first.
+    pub fn to_json(&self) -> Json {
+        Json::Array(self.0.iter().map(|(k, s)| json!([k, s])).collect())
+    }
 }
 
 impl Keys {
@@ -34,10 +47,10 @@ impl Keys {
     /// capacity.
     pub fn insert(&mut self, key: String, seq: u64) {
         if self.seq_of.insert(key.clone(), seq).is_none() {
-            self.order.push_back(key);
+            self.order.push_back((key, seq));
         }
         while self.order.len() > self.capacity {
-            if let Some(old) = self.order.pop_front() {
+            if let Some((old, _)) = self.order.pop_front() {
                 self.seq_of.remove(&old);
             }
         }
@@ -51,14 +64,14 @@ impl Keys {
         self.order.is_empty()
     }
 
+    /// The keys as they are now, in O(1), for a snapshot.
+    pub fn snapshot(&self) -> KeysSnapshot {
+        KeysSnapshot(self.order.clone())
+    }
+
     /// `[[key, seq], ...]`, oldest first (for a snapshot).
     pub fn to_json(&self) -> Json {
-        Json::Array(
-            self.order
-                .iter()
-                .map(|k| json!([k, self.seq_of.get(k).copied().unwrap_or(0)]))
-                .collect(),
-        )
+        self.snapshot().to_json()
     }
 
     /// Reads [`Keys::to_json`]'s form; `None` if it is not that.
