@@ -236,6 +236,12 @@ fn bad_requests_get_a_code_and_change_nothing() {
             400,
             "S001",
         ),
+        (
+            vec![auth],
+            br#"{"to":"Ledger.hit","args":[1],"key":"a\nb"}"#.to_vec(),
+            400,
+            "S001",
+        ),
         (vec![auth], vec![b' '; 2 << 20], 413, "S001"),
     ];
     for (headers, body, status, code) in cases {

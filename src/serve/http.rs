@@ -130,8 +130,14 @@ fn authorized(app: &App, headers: &HeaderMap) -> bool {
 
 /// Checks a message against the program: the handler and its arguments.
 fn check(program: &Program, m: &Message, limits: &Limits) -> Result<(HandlerId, Args), String> {
-    if m.key.as_ref().is_some_and(|k| k.len() > limits.key_bytes) {
-        return Err(format!("the key is longer than {} bytes", limits.key_bytes));
+    if m.key
+        .as_ref()
+        .is_some_and(|k| !super::keys::Keys::acceptable(k, limits.key_bytes))
+    {
+        return Err(format!(
+            "the key is longer than {} bytes or holds a control character",
+            limits.key_bytes
+        ));
     }
     let Some(h) = program.handlers.iter().position(|h| h.qualified == m.to) else {
         return Err(format!("no handler `{}` (write `Domain.handler`)", m.to));

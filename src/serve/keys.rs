@@ -6,8 +6,9 @@
 //! writer thread encodes it, so the engine never stalls on a million keys.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
-use serde_json::{json, Value as Json};
+use serde_json::Value as Json;
 
 /// The default number of keys remembered.
 pub const DEFAULT_KEYS: usize = 1_000_000;
@@ -15,19 +16,28 @@ pub const DEFAULT_KEYS: usize = 1_000_000;
 #[derive(Default)]
 pub struct Keys {
     /// Lookups only: iteration order never matters (the order is `order`'s).
-    seq_of: HashMap<String, u64>,
-    order: im::Vector<(String, u64)>,
+    seq_of: HashMap<Arc<str>, u64>,
+    order: im::Vector<(Arc<str>, u64)>,
     capacity: usize,
 }
 
 /// The window's keys as of a snapshot, encoded later.
 #[derive(Clone)]
-pub struct KeysSnapshot(im::Vector<(String, u64)>);
+pub struct KeysSnapshot(im::Vector<(Arc<str>, u64)>);
 
 impl KeysSnapshot {
-    /// `[[key, seq], ...]`, oldest first.
+    /// One string, a line `SEQ KEY` per key, oldest first: a million keys
+    /// make one 20 MB string, not a tree of a million JSON values. (Keys
+    /// hold no control characters: the server refuses them.)
     pub fn to_json(&self) -> Json {
-        Json::Array(self.0.iter().map(|(k, s)| json!([k, s])).collect())
+        let mut out = String::with_capacity(self.0.len() * 24);
+        for (k, s) in self.0.iter() {
+            out.push_str(itoa::Buffer::new().format(*s));
+            out.push(' ');
+            out.push_str(k);
+            out.push('\n');
+        }
+        Json::String(out)
     }
 }
 
@@ -46,6 +56,7 @@ impl Keys {
     /// Remembers `key` for message `seq`, forgetting the oldest key past the
     /// capacity.
     pub fn insert(&mut self, key: String, seq: u64) {
+        let key: Arc<str> = key.into();
         if self.seq_of.insert(key.clone(), seq).is_none() {
             self.order.push_back((key, seq));
         }
@@ -77,12 +88,17 @@ impl Keys {
     /// Reads [`Keys::to_json`]'s form; `None` if it is not that.
     pub fn from_json(j: &Json, capacity: usize) -> Option<Keys> {
         let mut keys = Keys::new(capacity);
-        for pair in j.as_array()? {
-            let k = pair.get(0)?.as_str()?;
-            let seq = pair.get(1)?.as_u64()?;
-            keys.insert(k.to_string(), seq);
+        for line in j.as_str()?.lines() {
+            let (seq, k) = line.split_once(' ')?;
+            keys.insert(k.to_string(), seq.parse().ok()?);
         }
         Some(keys)
+    }
+
+    /// Whether a key can be kept: at most `max` bytes, no control
+    /// characters (the snapshot's encoding needs none).
+    pub fn acceptable(key: &str, max: usize) -> bool {
+        key.len() <= max && !key.chars().any(char::is_control)
     }
 }
 
