@@ -5,13 +5,13 @@
 //! client costs as little as possible.
 //!
 //! `cargo bench --bench serve_load -- HOST:PORT CLIENTS MESSAGES_PER_CLIENT`
-//! (`LEXUM_KEYS=1`: each message with an idempotency key)
+//! (`LEXUM_KEYS=PREFIX`: each message with an idempotency key)
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-fn client(addr: &str, n: usize, id: usize, keys: bool) -> Vec<Duration> {
+fn client(addr: &str, n: usize, id: usize, keys: Option<String>) -> Vec<Duration> {
     let stream = TcpStream::connect(addr).expect("connect");
     stream.set_nodelay(true).ok();
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
@@ -19,8 +19,8 @@ fn client(addr: &str, n: usize, id: usize, keys: bool) -> Vec<Duration> {
     let mut lat = Vec::with_capacity(n);
     for i in 0..n {
         let n = id * 1_000_000 + i;
-        let body = if keys {
-            format!(r#"{{"to":"Ledger.hit","args":[{n}],"key":"k{n}"}}"#)
+        let body = if let Some(prefix) = &keys {
+            format!(r#"{{"to":"Ledger.hit","args":[{n}],"key":"{prefix}{n}"}}"#)
         } else {
             format!(r#"{{"to":"Ledger.hit","args":[{n}]}}"#)
         };
@@ -68,12 +68,14 @@ fn main() {
     let addr = args[1].clone();
     let clients: usize = args[2].parse().unwrap_or(64);
     let each: usize = args[3].parse().unwrap_or(1000);
-    // With LEXUM_KEYS set, every message carries an idempotency key.
-    let keys = std::env::var_os("LEXUM_KEYS").is_some();
+    // With LEXUM_KEYS set, every message carries an idempotency key, its
+    // value followed by the message's number.
+    let keys = std::env::var("LEXUM_KEYS").ok();
     let t = Instant::now();
     let handles: Vec<_> = (0..clients)
         .map(|id| {
             let addr = addr.clone();
+            let keys = keys.clone();
             std::thread::spawn(move || client(&addr, each, id, keys))
         })
         .collect();

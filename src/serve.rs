@@ -37,6 +37,7 @@ pub fn run(
     listen: Listen,
     ready: impl FnOnce(std::net::SocketAddr, &[Diagnostic], Option<&crate::runtime::Upgraded>),
 ) -> Result<(), Vec<Diagnostic>> {
+    release_large_allocations();
     let handle = engine::start(config, program.clone(), bind)?;
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -100,6 +101,20 @@ pub fn run(
     });
     tokio.shutdown_timeout(std::time::Duration::from_secs(1));
     served.and(engine)
+}
+
+/// A long-running process encodes a snapshot now and then (megabytes for a
+/// large state or key window). glibc raises its mmap threshold after such a
+/// buffer is freed, so the next ones come from the heap and stay resident:
+/// measured, 1M keyed messages left 490 MB resident instead of 134 MB. A
+/// fixed threshold keeps large buffers mapped, and returned when freed.
+fn release_large_allocations() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's tuning; called before
+    // the server's threads start.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
