@@ -34,7 +34,20 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> i32 {
-    let bytes = if args.file.ends_with(".lxm") {
+    let bytes = if std::path::Path::new(&args.file).is_dir() {
+        let storage = std::sync::Arc::new(lexum::journal::FileStorage::new(std::path::Path::new(
+            &args.file,
+        )));
+        match lexum::serve::verify::trace(storage) {
+            Ok(b) => b,
+            Err(diags) => {
+                for d in &diags {
+                    super::report(d);
+                }
+                return exit::REJECTED;
+            }
+        }
+    } else if args.file.ends_with(".lxm") {
         match trace_of_program(&args) {
             Ok(b) => b,
             Err(code) => return code,

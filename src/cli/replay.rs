@@ -86,6 +86,13 @@ pub fn run(args: Args) -> i32 {
         Ok(l) => l,
         Err(e) => return report(&e, &args.trace),
     };
+    if loaded.trace.settings.live {
+        super::fail(
+            lexum::Code::L002,
+            "this trace was made from a live run's journal (for the debugger); verify the journal itself with `lexum replay DIR --verify`",
+        );
+        return exit::USAGE;
+    }
     let mut code = exit::OK;
     let nothing_asked = args.at.is_none() && args.why.is_none();
     if args.verify || nothing_asked {

@@ -172,3 +172,102 @@ pub fn verify(storage: Arc<dyn Storage>) -> Result<Verified, Vec<Diagnostic>> {
         run_hash: rt.run_hash(),
     })
 }
+
+/// A trace of a stopped live run, for `lexum debug DIR`: the journal's run
+/// re-executed from its start (effect results played back, inputs applied
+/// at their cycles) with every cycle recorded. Its settings say `live`; it
+/// opens in the debugger, and `lexum replay DIR --verify` (not the trace)
+/// is what verifies the run.
+pub fn trace(storage: Arc<dyn Storage>) -> Result<Vec<u8>, Vec<Diagnostic>> {
+    let usage = |m: &str| vec![Diagnostic::plain(Code::L002, m)];
+    let Some((program_hash, settings, source)) = describe(&*storage) else {
+        return Err(vec![Diagnostic::plain(
+            Code::J004,
+            "the journal has neither its start record nor a snapshot to say which run it holds",
+        )]);
+    };
+    let Some(source) = source.filter(|_| settings.live) else {
+        return Err(usage(
+            "this journal is not a live run's: debug a batch run with `lexum debug FILE.lxm` or a trace",
+        ));
+    };
+    let journal = Journal::open(storage.clone(), &program_hash, &settings, SyncPolicy::Never)
+        .map_err(|e| e.diagnostics())?;
+    if !journal.has_start() {
+        return Err(usage(
+            "snapshots have bounded this journal's log, so its run cannot be shown from the start; `lexum replay DIR --verify` checks what is kept",
+        ));
+    }
+    if journal
+        .live
+        .iter()
+        .any(|r| matches!(r.input, crate::journal::run::LiveInput::Upgrade { .. }))
+    {
+        return Err(usage(
+            "this run was upgraded: the debugger shows one program's run (not yet one across upgrades)",
+        ));
+    }
+    let checked = check_source(&source);
+    let Some(program) = checked.program else {
+        return Err(checked.diagnostics);
+    };
+    let program = super::engine::leak(program);
+    let inputs: Vec<(u64, crate::ir::HandlerId, crate::runtime::queue::Args)> = journal
+        .live
+        .iter()
+        .filter_map(|r| match &r.input {
+            crate::journal::run::LiveInput::Message { to, args, .. } => {
+                let h = program.handlers.iter().position(|h| h.qualified == *to)?;
+                let args = args
+                    .iter()
+                    .map(crate::value::json::from_json)
+                    .collect::<Option<_>>()?;
+                Some((r.after, h as crate::ir::HandlerId, args))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut failed = None;
+    let mut bytes = Vec::new();
+    crate::trace::record::record_driven(
+        program,
+        &source,
+        &settings,
+        &[],
+        &inputs,
+        Box::new(journal.playback()),
+        &mut bytes,
+        |rt| {
+            for r in &journal.live {
+                rt.drive(&[], r.after, |_| Flow::Continue);
+                if rt.cycle() != r.after {
+                    failed = Some(format!(
+                        "live input {} does not fit the re-executed run",
+                        r.seq
+                    ));
+                    break;
+                }
+                if let Err(e) = super::engine::apply_input(program, rt, r) {
+                    failed = Some(e);
+                    break;
+                }
+            }
+            if failed.is_none() {
+                rt.drive(&[], u64::MAX, |_| Flow::Continue);
+            }
+            rt.outcome()
+                .cloned()
+                .unwrap_or(crate::runtime::Outcome::Converged)
+        },
+    )
+    .map_err(|e| {
+        vec![Diagnostic::plain(
+            Code::L001,
+            format!("cannot record the trace: {e}"),
+        )]
+    })?;
+    if let Some(what) = failed {
+        return Err(t005(what));
+    }
+    Ok(bytes)
+}

@@ -243,6 +243,31 @@ pub fn record_session_with<'p, W: std::io::Write + Send + 'p>(
     inner: Box<dyn Effects>,
     out: W,
 ) -> std::io::Result<(Runtime<'p>, Outcome)> {
+    record_driven(
+        program,
+        source,
+        settings,
+        initial,
+        inputs,
+        inner,
+        out,
+        |rt| rt.run_with_inputs(inputs).clone(),
+    )
+}
+
+/// Records a run that `run` drives (a live journal's re-execution applies
+/// its inputs itself); `inputs` are only written into the header.
+#[allow(clippy::too_many_arguments)]
+pub fn record_driven<'p, W: std::io::Write + Send + 'p>(
+    program: &'p Program,
+    source: &str,
+    settings: &Settings,
+    initial: &[(ir::VarId, Value)],
+    inputs: &[(u64, ir::HandlerId, crate::runtime::queue::Args)],
+    inner: Box<dyn Effects>,
+    out: W,
+    run: impl FnOnce(&mut Runtime<'p>) -> Outcome,
+) -> std::io::Result<(Runtime<'p>, Outcome)> {
     let names = names(program);
     let log: EffectLog = Rc::new(RefCell::new(Vec::new()));
     let fx = Box::new(Logged {
@@ -288,7 +313,7 @@ pub fn record_session_with<'p, W: std::io::Write + Send + 'p>(
             .name("lexum-trace".into())
             .spawn_scoped(s, move || writer(out, rx, hash_rx))
             .map_err(std::io::Error::other)?;
-        let outcome = rt.run_with_inputs(inputs).clone();
+        let outcome = run(&mut rt);
         drop(rt.unobserve());
         let rec = Rc::try_unwrap(recorder)
             .map_err(|_| std::io::Error::other("the recorder is still shared"))?
