@@ -1,41 +1,42 @@
 //! A load generator for `lexum serve` (benches/serve.sh): N keep-alive
-//! clients on loopback, each posting messages one after another on its own
-//! connection; prints acknowledged messages per second and the p50/p99
-//! acknowledgement latency. Plain HTTP/1.1 over std sockets, so that the
-//! client costs as little as possible.
+//! connections on loopback, each posting messages one after another and
+//! waiting for each reply; prints acknowledged messages per second and the
+//! p50/p99 acknowledgement latency. Like `redis-benchmark`, it is one
+//! event-loop thread (tokio's current-thread runtime), so the client takes
+//! as little of the machine as the one Redis is measured with.
 //!
 //! `cargo bench --bench serve_load -- HOST:PORT CLIENTS MESSAGES_PER_CLIENT`
 //! (`LEXUM_KEYS=PREFIX`: each message with an idempotency key)
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-fn client(addr: &str, n: usize, id: usize, keys: Option<String>) -> Vec<Duration> {
-    let stream = TcpStream::connect(addr).expect("connect");
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+async fn client(addr: String, n: usize, id: usize, keys: Option<String>) -> Vec<Duration> {
+    let stream = TcpStream::connect(&addr).await.expect("connect");
     stream.set_nodelay(true).ok();
-    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-    let mut writer = stream;
+    let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
     let mut lat = Vec::with_capacity(n);
+    let mut line = String::new();
     for i in 0..n {
         let n = id * 1_000_000 + i;
-        let body = if let Some(prefix) = &keys {
-            format!(r#"{{"to":"Ledger.hit","args":[{n}],"key":"{prefix}{n}"}}"#)
-        } else {
-            format!(r#"{{"to":"Ledger.hit","args":[{n}]}}"#)
+        let body = match &keys {
+            Some(prefix) => format!(r#"{{"to":"Ledger.hit","args":[{n}],"key":"{prefix}{n}"}}"#),
+            None => format!(r#"{{"to":"Ledger.hit","args":[{n}]}}"#),
         };
         let req = format!(
             "POST /v1/messages HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
         let t = Instant::now();
-        writer.write_all(req.as_bytes()).expect("write");
+        write.write_all(req.as_bytes()).await.expect("write");
         let mut len = 0usize;
-        let mut line = String::new();
         let mut status = 0;
         loop {
             line.clear();
-            reader.read_line(&mut line).expect("read");
+            reader.read_line(&mut line).await.expect("read");
             if status == 0 {
                 status = line
                     .split(' ')
@@ -43,8 +44,7 @@ fn client(addr: &str, n: usize, id: usize, keys: Option<String>) -> Vec<Duration
                     .and_then(|s| s.parse().ok())
                     .unwrap_or(0);
             }
-            let lower = line.to_ascii_lowercase();
-            if let Some(v) = lower.strip_prefix("content-length:") {
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
                 len = v.trim().parse().unwrap_or(0);
             }
             if line == "\r\n" {
@@ -52,7 +52,7 @@ fn client(addr: &str, n: usize, id: usize, keys: Option<String>) -> Vec<Duration
             }
         }
         let mut body = vec![0u8; len];
-        reader.read_exact(&mut body).expect("body");
+        reader.read_exact(&mut body).await.expect("body");
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
         lat.push(t.elapsed());
     }
@@ -68,21 +68,22 @@ fn main() {
     let addr = args[1].clone();
     let clients: usize = args[2].parse().unwrap_or(64);
     let each: usize = args[3].parse().unwrap_or(1000);
-    // With LEXUM_KEYS set, every message carries an idempotency key, its
-    // value followed by the message's number.
     let keys = std::env::var("LEXUM_KEYS").ok();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let t = Instant::now();
-    let handles: Vec<_> = (0..clients)
-        .map(|id| {
-            let addr = addr.clone();
-            let keys = keys.clone();
-            std::thread::spawn(move || client(&addr, each, id, keys))
-        })
-        .collect();
-    let mut all: Vec<Duration> = handles
-        .into_iter()
-        .flat_map(|h| h.join().unwrap())
-        .collect();
+    let mut all: Vec<Duration> = rt.block_on(async {
+        let tasks: Vec<_> = (0..clients)
+            .map(|id| tokio::spawn(client(addr.clone(), each, id, keys.clone())))
+            .collect();
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await.expect("client"));
+        }
+        all
+    });
     let took = t.elapsed();
     all.sort();
     let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)];
