@@ -21,7 +21,7 @@ use tokio::sync::{broadcast, oneshot};
 use super::keys::Keys;
 use crate::codes::Code;
 use crate::diag::Diagnostic;
-use crate::ir::{GoalId, HandlerId, Program};
+use crate::ir::{HandlerId, Program};
 use crate::journal::run::{Journal, LiveInput, LiveRecord, OpenError, SyncPolicy};
 use crate::journal::session::{self, Opened, Setup};
 use crate::journal::snapshot::{LiveSection, Snapshotter};
@@ -812,15 +812,17 @@ impl Engine {
 
     fn status(&mut self) -> Json {
         let p = self.program;
-        let false_goals: Vec<String> = if self.halted.is_some() {
-            Vec::new()
-        } else {
-            self.rt
-                .false_goals()
-                .into_iter()
-                .map(|g: GoalId| p.goals[g as usize].qualified.clone())
-                .collect()
-        };
+        // Shown truths: evaluating them changes nothing (the scheduler's
+        // own evaluation would end the run on a failing predicate, and a
+        // read must never change the run).
+        let truths = self.rt.goal_truths();
+        let yielded = &self.rt.run.yielded;
+        let false_goals: Vec<String> = truths
+            .into_iter()
+            .enumerate()
+            .filter(|(g, holds)| !holds && !yielded.get(*g).copied().unwrap_or(false))
+            .map(|(g, _)| p.goals[g].qualified.clone())
+            .collect();
         let state = match (&self.halted, self.rt.outcome()) {
             (Some(_), _) => "halted",
             (None, Some(Outcome::Stuck { .. })) => "stuck",
