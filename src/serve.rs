@@ -81,15 +81,8 @@ pub fn run(
             let _ = stop_tx.send(true);
             let _ = requests.send(engine::Request::Shutdown);
         };
-        axum::serve(listener, http::router(app))
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(|e| {
-                vec![Diagnostic::plain(
-                    Code::L001,
-                    format!("the server failed: {e}"),
-                )]
-            })
+        accept_loop(listener, http::router(app), listen.limits, shutdown).await;
+        Ok::<(), Vec<Diagnostic>>(())
     });
     // The engine finishes its cycle and writes its snapshot.
     let _ = handle.requests.send(engine::Request::Shutdown);
@@ -115,6 +108,46 @@ fn release_large_allocations() {
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }
+}
+
+/// Accepts connections until `shutdown` resolves, each served by hyper with
+/// a header timeout (a client that sends its headers slowly is cut off)
+/// and at most `limits.connections` at once; then stops accepting and
+/// gives open connections 5 s to finish.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    limits: http::Limits,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let permits = Arc::new(tokio::sync::Semaphore::new(limits.connections));
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let Ok(permit) = permits.clone().try_acquire_owned() else {
+                    continue; // over the limit: dropped, so closed
+                };
+                let _ = stream.set_nodelay(true);
+                let service = hyper_util::service::TowerToHyperService::new(router.clone());
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(limits.header_timeout)
+                    .serve_connection(TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                    drop(permit);
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), graceful.shutdown()).await;
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -171,7 +171,16 @@ fn bad_requests_get_a_code_and_change_nothing() {
     let journal = dir.join("j");
     let token = dir.join("token");
     std::fs::write(&token, "s3cret\n").unwrap();
-    let server = serve(&prog, &journal, &["--token-file", token.to_str().unwrap()]);
+    let server = serve(
+        &prog,
+        &journal,
+        &[
+            "--token-file",
+            token.to_str().unwrap(),
+            "--header-timeout-ms",
+            "300",
+        ],
+    );
     let a = &server.addr;
     let auth = "Authorization: Bearer s3cret";
     let before = get(a, "/v1/state");
@@ -256,6 +265,21 @@ fn bad_requests_get_a_code_and_change_nothing() {
     assert_eq!(got, 404);
     let (got, _) = http(a, "GET", "/v1/state/Nope", &[], b"").unwrap();
     assert_eq!(got, 404);
+    // A client that never finishes its headers is cut off.
+    let mut slowloris = TcpStream::connect(a).unwrap();
+    slowloris
+        .write_all(b"POST /v1/messages HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    slowloris
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let t = Instant::now();
+    let mut rest = Vec::new();
+    let _ = slowloris.read_to_end(&mut rest);
+    assert!(
+        t.elapsed() < Duration::from_secs(4),
+        "the server kept a slow client"
+    );
     // A slow client: headers, then a body that never comes.
     let mut slow = TcpStream::connect(a).unwrap();
     slow.write_all(

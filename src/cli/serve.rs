@@ -60,6 +60,9 @@ pub struct Args {
     /// this one: variables that keep their name and type keep their values.
     #[arg(long)]
     upgrade: bool,
+    /// How long a client may take to send a request's headers (tests).
+    #[arg(long, hide = true, default_value_t = 10_000)]
+    header_timeout_ms: u64,
     /// The most events the queue may hold (more halts the run: E006).
     #[arg(long, default_value_t = lexum::runtime::DEFAULT_MAX_QUEUE)]
     max_queue: u64,
@@ -187,7 +190,10 @@ pub fn run(args: Args) -> i32 {
     let listen = Listen {
         addr: args.listen,
         token,
-        limits: http::Limits::default(),
+        limits: http::Limits {
+            header_timeout: std::time::Duration::from_millis(args.header_timeout_ms),
+            ..http::Limits::default()
+        },
     };
     let r = lexum::serve::run(config, program, bind, listen, |addr, warnings, upgraded| {
         super::out(&format!("listening on http://{addr}\n"));

@@ -33,6 +33,10 @@ pub struct Limits {
     pub read_timeout: Duration,
     /// The longest idempotency key, in bytes.
     pub key_bytes: usize,
+    /// How long a client may take to send a request's headers.
+    pub header_timeout: Duration,
+    /// The most connections served at once (more are closed at once).
+    pub connections: usize,
 }
 
 impl Default for Limits {
@@ -41,6 +45,8 @@ impl Default for Limits {
             body_bytes: 1 << 20,
             read_timeout: Duration::from_secs(10),
             key_bytes: 256,
+            header_timeout: Duration::from_secs(10),
+            connections: 1024,
         }
     }
 }
