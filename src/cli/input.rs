@@ -6,7 +6,6 @@ use lexum::codes::Code;
 use lexum::diag::Diagnostic;
 use lexum::ir::{HandlerId, Program};
 use lexum::runtime::queue::Args;
-use lexum::value::json::from_json;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -42,32 +41,9 @@ pub fn read(path: &str, program: &Program) -> Result<Inputs, Box<Diagnostic>> {
                 "{e}; a line is {{\"after\": N, \"send\": \"Domain.handler\", \"args\": [...]}}"
             ))
         })?;
-        let Some(h) = program
-            .handlers
-            .iter()
-            .position(|h| h.qualified == line.send)
-        else {
-            return Err(bad(format!("no handler `{}`", line.send)));
-        };
-        let params = &program.handlers[h].params;
-        if params.len() != line.args.len() {
-            return Err(bad(format!(
-                "`{}` takes {} arguments, found {}",
-                line.send,
-                params.len(),
-                line.args.len()
-            )));
-        }
-        let mut args = Args::new();
-        for (j, ((pname, pty), a)) in params.iter().zip(&line.args).enumerate() {
-            let v =
-                from_json(a).ok_or_else(|| bad(format!("argument {} is not a value", j + 1)))?;
-            if !v.fits(pty) {
-                return Err(bad(format!("argument `{pname}` must be {pty}, found {v}")));
-            }
-            args.push(v);
-        }
-        out.push((line.after, h as HandlerId, args));
+        let (h, args) = lexum::runtime::drive::external_message(program, &line.send, &line.args)
+            .map_err(|e| bad(e.to_string()))?;
+        out.push((line.after, h, args));
     }
     out.sort_by_key(|(after, ..)| *after);
     Ok(out)

@@ -17,6 +17,76 @@ pub const CHECKPOINT_EVERY: u64 = 256;
 /// and its arguments.
 pub type Input = (u64, HandlerId, Args);
 
+/// Why an external message (from an input file, an HTTP request or a
+/// journal) does not fit the program.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BadMessage {
+    NoHandler(String),
+    Arity {
+        to: String,
+        takes: usize,
+        found: usize,
+    },
+    /// The argument at this position (from 1) encodes no value.
+    NotAValue(usize),
+    WrongType {
+        param: String,
+        ty: String,
+        found: String,
+    },
+}
+
+impl std::fmt::Display for BadMessage {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            BadMessage::NoHandler(to) => write!(f, "no handler `{to}`"),
+            BadMessage::Arity { to, takes, found } => {
+                write!(f, "`{to}` takes {takes} arguments, found {found}")
+            }
+            BadMessage::NotAValue(i) => write!(f, "argument {i} is not a value"),
+            BadMessage::WrongType { param, ty, found } => {
+                write!(f, "argument `{param}` must be {ty}, found {found}")
+            }
+        }
+    }
+}
+
+/// Resolves an external message: the handler `to` (`Domain.handler`) and
+/// its arguments in the value encoding, each checked against the handler's
+/// parameter types.
+pub fn external_message(
+    program: &crate::ir::Program,
+    to: &str,
+    args: &[serde_json::Value],
+) -> Result<(HandlerId, Args), BadMessage> {
+    let h = program
+        .handlers
+        .iter()
+        .position(|h| h.qualified == to)
+        .ok_or_else(|| BadMessage::NoHandler(to.to_string()))?;
+    let params = &program.handlers[h].params;
+    if params.len() != args.len() {
+        return Err(BadMessage::Arity {
+            to: to.to_string(),
+            takes: params.len(),
+            found: args.len(),
+        });
+    }
+    let mut out = Args::new();
+    for (i, ((name, ty), a)) in params.iter().zip(args).enumerate() {
+        let v = crate::value::json::from_json(a).ok_or(BadMessage::NotAValue(i + 1))?;
+        if !v.fits(ty) {
+            return Err(BadMessage::WrongType {
+                param: name.clone(),
+                ty: ty.to_string(),
+                found: v.to_string(),
+            });
+        }
+        out.push(v);
+    }
+    Ok((h as HandlerId, out))
+}
+
 /// What the caller wants after a cycle.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flow {

@@ -31,7 +31,7 @@ use crate::runtime::effects::Effects;
 use crate::runtime::observe::{CycleRecord, Observer};
 use crate::runtime::queue::Args;
 use crate::runtime::{report, Outcome, Runtime, Settings, Upgraded, Yield};
-use crate::value::json::{from_json, to_json};
+use crate::value::json::to_json;
 use sha2::Digest;
 
 /// How a live run is set up.
@@ -195,19 +195,9 @@ pub fn apply_input<'p>(
 ) -> Result<Option<(&'p Program, Upgraded)>, String> {
     match &r.input {
         LiveInput::Message { to, args, .. } => {
-            let h = program
-                .handlers
-                .iter()
-                .position(|h| h.qualified == *to)
-                .ok_or_else(|| format!("live input {} names no handler `{to}`", r.seq))?;
-            let params = &program.handlers[h].params;
-            let args: Option<Args> = args.iter().map(from_json).collect();
-            let args = args
-                .filter(|a| {
-                    a.len() == params.len() && a.iter().zip(params).all(|(v, p)| v.fits(&p.1))
-                })
-                .ok_or_else(|| format!("live input {}'s arguments do not fit `{to}`", r.seq))?;
-            rt.send_external(h as HandlerId, args);
+            let (h, args) = crate::runtime::drive::external_message(program, to, args)
+                .map_err(|e| format!("live input {}: {e}", r.seq))?;
+            rt.send_external(h, args);
         }
         LiveInput::Time { tick } => rt.advance_time(*tick),
         LiveInput::Upgrade { source } => {

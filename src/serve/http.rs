@@ -22,7 +22,6 @@ use crate::codes::Code;
 use crate::diag::Diagnostic;
 use crate::ir::{HandlerId, Program};
 use crate::runtime::queue::Args;
-use crate::value::json::from_json;
 
 /// Limits on what a client may send.
 #[derive(Clone, Copy, Debug)]
@@ -145,27 +144,12 @@ fn check(program: &Program, m: &Message, limits: &Limits) -> Result<(HandlerId, 
             limits.key_bytes
         ));
     }
-    let Some(h) = program.handlers.iter().position(|h| h.qualified == m.to) else {
-        return Err(format!("no handler `{}` (write `Domain.handler`)", m.to));
-    };
-    let params = &program.handlers[h].params;
-    if params.len() != m.args.len() {
-        return Err(format!(
-            "`{}` takes {} arguments, found {}",
-            m.to,
-            params.len(),
-            m.args.len()
-        ));
-    }
-    let mut args = Args::new();
-    for (i, ((name, ty), a)) in params.iter().zip(&m.args).enumerate() {
-        let v = from_json(a).ok_or_else(|| format!("argument {} is not a value", i + 1))?;
-        if !v.fits(ty) {
-            return Err(format!("argument `{name}` must be {ty}, found {v}"));
+    crate::runtime::drive::external_message(program, &m.to, &m.args).map_err(|e| match e {
+        crate::runtime::drive::BadMessage::NoHandler(to) => {
+            format!("no handler `{to}` (write `Domain.handler`)")
         }
-        args.push(v);
-    }
-    Ok((h as HandlerId, args))
+        e => e.to_string(),
+    })
 }
 
 /// `POST /v1/messages`: acknowledged once durable.

@@ -217,12 +217,8 @@ pub fn trace(storage: Arc<dyn Storage>) -> Result<Vec<u8>, Vec<Diagnostic>> {
         .iter()
         .filter_map(|r| match &r.input {
             crate::journal::run::LiveInput::Message { to, args, .. } => {
-                let h = program.handlers.iter().position(|h| h.qualified == *to)?;
-                let args = args
-                    .iter()
-                    .map(crate::value::json::from_json)
-                    .collect::<Option<_>>()?;
-                Some((r.after, h as crate::ir::HandlerId, args))
+                let (h, args) = crate::runtime::drive::external_message(program, to, args).ok()?;
+                Some((r.after, h, args))
             }
             _ => None,
         })
