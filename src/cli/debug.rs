@@ -7,7 +7,6 @@ use std::io::IsTerminal;
 use lexum::check::check_source;
 use lexum::debug::DebugView;
 use lexum::diag::render;
-use lexum::trace::format::Settings;
 use lexum::trace::load::load;
 use lexum::trace::record::record_run;
 
@@ -23,14 +22,9 @@ pub struct Args {
     /// For a program: the cycle budget.
     #[arg(long, default_value_t = 1_000_000_000)]
     max_cycles: u64,
-    /// For a program: `none` or `sim`.
-    #[arg(long, value_enum, default_value = "none")]
-    effects: super::run::EffectsBinding,
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// For a program: the fraction of simulated effect calls that fail.
-    #[arg(long, default_value = "0")]
-    fail_rate: String,
+    /// For a program: the simulator's flags.
+    #[command(flatten)]
+    sim: super::run::SimFlags,
 }
 
 pub fn run(args: Args) -> i32 {
@@ -133,28 +127,10 @@ fn trace_of_program(args: &Args) -> Result<Vec<u8>, i32> {
         ));
         return Err(exit::REJECTED);
     };
-    let Some(fail_per_million) = super::run::per_million(&args.fail_rate) else {
-        super::fail(
-            lexum::codes::Code::L002,
-            format!(
-                "--fail-rate must be a number from 0 to 1, found `{}`",
-                args.fail_rate
-            ),
-        );
-        return Err(exit::USAGE);
-    };
-    let settings = Settings {
-        max_cycles: args.max_cycles,
-        oscillation_detection: true,
-        effects: match args.effects {
-            super::run::EffectsBinding::None => lexum::runtime::EffectsMode::None,
-            super::run::EffectsBinding::Sim => lexum::runtime::EffectsMode::Sim,
-        },
-        seed: args.seed,
-        fail_per_million,
-        max_queue: lexum::runtime::DEFAULT_MAX_QUEUE,
-        live: false,
-    };
+    let settings = args
+        .sim
+        .settings(args.max_cycles, lexum::runtime::DEFAULT_MAX_QUEUE, false)
+        .ok_or(exit::USAGE)?;
     let mut bytes = Vec::new();
     record_run(&program, &file.text, &settings, &mut bytes).map_err(|e| {
         super::fail(

@@ -20,6 +20,49 @@ pub enum EffectsBinding {
     Sim,
 }
 
+/// The simulator's flags, shared by `run`, `serve` and `debug`.
+#[derive(clap::Args, Debug)]
+pub struct SimFlags {
+    /// The effect binding for effects no `--effect` binds.
+    #[arg(long, value_enum, default_value_t = EffectsBinding::None)]
+    pub effects: EffectsBinding,
+    /// Seed of the effect simulator.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Fraction of simulated effect calls that fail, from 0 to 1.
+    #[arg(long, default_value = "0")]
+    pub fail_rate: String,
+}
+
+impl SimFlags {
+    /// The run's settings for these flags (`None`, reported as L002, for a
+    /// fail rate that is not a number from 0 to 1).
+    pub fn settings(&self, max_cycles: u64, max_queue: u64, live: bool) -> Option<Settings> {
+        let Some(fail_per_million) = per_million(&self.fail_rate) else {
+            super::fail(
+                lexum::codes::Code::L002,
+                format!(
+                    "--fail-rate must be a number from 0 to 1, found `{}`",
+                    self.fail_rate
+                ),
+            );
+            return None;
+        };
+        Some(Settings {
+            max_cycles,
+            oscillation_detection: true,
+            effects: match self.effects {
+                EffectsBinding::None => lexum::runtime::EffectsMode::None,
+                EffectsBinding::Sim => lexum::runtime::EffectsMode::Sim,
+            },
+            seed: self.seed,
+            fail_per_million,
+            max_queue,
+            live,
+        })
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub struct Args {
     file: String,
@@ -31,14 +74,8 @@ pub struct Args {
     max_queue: u64,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
-    #[arg(long, value_enum, default_value_t = EffectsBinding::None)]
-    effects: EffectsBinding,
-    /// Seed of the effect simulator.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Fraction of simulated effect calls that fail, from 0 to 1.
-    #[arg(long, default_value = "0")]
-    fail_rate: String,
+    #[command(flatten)]
+    sim: SimFlags,
     /// Turn off oscillation detection (for measuring its cost).
     #[arg(long, hide = true)]
     no_oscillation_detection: bool,
@@ -112,16 +149,10 @@ pub fn per_million(s: &str) -> Option<u32> {
 
 pub fn run(args: Args) -> i32 {
     let color = source::use_color(args.color);
-    let Some(rate) = per_million(&args.fail_rate) else {
-        super::fail(
-            lexum::codes::Code::L002,
-            format!(
-                "--fail-rate must be a number from 0 to 1, found `{}`",
-                args.fail_rate
-            ),
-        );
+    let Some(mut settings) = args.sim.settings(args.max_cycles, args.max_queue, false) else {
         return exit::USAGE;
     };
+    settings.oscillation_detection = !args.no_oscillation_detection;
     let file = match source::read(&args.file) {
         Ok(f) => f,
         Err(d) => {
@@ -149,18 +180,6 @@ pub fn run(args: Args) -> i32 {
             color,
         ));
         return exit::REJECTED;
-    };
-    let settings = Settings {
-        max_cycles: args.max_cycles,
-        oscillation_detection: !args.no_oscillation_detection,
-        effects: match args.effects {
-            EffectsBinding::None => lexum::runtime::EffectsMode::None,
-            EffectsBinding::Sim => lexum::runtime::EffectsMode::Sim,
-        },
-        seed: args.seed,
-        fail_per_million: rate,
-        max_queue: args.max_queue,
-        live: false,
     };
     let inputs = match &args.input {
         None => Vec::new(),

@@ -5,10 +5,8 @@ use std::sync::Arc;
 use lexum::check_source;
 use lexum::diag::render;
 use lexum::journal::run::SyncPolicy;
-use lexum::runtime::{EffectsMode, Settings};
 use lexum::serve::{engine, http, keys, Listen};
 
-use super::run::EffectsBinding;
 use super::{exit, source};
 
 #[derive(clap::Args, Debug)]
@@ -30,15 +28,8 @@ pub struct Args {
     /// a retry.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     tick_ms: u64,
-    /// The effect binding for effects no `--effect` binds.
-    #[arg(long, value_enum, default_value_t = EffectsBinding::None)]
-    effects: EffectsBinding,
-    /// Seed of the effect simulator.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    /// Fraction of simulated effect calls that fail, from 0 to 1.
-    #[arg(long, default_value = "0")]
-    fail_rate: String,
+    #[command(flatten)]
+    sim: super::run::SimFlags,
     /// Bind an effect to a command (as `lexum run --effect`), or to a URL
     /// (`NAME=http://HOST:PORT/PATH`: a POST per call, docs/serve.md).
     #[arg(long, value_name = "NAME=BINDING")]
@@ -93,14 +84,7 @@ pub(super) fn read_token(path: &str) -> Result<String, Box<lexum::Diagnostic>> {
 }
 
 pub fn run(args: Args) -> i32 {
-    let Some(rate) = super::run::per_million(&args.fail_rate) else {
-        super::fail(
-            lexum::Code::L002,
-            format!(
-                "--fail-rate must be a number from 0 to 1, found `{}`",
-                args.fail_rate
-            ),
-        );
+    let Some(settings) = args.sim.settings(u64::MAX, args.max_queue, true) else {
         return exit::USAGE;
     };
     let token = match args.token_file.as_deref().map(read_token).transpose() {
@@ -135,18 +119,6 @@ pub fn run(args: Args) -> i32 {
                 return exit::USAGE;
             }
         }
-    };
-    let settings = Settings {
-        max_cycles: u64::MAX,
-        oscillation_detection: true,
-        effects: match args.effects {
-            EffectsBinding::None => EffectsMode::None,
-            EffectsBinding::Sim => EffectsMode::Sim,
-        },
-        seed: args.seed,
-        fail_per_million: rate,
-        max_queue: args.max_queue,
-        live: true,
     };
     let fallback_settings = settings.clone();
     let timeout = std::time::Duration::from_millis(args.effect_timeout);
