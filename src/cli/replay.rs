@@ -46,7 +46,7 @@ fn verify_journal(dir: &str) -> i32 {
     match lexum::serve::verify::verify(storage) {
         Ok(v) => {
             super::out(&format!(
-                "ok: {} cycles re-executed from {}, {} live inputs, {} snapshots match; run hash {}\n",
+                "ok: {} cycles re-executed from {}, live inputs: {}, snapshots that match: {}; run hash {}\n",
                 v.cycles,
                 if v.from == 0 { "the start".to_string() } else { format!("the snapshot of cycle {}", v.from) },
                 v.inputs,

@@ -55,6 +55,11 @@ impl<'p> Runtime<'p> {
         self.observer = Some(observer);
     }
 
+    /// Whether an observer is attached.
+    pub fn is_observed(&self) -> bool {
+        self.observer.is_some()
+    }
+
     /// Detaches the observer.
     pub fn unobserve(&mut self) -> Option<Box<dyn Observer + 'p>> {
         self.observer.take()

@@ -210,6 +210,30 @@ pub fn apply_input<'p>(
     Ok(None)
 }
 
+/// Re-executes to the cycle a journaled input was applied after, then
+/// applies it: recovery, `replay DIR --verify` and the debugger's trace all
+/// go through here. `Err` says how the journal and the run disagree.
+pub fn replay_input<'p>(
+    program: &'p Program,
+    rt: &mut Runtime<'p>,
+    r: &LiveRecord,
+    mut after_cycle: impl FnMut(&mut Runtime<'_>),
+) -> Result<Option<(&'p Program, Upgraded)>, String> {
+    rt.drive(&[], r.after, |rt| {
+        after_cycle(rt);
+        Flow::Continue
+    });
+    if rt.cycle() != r.after {
+        return Err(format!(
+            "live input {} was applied after cycle {}, but the run re-executes to cycle {} there",
+            r.seq,
+            r.after,
+            rt.cycle()
+        ));
+    }
+    apply_input(program, rt, r)
+}
+
 /// A started engine: where to send requests, the event stream, and the
 /// thread (its result is the reason it stopped early, if it did).
 pub struct Handle {
@@ -370,10 +394,6 @@ impl Engine {
             waiting_since: None,
             metrics: Metrics::default(),
         };
-        e.rt.observe(Box::new(Events {
-            tx: events,
-            program,
-        }));
         e.recover()?;
         if *e.source != *config.source {
             if !config.upgrade {
@@ -406,10 +426,8 @@ impl Engine {
     fn switch(&mut self, program: &'static Program, source: String, report: Upgraded) {
         self.program = program;
         self.source = source.into();
-        self.rt.observe(Box::new(Events {
-            tx: self.events.clone(),
-            program,
-        }));
+        // Its names are the old program's; `watch_events` attaches anew.
+        self.rt.unobserve();
         if let Some(w) = self.writer.as_mut() {
             let id = crate::journal::snapshot::Identity {
                 program_hash: crate::trace::sha256_hex(self.source.as_bytes()),
@@ -439,35 +457,33 @@ impl Engine {
                     self.next_input, r.seq
                 )));
             }
-            self.rt.drive(&[], r.after, |_| Flow::Continue);
+            let applied = replay_input(self.program, &mut self.rt, &r, |_| {});
             if let Some(what) = self.journal.borrow_mut().foreign.take() {
                 return Err(foreign(what));
             }
-            if self.rt.cycle() != r.after {
-                return Err(foreign(format!(
-                    "live input {} was applied after cycle {}, but the run re-executes to cycle {} there",
-                    r.seq,
-                    r.after,
-                    self.rt.cycle()
-                )));
-            }
-            self.apply(&r).map_err(foreign)?;
+            let upgraded = applied.map_err(foreign)?;
+            self.applied(&r, upgraded);
+            self.next_input = r.seq + 1;
         }
         Ok(())
     }
 
-    /// Applies a durable input to the runtime.
+    /// Applies a durable input to the runtime (the input count is the
+    /// caller's: it counted the input when it journaled it).
     fn apply(&mut self, r: &LiveRecord) -> Result<(), String> {
-        if let Some((program, report)) = apply_input(self.program, &mut self.rt, r)? {
-            if let LiveInput::Upgrade { source } = &r.input {
-                self.switch(program, source.clone(), report);
-            }
+        let upgraded = apply_input(self.program, &mut self.rt, r)?;
+        self.applied(r, upgraded);
+        Ok(())
+    }
+
+    /// What the engine keeps of an applied input: its key, a new program.
+    fn applied(&mut self, r: &LiveRecord, upgraded: Option<(&'static Program, Upgraded)>) {
+        if let (Some((program, report)), LiveInput::Upgrade { source }) = (upgraded, &r.input) {
+            self.switch(program, source.clone(), report);
         }
         if let LiveInput::Message { key: Some(k), .. } = &r.input {
             self.keys.insert(k.clone(), r.seq);
         }
-        self.next_input = r.seq + 1;
-        Ok(())
     }
 
     /// The loop: requests, inputs, time, cycles, until asked to stop.
@@ -589,12 +605,9 @@ impl Engine {
         }
         for (record, reply) in fresh {
             let seq = record.seq;
-            let next = self.next_input;
-            // Applied in order; `apply` sets the count to this record's.
             if let Err(what) = self.apply(&record) {
                 self.halt(Diagnostic::plain(Code::J004, what));
             }
-            self.next_input = next;
             self.metrics.accepted += 1;
             let _ = reply.send(Ok(Ack {
                 seq,
@@ -640,18 +653,26 @@ impl Engine {
         self.halted.clone()
     }
 
-    /// How long until a waiting run's timer is due in real time.
-    fn time_due_in(&mut self) -> Option<Duration> {
+    /// When a waiting run's timer is due in real time: the due τ, and the
+    /// instant `--tick-ms` per tick after the wait began.
+    fn timer_due(&mut self) -> Option<(u64, Instant)> {
         if self.halted.is_some() {
             return None;
         }
         let due = self.rt.waiting_for()?;
         let (since, tau, _) = self.anchor();
         let ticks = due.saturating_sub(tau.max(0) as u64);
-        let wait = Duration::from_millis(self.tick_ms.saturating_mul(ticks));
+        Some((
+            due,
+            since + Duration::from_millis(self.tick_ms.saturating_mul(ticks)),
+        ))
+    }
+
+    /// How long until a waiting run's timer is due in real time.
+    fn time_due_in(&mut self) -> Option<Duration> {
+        let (_, at) = self.timer_due()?;
         Some(
-            (since + wait)
-                .saturating_duration_since(Instant::now())
+            at.saturating_duration_since(Instant::now())
                 .max(Duration::from_millis(1)),
         )
     }
@@ -672,16 +693,10 @@ impl Engine {
     /// Lets τ reach a waiting timer once its real time has passed: the
     /// decision is journaled (and durable) before it is applied.
     fn advance_time_if_due(&mut self) {
-        if self.halted.is_some() {
-            return;
-        }
-        let Some(due) = self.rt.waiting_for() else {
+        let Some((due, at)) = self.timer_due() else {
             return;
         };
-        let (since, tau, _) = self.anchor();
-        let ticks = due.saturating_sub(tau.max(0) as u64);
-        let wait = Duration::from_millis(self.tick_ms.saturating_mul(ticks));
-        if since.elapsed() < wait {
+        if Instant::now() < at {
             return;
         }
         let record = LiveRecord {
@@ -692,9 +707,22 @@ impl Engine {
         self.journal.borrow_mut().append_live(&record);
         self.next_input += 1;
         if self.commit(1).is_ok() {
-            let next = self.next_input;
             let _ = self.apply(&record);
-            self.next_input = next;
+        }
+    }
+
+    /// Observes cycles only while an SSE client listens: an observed run
+    /// evaluates the goals a cycle may have changed, which nobody needs
+    /// otherwise.
+    fn watch_events(&mut self) {
+        let listening = self.events.receiver_count() > 0;
+        match (listening, self.rt.is_observed()) {
+            (true, false) => self.rt.observe(Box::new(Events {
+                tx: self.events.clone(),
+                program: self.program,
+            })),
+            (false, true) => drop(self.rt.unobserve()),
+            _ => {}
         }
     }
 
@@ -704,6 +732,7 @@ impl Engine {
         if self.halted.is_some() || self.rt.outcome().is_some() {
             return;
         }
+        self.watch_events();
         let start = Instant::now();
         let until = self.rt.cycle().saturating_add(100_000);
         let mut foreign = None;

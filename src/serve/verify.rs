@@ -138,19 +138,9 @@ pub fn verify(storage: Arc<dyn Storage>) -> Result<Verified, Vec<Diagnostic>> {
                 r.seq
             )));
         }
-        rt.drive(&[], r.after, |rt| {
-            check(rt, next_input);
-            Flow::Continue
-        });
-        if rt.cycle() != r.after {
-            return Err(t005(format!(
-                "live input {} was applied after cycle {}, but the run re-executes to cycle {} there",
-                r.seq,
-                r.after,
-                rt.cycle()
-            )));
-        }
-        if let Some((p, _)) = super::engine::apply_input(program, &mut rt, r).map_err(t005)? {
+        let n = next_input;
+        let applied = super::engine::replay_input(program, &mut rt, r, |rt| check(rt, n));
+        if let Some((p, _)) = applied.map_err(t005)? {
             program = p;
         }
         next_input = r.seq + 1;
@@ -235,15 +225,7 @@ pub fn trace(storage: Arc<dyn Storage>) -> Result<Vec<u8>, Vec<Diagnostic>> {
         &mut bytes,
         |rt| {
             for r in &journal.live {
-                rt.drive(&[], r.after, |_| Flow::Continue);
-                if rt.cycle() != r.after {
-                    failed = Some(format!(
-                        "live input {} does not fit the re-executed run",
-                        r.seq
-                    ));
-                    break;
-                }
-                if let Err(e) = super::engine::apply_input(program, rt, r) {
+                if let Err(e) = super::engine::replay_input(program, rt, r, |_| {}) {
                     failed = Some(e);
                     break;
                 }
