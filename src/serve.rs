@@ -39,8 +39,7 @@ pub fn run(
 ) -> Result<(), Vec<Diagnostic>> {
     release_large_allocations();
     let handle = engine::start(config, program.clone(), bind)?;
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .thread_name("lexum-http")
         .build()
