@@ -36,10 +36,12 @@ pub enum Code {
     S001,
     S002,
     S003,
+    S004,
+    S005,
 }
 
 impl Code {
-    pub const ALL: [Code; 28] = [
+    pub const ALL: [Code; 30] = [
         Code::E001,
         Code::E002,
         Code::E003,
@@ -68,6 +70,8 @@ impl Code {
         Code::S001,
         Code::S002,
         Code::S003,
+        Code::S004,
+        Code::S005,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -100,6 +104,8 @@ impl Code {
             Code::S001 => "S001",
             Code::S002 => "S002",
             Code::S003 => "S003",
+            Code::S004 => "S004",
+            Code::S005 => "S005",
         }
     }
 
@@ -140,6 +146,8 @@ impl Code {
             Code::S001 => "a request to the server is invalid",
             Code::S002 => "a request to the server lacks the right token",
             Code::S003 => "the server is stopping",
+            Code::S004 => "this node is not the cluster's leader, or the write was not committed",
+            Code::S005 => "a peer runs another program or other settings",
         }
     }
 
@@ -174,6 +182,8 @@ impl Code {
             Code::S001 => include_str!("../docs/codes/S001.md"),
             Code::S002 => include_str!("../docs/codes/S002.md"),
             Code::S003 => include_str!("../docs/codes/S003.md"),
+            Code::S004 => include_str!("../docs/codes/S004.md"),
+            Code::S005 => include_str!("../docs/codes/S005.md"),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! input is durable in the journal before it is acknowledged or applied, so
 //! a restart on the same journal resumes exactly (docs/serve.md).
 
+pub mod cluster;
 pub mod engine;
 pub mod http;
 pub mod http_effect;
@@ -23,6 +24,10 @@ pub struct Listen {
     pub addr: String,
     pub token: Option<String>,
     pub limits: http::Limits,
+    /// One node of a cluster (`--node-id`, `--peers`).
+    pub cluster: Option<cluster::Membership>,
+    /// The cluster identity Raft messages must carry.
+    pub identity: Option<String>,
 }
 
 /// Runs the server until SIGTERM or Ctrl-C: opens the journal and recovers,
@@ -38,8 +43,16 @@ pub fn run(
     ready: impl FnOnce(std::net::SocketAddr, &[Diagnostic], Option<&crate::runtime::Upgraded>),
 ) -> Result<(), Vec<Diagnostic>> {
     release_large_allocations();
-    let handle = engine::start(config, program.clone(), bind)?;
-    let tokio = tokio::runtime::Builder::new_current_thread()
+    // One thread serves HTTP (fewer hand-overs: BENCHMARKS.md); a cluster
+    // node also runs Raft, on two.
+    let mut builder = if listen.cluster.is_some() {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let tokio = builder
         .enable_all()
         .thread_name("lexum-http")
         .build()
@@ -49,6 +62,13 @@ pub fn run(
                 format!("cannot start the HTTP runtime: {e}"),
             )]
         })?;
+    let (handle, raft) = match listen.cluster.clone() {
+        Some(member) => {
+            let (h, r) = cluster::start_node(config, program.clone(), bind, member, &tokio)?;
+            (h, Some(r))
+        }
+        None => (engine::start(config, program.clone(), bind)?, None),
+    };
     let requests = handle.requests.clone();
     let served = tokio.block_on(async {
         let listener = tokio::net::TcpListener::bind(&listen.addr)
@@ -73,6 +93,8 @@ pub fn run(
             token: listen.token.map(Arc::from),
             limits: listen.limits,
             stopping: stop_rx,
+            raft: raft.clone(),
+            identity: listen.identity.clone().map(Arc::from),
         };
         ready(addr, &handle.warnings, handle.upgraded.as_ref());
         let shutdown = async move {
@@ -91,6 +113,9 @@ pub fn run(
             "the engine thread failed (this is a bug in lexum)",
         )])
     });
+    if let Some(r) = raft {
+        let _ = tokio.block_on(r.shutdown());
+    }
     tokio.shutdown_timeout(std::time::Duration::from_secs(1));
     served.and(engine)
 }

@@ -120,6 +120,7 @@ fn a_full_disk_halts_with_j002_and_acknowledges_nothing_more() {
         keys: 100,
         snapshot_every: 1000,
         upgrade: false,
+        cluster: false,
     };
     let h = engine::start(
         config,

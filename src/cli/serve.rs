@@ -16,9 +16,17 @@ pub struct Args {
     /// The journal directory: created if missing, resumed if not.
     #[arg(long, value_name = "DIR")]
     journal: String,
-    /// Where to listen (port 0 picks a free one).
-    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:7878")]
-    listen: String,
+    /// Where to listen (port 0 picks a free one). In a cluster: this
+    /// node's entry in `--peers`.
+    #[arg(long, value_name = "HOST:PORT")]
+    listen: Option<String>,
+    /// This node's id in a cluster (with `--peers`).
+    #[arg(long, value_name = "N", requires = "peers")]
+    node_id: Option<u64>,
+    /// Every node of the cluster, this one included: `1=HOST:PORT,2=...`
+    /// (docs/cluster.md).
+    #[arg(long, value_name = "ID=HOST:PORT,...", requires = "node_id")]
+    peers: Option<String>,
     /// When a message counts as durable: `always` fsyncs before the reply
     /// (messages arriving together share one fsync); `batch` writes it to
     /// the operating system before the reply and fsyncs every 64 records.
@@ -81,6 +89,53 @@ pub(super) fn read_token(path: &str) -> Result<String, Box<lexum::Diagnostic>> {
         )));
     }
     Ok(token)
+}
+
+/// The cluster membership, identity and listening address from the flags.
+#[allow(clippy::type_complexity)]
+fn cluster_membership(
+    args: &Args,
+    config: &engine::Config,
+) -> Result<
+    (
+        Option<lexum::serve::cluster::Membership>,
+        Option<String>,
+        String,
+    ),
+    Box<lexum::Diagnostic>,
+> {
+    use lexum::serve::cluster;
+    let usage = |m: String| Box::new(lexum::Diagnostic::plain(lexum::Code::L002, m));
+    let (Some(id), Some(peers)) = (args.node_id, args.peers.as_deref()) else {
+        let addr = args
+            .listen
+            .clone()
+            .unwrap_or_else(|| "127.0.0.1:7878".into());
+        return Ok((None, None, addr));
+    };
+    let peers = cluster::parse_peers(peers).map_err(|e| usage(format!("--peers: {e}")))?;
+    let Some(own) = peers.get(&id).cloned() else {
+        return Err(usage(format!("--node-id {id} is not in --peers")));
+    };
+    if args.listen.as_ref().is_some_and(|l| *l != own) {
+        return Err(usage(format!(
+            "--listen must be this node's entry in --peers (`{own}`)"
+        )));
+    }
+    if args.upgrade {
+        return Err(usage("--upgrade is not supported in a cluster yet".into()));
+    }
+    let dir = std::path::Path::new(&args.journal).join("raft");
+    let identity = cluster::identity(&config.source, &config.settings);
+    let member = cluster::Membership {
+        node_id: id,
+        peers,
+        storage: Arc::new(lexum::journal::FileStorage::new(&dir)),
+        network: cluster::network::Network::Http {
+            identity: identity.clone().into(),
+        },
+    };
+    Ok((Some(member), Some(identity), own))
 }
 
 pub fn run(args: Args) -> i32 {
@@ -158,9 +213,19 @@ pub fn run(args: Args) -> i32 {
         keys: args.keys,
         snapshot_every: args.snapshot_every,
         upgrade: args.upgrade,
+        cluster: args.node_id.is_some(),
+    };
+    let (cluster, identity, addr) = match cluster_membership(&args, &config) {
+        Ok(m) => m,
+        Err(d) => {
+            super::report(&d);
+            return exit::USAGE;
+        }
     };
     let listen = Listen {
-        addr: args.listen,
+        addr,
+        cluster,
+        identity,
         token,
         limits: http::Limits {
             header_timeout: std::time::Duration::from_millis(args.header_timeout_ms),

@@ -82,6 +82,8 @@ enum Entry {
         seq: u64,
         after: u64,
         input: LiveInput,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        raft: Option<[u64; 4]>,
     },
 }
 
@@ -110,6 +112,10 @@ pub struct LiveRecord {
     pub seq: u64,
     pub after: u64,
     pub input: LiveInput,
+    /// In a cluster: the Raft log entry that carried it and the cycle the
+    /// log allowed then (`[term, leader, index, position]`), so a restarted
+    /// node knows where its applied log ends.
+    pub raft: Option<[u64; 4]>,
 }
 
 /// Why a journal cannot be used for this run.
@@ -375,7 +381,12 @@ impl Journal {
                 }
                 Entry::End { status, run_hash } => j.ended = Some((status, run_hash)),
                 Entry::Inputs { inputs } => j.inputs = Some(inputs),
-                Entry::Live { seq, after, input } => {
+                Entry::Live {
+                    seq,
+                    after,
+                    input,
+                    raft,
+                } => {
                     if let Some(last) = j.live.last() {
                         if seq != last.seq + 1 || after < last.after {
                             return Err(OpenError::Foreign {
@@ -389,7 +400,12 @@ impl Journal {
                     if let LiveInput::Upgrade { source } = &input {
                         programs.push(crate::trace::sha256_hex(source.as_bytes()));
                     }
-                    j.live.push(LiveRecord { seq, after, input });
+                    j.live.push(LiveRecord {
+                        seq,
+                        after,
+                        input,
+                        raft,
+                    });
                 }
             }
         }
@@ -509,6 +525,7 @@ impl Journal {
             seq: record.seq,
             after: record.after,
             input: record.input.clone(),
+            raft: record.raft,
         });
     }
 

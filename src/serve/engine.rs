@@ -19,6 +19,8 @@ use serde_json::{json, Value as Json};
 use tokio::sync::{broadcast, oneshot};
 
 use super::keys::Keys;
+
+mod replicated;
 use crate::codes::Code;
 use crate::diag::Diagnostic;
 use crate::ir::{HandlerId, Program};
@@ -49,6 +51,8 @@ pub struct Config {
     pub snapshot_every: u64,
     /// Continue a journal written by another program under this one.
     pub upgrade: bool,
+    /// One node of a cluster: inputs go through the Raft log.
+    pub cluster: bool,
 }
 
 /// A request from the HTTP side.
@@ -73,6 +77,10 @@ pub enum Request {
     },
     /// Stop: finish the cycle, write a snapshot, end.
     Shutdown,
+    /// In a cluster: entries Raft committed, in log order.
+    Committed(Vec<crate::serve::cluster::state_machine::Committed>),
+    /// In a cluster: the node's Raft, once it runs.
+    Attach(crate::serve::cluster::Replica),
 }
 
 /// An acknowledged message: durable in the journal.
@@ -112,12 +120,22 @@ struct Metrics {
 /// What a snapshot of a live run keeps beside the runtime: the count of
 /// inputs it covers, the idempotency keys, and the program's text (the log
 /// that held it may be gone). Taken in O(1); encoded by the writer.
-fn live_section(next_input: u64, keys: &Keys, source: &Arc<str>) -> LiveSection {
+fn live_section(
+    next_input: u64,
+    keys: &Keys,
+    source: &Arc<str>,
+    raft: Option<[u64; 4]>,
+) -> LiveSection {
     let keys = keys.snapshot();
     let source = source.clone();
-    Box::new(
-        move || json!({ "next_input": next_input, "keys": keys.to_json(), "program": &*source }),
-    )
+    Box::new(move || {
+        let mut j =
+            json!({ "next_input": next_input, "keys": keys.to_json(), "program": &*source });
+        if let Some(r) = raft {
+            j["raft_applied"] = json!(r);
+        }
+        j
+    })
 }
 
 /// Tells SSE subscribers about each cycle (only while someone listens).
@@ -244,6 +262,37 @@ pub struct Handle {
     pub warnings: Vec<Diagnostic>,
     /// What an upgrade at this start kept and reset.
     pub upgraded: Option<Upgraded>,
+    /// In a cluster: the Raft position of the last input the journal holds.
+    pub raft_applied: Option<[u64; 4]>,
+}
+
+/// The engine's requests, with those an effect call read ahead (in a
+/// cluster a follower waiting for a result reads past other requests).
+pub(crate) struct Inbox {
+    rx: mpsc::Receiver<Request>,
+    stash: RefCell<std::collections::VecDeque<Request>>,
+}
+
+impl Inbox {
+    /// The next request: `Ok(None)` when none came within `timeout`,
+    /// `Err` when every sender is gone.
+    fn next(&self, timeout: Duration) -> Result<Option<Request>, ()> {
+        if let Some(r) = self.stash.borrow_mut().pop_front() {
+            return Ok(Some(r));
+        }
+        if timeout.is_zero() {
+            return match self.rx.try_recv() {
+                Ok(r) => Ok(Some(r)),
+                Err(mpsc::TryRecvError::Empty) => Ok(None),
+                Err(mpsc::TryRecvError::Disconnected) => Err(()),
+            };
+        }
+        match self.rx.recv_timeout(timeout) {
+            Ok(r) => Ok(Some(r)),
+            Err(mpsc::RecvTimeoutError::Timeout) => Ok(None),
+            Err(mpsc::RecvTimeoutError::Disconnected) => Err(()),
+        }
+    }
 }
 
 /// Opens the journal and recovers the run on a new thread; returns once it
@@ -261,18 +310,40 @@ pub fn start(
         .name("lexum-engine".into())
         .spawn(move || {
             let program: &'static Program = leak((*program).clone());
-            let mut engine = match Engine::open(&config, program, bind(), ev) {
+            let inbox = Rc::new(Inbox {
+                rx,
+                stash: RefCell::new(std::collections::VecDeque::new()),
+            });
+            let shared = Rc::new(RefCell::new(replicated::Shared {
+                inbox: Some(inbox.clone()),
+                ..Default::default()
+            }));
+            let real = bind();
+            let effects: Box<dyn Effects> = if config.cluster {
+                Box::new(replicated::ReplicatedEffects {
+                    real,
+                    shared: shared.clone(),
+                    inbox: inbox.clone(),
+                })
+            } else {
+                real
+            };
+            let mut engine = match Engine::open(&config, program, effects, ev) {
                 Ok(e) => e,
                 Err(d) => {
                     let _ = ready_tx.send(Err(d.clone()));
                     return Err(d);
                 }
             };
+            if config.cluster {
+                engine.cluster = Some(replicated::Cluster::new(shared, &engine));
+            }
             let _ = ready_tx.send(Ok((
                 std::mem::take(&mut engine.warnings),
                 engine.upgraded.clone(),
+                engine.raft_applied(),
             )));
-            engine.serve(rx)
+            engine.serve(inbox)
         })
         .map_err(|e| {
             vec![Diagnostic::plain(
@@ -281,12 +352,13 @@ pub fn start(
             )]
         })?;
     match ready_rx.recv() {
-        Ok(Ok((warnings, upgraded))) => Ok(Handle {
+        Ok(Ok((warnings, upgraded, raft_applied))) => Ok(Handle {
             requests: tx,
             events,
             thread,
             warnings,
             upgraded,
+            raft_applied,
         }),
         Ok(Err(d)) => {
             let _ = thread.join();
@@ -313,6 +385,10 @@ struct Engine {
     warnings: Vec<Diagnostic>,
     next_input: u64,
     keys: Keys,
+    /// The Raft position of the last input applied (cluster only).
+    raft_at: Option<[u64; 4]>,
+    /// In a cluster: the node's Raft and where the log lets the run go.
+    cluster: Option<replicated::Cluster>,
     /// Why the run no longer executes (an ending, or the journal failed).
     halted: Option<Diagnostic>,
     stopping: bool,
@@ -369,6 +445,13 @@ impl Engine {
                 .as_u64()
                 .ok_or_else(|| foreign("a snapshot's live section is unreadable".into()))?,
         };
+        let raft_at = match live.get("raft_applied") {
+            None => None,
+            Some(r) => Some(
+                serde_json::from_value::<[u64; 4]>(r.clone())
+                    .map_err(|_| foreign("a snapshot's Raft position is unreadable".into()))?,
+            ),
+        };
         let keys = match live.get("keys") {
             None => Keys::new(config.keys),
             Some(k) => Keys::from_json(k, config.keys)
@@ -387,6 +470,8 @@ impl Engine {
             warnings,
             next_input,
             keys,
+            raft_at,
+            cluster: None,
             halted: None,
             stopping: false,
             tick_ms: config.tick_ms,
@@ -410,6 +495,7 @@ impl Engine {
                 input: LiveInput::Upgrade {
                     source: config.source.clone(),
                 },
+                raft: None,
             };
             e.journal.borrow_mut().append_live(&record);
             e.next_input += 1;
@@ -464,6 +550,9 @@ impl Engine {
             let upgraded = applied.map_err(foreign)?;
             self.applied(&r, upgraded);
             self.next_input = r.seq + 1;
+            if r.raft.is_some() {
+                self.raft_at = r.raft;
+            }
         }
         Ok(())
     }
@@ -487,45 +576,54 @@ impl Engine {
     }
 
     /// The loop: requests, inputs, time, cycles, until asked to stop.
-    fn serve(mut self, rx: mpsc::Receiver<Request>) -> Result<(), Vec<Diagnostic>> {
+    fn serve(mut self, inbox: Rc<Inbox>) -> Result<(), Vec<Diagnostic>> {
         loop {
             let runnable = self.halted.is_none()
                 && self.rt.outcome().is_none()
-                && self.rt.waiting_for().is_none();
+                && self.rt.waiting_for().is_none()
+                && self.rt.cycle() < self.limit();
             let timeout = if runnable {
                 Duration::ZERO
+            } else if self.cluster.is_some() {
+                self.time_due_in()
+                    .unwrap_or(Duration::from_millis(20))
+                    .min(Duration::from_millis(20))
             } else {
                 self.time_due_in().unwrap_or(Duration::from_secs(1))
             };
             let mut batch = Vec::new();
-            let first = if timeout.is_zero() {
-                rx.try_recv().ok()
-            } else {
-                match rx.recv_timeout(timeout) {
-                    Ok(r) => Some(r),
-                    Err(mpsc::RecvTimeoutError::Timeout) => None,
-                    Err(mpsc::RecvTimeoutError::Disconnected) => {
-                        self.stopping = true;
-                        None
-                    }
+            let first = match inbox.next(timeout) {
+                Ok(r) => r,
+                Err(()) => {
+                    self.stopping = true;
+                    None
                 }
             };
             if let Some(r) = first {
                 self.take(r, &mut batch);
                 while batch.len() < 4096 {
-                    match rx.try_recv() {
-                        Ok(r) => self.take(r, &mut batch),
-                        Err(_) => break,
+                    match inbox.next(Duration::ZERO) {
+                        Ok(Some(r)) => self.take(r, &mut batch),
+                        _ => break,
                     }
                 }
             }
-            if !batch.is_empty() {
+            if self.cluster.is_some() {
+                if self.abandoned() {
+                    return Ok(());
+                }
+                self.replicate(batch);
+            } else if !batch.is_empty() {
                 self.accept(batch);
             }
             if self.stopping {
                 break;
             }
-            self.advance_time_if_due();
+            if self.cluster.is_some() {
+                self.lead();
+            } else {
+                self.advance_time_if_due();
+            }
             self.run_slice();
         }
         self.stop();
@@ -550,7 +648,14 @@ impl Engine {
             Request::Metrics { reply } => {
                 let _ = reply.send(self.metrics());
             }
-            Request::Shutdown => self.stopping = true,
+            Request::Shutdown => {
+                self.stopping = true;
+                if let Some(c) = &self.cluster {
+                    c.shared.borrow_mut().stopping = true;
+                }
+            }
+            Request::Committed(entries) => self.committed(entries),
+            Request::Attach(replica) => self.attach(replica),
         }
     }
 
@@ -581,6 +686,7 @@ impl Engine {
                     args: args.iter().map(to_json).collect(),
                     key,
                 },
+                raft: None,
             };
             self.journal.borrow_mut().append_live(&record);
             self.next_input += 1;
@@ -703,6 +809,7 @@ impl Engine {
             seq: self.next_input,
             after: self.rt.cycle(),
             input: LiveInput::Time { tick: due },
+            raft: None,
         };
         self.journal.borrow_mut().append_live(&record);
         self.next_input += 1;
@@ -734,11 +841,12 @@ impl Engine {
         }
         self.watch_events();
         let start = Instant::now();
-        let until = self.rt.cycle().saturating_add(100_000);
+        let until = self.rt.cycle().saturating_add(100_000).min(self.limit());
         let mut foreign = None;
         let (every, mut last) = (self.snapshot_every, self.last_snapshot_cycle);
         let mut snapshots = 0;
         let (next_input, keys, source) = (self.next_input, &self.keys, &self.source);
+        let raft_applied = self.raft_applied();
         let journal = self.journal.clone();
         let writer = &mut self.writer;
         self.rt.drive(&[], until, |rt| {
@@ -748,7 +856,12 @@ impl Engine {
             }
             if let Some(w) = writer.as_mut() {
                 if rt.cycle() >= last + every && !w.busy() {
-                    session::submit(rt, w, &journal, live_section(next_input, keys, source));
+                    session::submit(
+                        rt,
+                        w,
+                        &journal,
+                        live_section(next_input, keys, source, raft_applied),
+                    );
                     last = rt.cycle();
                     snapshots += 1;
                 }
@@ -794,6 +907,12 @@ impl Engine {
     /// Writes a last snapshot and waits for it.
     fn stop(mut self) {
         if let Some(mut w) = self.writer.take() {
+            if self.abandoned() {
+                // An effect call was cut short: this state is not the
+                // log's, so no snapshot of it.
+                w.finish();
+                return;
+            }
             // A snapshot says the log is durable up to its position: not
             // after the journal failed.
             let journal_ok = self.journal.borrow().error.is_none()
@@ -802,7 +921,12 @@ impl Engine {
                     .as_ref()
                     .is_some_and(|d| matches!(d.code, Code::J001 | Code::J002 | Code::J004));
             if journal_ok {
-                let live = live_section(self.next_input, &self.keys, &self.source);
+                let live = live_section(
+                    self.next_input,
+                    &self.keys,
+                    &self.source,
+                    self.raft_applied(),
+                );
                 while w.busy() {
                     std::thread::sleep(Duration::from_millis(1));
                 }
@@ -872,6 +996,7 @@ impl Engine {
                 "dropped_messages": u.dropped_messages,
             })),
             "run_hash": self.rt.run_hash(),
+            "cluster": self.cluster_status(),
         })
     }
 

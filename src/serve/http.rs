@@ -61,6 +61,10 @@ pub struct App {
     pub limits: Limits,
     /// Turns true when the server stops (ends the event streams).
     pub stopping: watch::Receiver<bool>,
+    /// A cluster node's Raft (its messages come to `/raft/*`).
+    pub raft: Option<crate::serve::cluster::types::Raft>,
+    /// The cluster identity Raft messages must carry (S005).
+    pub identity: Option<Arc<str>>,
 }
 
 /// The routes.
@@ -72,6 +76,9 @@ pub fn router(app: App) -> Router {
         .route("/v1/status", get(status))
         .route("/v1/events", get(events))
         .route("/metrics", get(metrics))
+        .route("/raft/append", post(raft_append))
+        .route("/raft/vote", post(raft_vote))
+        .route("/raft/snapshot", post(raft_snapshot))
         .fallback(|| async {
             error(
                 StatusCode::NOT_FOUND,
@@ -277,4 +284,71 @@ async fn events(State(app): State<App>) -> Response {
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+/// Checks a Raft message's origin and body: `Err` is the reply.
+fn raft_request<T: serde::de::DeserializeOwned>(
+    app: &App,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(crate::serve::cluster::types::Raft, T), Box<Response>> {
+    let Some(raft) = app.raft.clone() else {
+        return Err(Box::new(error(
+            StatusCode::NOT_FOUND,
+            Code::S001,
+            "this server is not a cluster node".into(),
+        )));
+    };
+    let given = headers
+        .get(crate::serve::cluster::network::IDENTITY_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if app.identity.as_deref() != Some(given) {
+        return Err(Box::new(error(
+            StatusCode::CONFLICT,
+            Code::S005,
+            "the sender runs another program or other settings than this node".into(),
+        )));
+    }
+    let req = serde_json::from_slice(body).map_err(|e| {
+        Box::new(error(
+            StatusCode::BAD_REQUEST,
+            Code::S001,
+            format!("an unreadable Raft message: {e}"),
+        ))
+    })?;
+    Ok((raft, req))
+}
+
+async fn raft_append(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    match raft_request(&app, &headers, &body) {
+        Ok((raft, req)) => Json(raft.append_entries(req).await).into_response(),
+        Err(r) => *r,
+    }
+}
+
+async fn raft_vote(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    match raft_request(&app, &headers, &body) {
+        Ok((raft, req)) => Json(raft.vote(req).await).into_response(),
+        Err(r) => *r,
+    }
+}
+
+async fn raft_snapshot(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    match raft_request(&app, &headers, &body) {
+        Ok((raft, req)) => Json(raft.install_snapshot(req).await).into_response(),
+        Err(r) => *r,
+    }
 }

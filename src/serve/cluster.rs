@@ -1,0 +1,151 @@
+//! Replication (issue 14): several `lexum serve` nodes run one run. The
+//! Raft log (openraft) carries the run's inputs, never its cycles: since
+//! execution is a pure function of the inputs, every node that applies
+//! the log in order has the same state and run hash. See docs/cluster.md
+//! and `engine/replicated.rs` for how inputs, time and effects go through
+//! the log.
+
+pub mod log_store;
+pub mod network;
+pub mod state_machine;
+pub mod types;
+
+use std::collections::BTreeMap;
+use std::sync::{mpsc, Arc};
+
+use openraft::BasicNode;
+
+use crate::journal::Storage;
+use crate::serve::engine::Request;
+use types::{NodeId, Raft};
+
+/// A node's Raft, as the engine uses it.
+#[derive(Clone)]
+pub struct Replica {
+    pub raft: Raft,
+    /// The runtime Raft runs on (the engine thread blocks on it).
+    pub tokio: tokio::runtime::Handle,
+    pub node_id: NodeId,
+    /// Every node's address (`HOST:PORT`).
+    pub peers: BTreeMap<NodeId, String>,
+}
+
+/// Parses `--peers 1=HOST:PORT,2=HOST:PORT,...`.
+pub fn parse_peers(text: &str) -> Result<BTreeMap<NodeId, String>, String> {
+    let mut peers = BTreeMap::new();
+    for part in text.split(',').filter(|p| !p.trim().is_empty()) {
+        let (id, addr) = part
+            .split_once('=')
+            .ok_or_else(|| format!("`{part}` is not ID=HOST:PORT"))?;
+        let id: NodeId = id
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{id}` is not a node id (a number)"))?;
+        if addr.trim().is_empty() || !addr.contains(':') {
+            return Err(format!("`{addr}` is not HOST:PORT"));
+        }
+        if peers.insert(id, addr.trim().to_string()).is_some() {
+            return Err(format!("node {id} is given twice"));
+        }
+    }
+    if peers.is_empty() {
+        return Err("no peers given".into());
+    }
+    Ok(peers)
+}
+
+/// Raft's timing: heartbeats every 100 ms, an election after 600–1,200 ms
+/// without one. Snapshots are never built (the log is kept whole).
+pub fn raft_config() -> Arc<openraft::Config> {
+    let c = openraft::Config {
+        cluster_name: "lexum".into(),
+        heartbeat_interval: 100,
+        election_timeout_min: 600,
+        election_timeout_max: 1200,
+        snapshot_policy: openraft::SnapshotPolicy::Never,
+        max_payload_entries: 64,
+        ..Default::default()
+    };
+    Arc::new(c.validate().expect("a valid Raft configuration"))
+}
+
+/// Starts a node's Raft on the current tokio runtime, for an engine whose
+/// journal ends at `applied`; initializes the cluster if it is new.
+pub async fn start_raft(
+    node_id: NodeId,
+    peers: &BTreeMap<NodeId, String>,
+    storage: Arc<dyn Storage>,
+    network: network::Network,
+    engine: mpsc::Sender<Request>,
+    applied: Option<[u64; 4]>,
+) -> Result<Raft, String> {
+    let log = log_store::LogStore::open(storage.clone())?;
+    let sm = state_machine::StateMachine::new(engine, applied.map(types::decode_log_id), storage)?;
+    let raft = Raft::new(node_id, raft_config(), network, log, sm)
+        .await
+        .map_err(|e| format!("cannot start Raft: {e}"))?;
+    if !raft.is_initialized().await.unwrap_or(true) {
+        let members: BTreeMap<NodeId, BasicNode> = peers
+            .iter()
+            .map(|(id, addr)| (*id, BasicNode { addr: addr.clone() }))
+            .collect();
+        // Every node may do this with the same members; all but the first
+        // are told it is done.
+        let _ = raft.initialize(members).await;
+    }
+    Ok(raft)
+}
+
+/// Who a node is in its cluster.
+#[derive(Clone)]
+pub struct Membership {
+    pub node_id: NodeId,
+    pub peers: BTreeMap<NodeId, String>,
+    /// Where the Raft log and vote are kept.
+    pub storage: Arc<dyn Storage>,
+    pub network: network::Network,
+}
+
+/// The cluster identity of a program and its settings: nodes with another
+/// one are refused (S005).
+pub fn identity(source: &str, settings: &crate::runtime::Settings) -> String {
+    let settings = serde_json::to_string(settings).unwrap_or_default();
+    crate::trace::sha256_hex(format!("{source}\u{0}{settings}").as_bytes())
+}
+
+/// Starts one node: its engine (which recovers its own journal), then its
+/// Raft on `tokio`, then hands the Raft to the engine.
+pub fn start_node(
+    config: crate::serve::engine::Config,
+    program: Arc<crate::ir::Program>,
+    bind: Box<dyn FnOnce() -> Box<dyn crate::runtime::effects::Effects> + Send>,
+    member: Membership,
+    tokio: &tokio::runtime::Runtime,
+) -> Result<(crate::serve::engine::Handle, Raft), Vec<crate::diag::Diagnostic>> {
+    let handle = crate::serve::engine::start(config, program, bind)?;
+    let raft = tokio
+        .block_on(start_raft(
+            member.node_id,
+            &member.peers,
+            member.storage.clone(),
+            member.network.clone(),
+            handle.requests.clone(),
+            handle.raft_applied,
+        ))
+        .map_err(|what| {
+            vec![crate::diag::Diagnostic::plain(
+                crate::codes::Code::J001,
+                what,
+            )]
+        })?;
+    if let network::Network::Sim { net, .. } = &member.network {
+        net.register(member.node_id, raft.clone());
+    }
+    let _ = handle.requests.send(Request::Attach(Replica {
+        raft: raft.clone(),
+        tokio: tokio.handle().clone(),
+        node_id: member.node_id,
+        peers: member.peers,
+    }));
+    Ok((handle, raft))
+}

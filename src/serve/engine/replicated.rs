@@ -1,0 +1,519 @@
+//! The engine as one node of a cluster (issue 14, docs/cluster.md). Inputs
+//! reach the runtime only through the Raft log, in log order, on every
+//! node alike: the leader proposes and waits for the commit, then applies
+//! what the log says, as followers do. Three kinds of items:
+//!
+//! - a live input (message, time) is applied after the cycle it names;
+//! - `Advance` lets every node run cycles up to a bound. The leader runs
+//!   no cycle the log has not allowed, so a new leader never finds a cycle
+//!   it would have to undo, and an input's place is the same everywhere;
+//! - an effect result: only the leader calls effects, and the result is
+//!   committed before the run uses it. A follower that reaches a call
+//!   reads the log ahead until its result arrives; a new leader calls
+//!   again only what has no committed result, under the same call id.
+//!
+//! A Live item that does not fit (its number is not the next input's, or
+//! its cycle has passed: a proposal that timed out and was committed
+//! later) is skipped, by every node alike, and its client retries by key.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use openraft::ServerState;
+use serde_json::{json, Value as Json};
+
+use super::{replay_input, Ack, Engine, Inbox, Pending, Refused, Request};
+use crate::codes::Code;
+use crate::diag::Diagnostic;
+use crate::ir;
+use crate::journal::run::LiveInput;
+use crate::runtime::effects::{EffectError, Effects};
+use crate::serve::cluster::state_machine::Committed;
+use crate::serve::cluster::types::Item;
+use crate::serve::cluster::Replica;
+use crate::value::json::{from_json, to_json};
+use crate::value::Value;
+
+/// Cycles one `Advance` allows.
+const SLICE: u64 = 1024;
+/// How long a proposal may take to commit before its clients are told to
+/// retry.
+const COMMIT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// What the engine and the effect binding share (one thread).
+#[derive(Default)]
+pub(crate) struct Shared {
+    pub replica: Option<Replica>,
+    pub inbox: Option<Rc<Inbox>>,
+    /// Committed effect results not used yet, by call id.
+    pub results: BTreeMap<u64, (String, Json)>,
+    /// The first call id the run has not used a result for.
+    pub next_call: u64,
+    /// The highest term among the entries read so far.
+    pub seen_term: u64,
+    pub stopping: bool,
+    /// An effect call was cut short: this node's state is no longer the
+    /// log's, and the engine ends without a snapshot.
+    pub abandoned: bool,
+}
+
+impl Shared {
+    /// Leader, and every entry of earlier terms read.
+    fn leads(&self) -> bool {
+        let Some(r) = &self.replica else {
+            return false;
+        };
+        let m = r.raft.metrics();
+        let m = m.borrow();
+        m.state == ServerState::Leader && m.current_term == self.seen_term
+    }
+
+    fn read(&mut self, entries: &[Committed], from_call: u64) {
+        for (id, batch) in entries {
+            self.seen_term = self.seen_term.max(id.leader_id.term);
+            for item in batch.iter().flatten() {
+                if let Item::Effect {
+                    call,
+                    effect,
+                    result,
+                } = item
+                {
+                    if *call >= from_call {
+                        self.results.insert(*call, (effect.clone(), result.clone()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Proposes `items` and waits for the commit (at most `COMMIT_TIMEOUT`):
+/// the index of the entry.
+fn propose(replica: &Replica, items: Vec<Item>) -> Option<u64> {
+    let raft = replica.raft.clone();
+    replica
+        .tokio
+        .block_on(
+            async move { tokio::time::timeout(COMMIT_TIMEOUT, raft.client_write(items)).await },
+        )
+        .ok()?
+        .ok()
+        .map(|r| r.log_id.index)
+}
+
+/// The effect binding of a cluster node (inside the journal's binding, so
+/// the node's own journal records each result too).
+pub(crate) struct ReplicatedEffects {
+    pub real: Box<dyn Effects>,
+    pub shared: Rc<RefCell<Shared>>,
+    pub inbox: Rc<Inbox>,
+}
+
+fn encode(r: &Result<Value, EffectError>) -> Json {
+    match r {
+        Ok(v) => json!({ "ok": to_json(v) }),
+        Err(e) => json!({ "error": e.to_string() }),
+    }
+}
+
+fn decode(name: &str, result: &Json, effect: &ir::Effect) -> Result<Value, EffectError> {
+    let bad = || EffectError::Unrecorded("an unreadable replicated result".into());
+    if name != effect.name {
+        return Err(bad());
+    }
+    match (result.get("ok"), result.get("error")) {
+        (Some(v), _) => from_json(v).filter(|v| v.fits(&effect.ret)).ok_or_else(bad),
+        (_, Some(Json::String(m))) => Err(EffectError::Failed(m.clone())),
+        _ => Err(bad()),
+    }
+}
+
+impl Effects for ReplicatedEffects {
+    fn call(
+        &mut self,
+        call_id: u64,
+        effect: &ir::Effect,
+        args: &[Value],
+    ) -> Result<Value, EffectError> {
+        let mut tried = false;
+        loop {
+            {
+                let mut s = self.shared.borrow_mut();
+                s.results = s.results.split_off(&call_id);
+                if let Some((name, result)) = s.results.remove(&call_id) {
+                    s.next_call = call_id + 1;
+                    return decode(&name, &result, effect);
+                }
+                if s.stopping || s.abandoned {
+                    s.abandoned = true;
+                    return Err(EffectError::Journal(
+                        "the node stopped during an effect call",
+                    ));
+                }
+            }
+            let leads = self.shared.borrow().leads();
+            if leads && !tried {
+                tried = true;
+                let r = self.real.call(call_id, effect, args);
+                let item = Item::Effect {
+                    call: call_id,
+                    effect: effect.name.clone(),
+                    result: encode(&r),
+                };
+                let replica = self.shared.borrow().replica.clone();
+                if replica.is_some_and(|rep| propose(&rep, vec![item]).is_some()) {
+                    self.shared.borrow_mut().next_call = call_id + 1;
+                    return r;
+                }
+                // Not committed (leadership lost, or too slow): the log
+                // decides which result this call has.
+                continue;
+            }
+            tried = false;
+            // Read the log ahead; everything read is handled later, in order.
+            match self.inbox.rx.recv_timeout(Duration::from_millis(20)) {
+                Ok(Request::Committed(entries)) => {
+                    self.shared.borrow_mut().read(&entries, call_id);
+                    self.inbox
+                        .stash
+                        .borrow_mut()
+                        .push_back(Request::Committed(entries));
+                }
+                Ok(Request::Shutdown) => {
+                    self.shared.borrow_mut().stopping = true;
+                    self.inbox.stash.borrow_mut().push_back(Request::Shutdown);
+                }
+                Ok(Request::Attach(r)) => self.shared.borrow_mut().replica = Some(r),
+                Ok(other) => self.inbox.stash.borrow_mut().push_back(other),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    self.shared.borrow_mut().stopping = true;
+                }
+            }
+        }
+    }
+}
+
+/// The engine's side of a cluster node.
+pub(crate) struct Cluster {
+    pub shared: Rc<RefCell<Shared>>,
+    /// The log lets the run go up to this cycle.
+    position: u64,
+    /// The highest term among the entries the engine applied.
+    applied_term: u64,
+    /// The last entry applied.
+    applied_index: u64,
+    /// The inputs applied from the entry being waited for.
+    applied_seqs: Vec<u64>,
+}
+
+impl Cluster {
+    pub fn new(shared: Rc<RefCell<Shared>>, engine: &Engine) -> Cluster {
+        Cluster {
+            shared,
+            position: engine.rt.cycle().max(engine.raft_at.map_or(0, |r| r[3])),
+            applied_term: engine.raft_at.map_or(0, |r| r[0]),
+            applied_index: engine.raft_at.map_or(0, |r| r[2]),
+            applied_seqs: Vec::new(),
+        }
+    }
+}
+
+fn not_leader(shared: &Shared) -> Diagnostic {
+    let leader = shared.replica.as_ref().and_then(|r| {
+        let id = r.raft.metrics().borrow().current_leader?;
+        Some((id, r.peers.get(&id).cloned().unwrap_or_default()))
+    });
+    Diagnostic::plain(
+        Code::S004,
+        match leader {
+            Some((id, addr)) => {
+                format!("this node is not the leader; the leader is node {id} at http://{addr}")
+            }
+            None => "this node is not the leader, and no leader is known yet; retry".to_string(),
+        },
+    )
+}
+
+impl Engine {
+    /// Where the run may go: the log's bound in a cluster.
+    pub(super) fn limit(&self) -> u64 {
+        self.cluster.as_ref().map_or(u64::MAX, |c| c.position)
+    }
+
+    pub(super) fn abandoned(&self) -> bool {
+        self.cluster
+            .as_ref()
+            .is_some_and(|c| c.shared.borrow().abandoned)
+    }
+
+    /// The Raft position of the last input applied (cluster only).
+    pub(crate) fn raft_applied(&self) -> Option<[u64; 4]> {
+        self.raft_at
+    }
+
+    pub(super) fn attach(&mut self, replica: Replica) {
+        if let Some(c) = &self.cluster {
+            c.shared.borrow_mut().replica = Some(replica);
+        }
+    }
+
+    /// Leader, with every earlier entry applied.
+    fn leads(&self) -> bool {
+        self.cluster.as_ref().is_some_and(|c| {
+            let s = c.shared.borrow();
+            s.leads() && c.applied_term == s.seen_term
+        })
+    }
+
+    /// Applies committed entries in log order.
+    pub(super) fn committed(&mut self, entries: Vec<Committed>) {
+        let Some(c) = self.cluster.as_mut() else {
+            return;
+        };
+        let next_call = c.shared.borrow().next_call;
+        c.shared.borrow_mut().read(&entries, next_call);
+        let mut journaled = 0;
+        for (id, batch) in entries {
+            let c = self.cluster.as_mut().expect("a cluster engine");
+            if id.index <= c.applied_index && c.applied_index > 0 {
+                continue; // handed over again after a restart
+            }
+            c.applied_index = id.index;
+            c.applied_term = c.applied_term.max(id.leader_id.term);
+            for item in batch.into_iter().flatten() {
+                let c = self.cluster.as_mut().expect("a cluster engine");
+                match &item {
+                    Item::Advance { to } => c.position = c.position.max(*to),
+                    Item::Effect { .. } => {}
+                    Item::Live { .. } => {
+                        let Some(r) = item.record(id, c.position) else {
+                            continue;
+                        };
+                        if r.seq != self.next_input || r.after < self.rt.cycle() {
+                            continue;
+                        }
+                        c.position = c.position.max(r.after);
+                        if self.halted.is_some() {
+                            continue;
+                        }
+                        match replay_input(self.program, &mut self.rt, &r, |_| {}) {
+                            Ok(upgraded) => {
+                                self.journal.borrow_mut().append_live(&r);
+                                journaled += 1;
+                                self.applied(&r, upgraded);
+                                self.next_input = r.seq + 1;
+                                self.raft_at = r.raft;
+                                if let Some(c) = self.cluster.as_mut() {
+                                    c.applied_seqs.push(r.seq);
+                                }
+                            }
+                            Err(what) => self.halt(Diagnostic::plain(Code::J004, what)),
+                        }
+                    }
+                }
+            }
+        }
+        if journaled > 0 {
+            let _ = self.commit(journaled);
+        }
+    }
+
+    /// Waits until the entry at `index` is applied; other requests that
+    /// come meanwhile are handled afterwards, in order.
+    fn applied_through(&mut self, inbox_timeout: Duration, index: u64) {
+        let deadline = std::time::Instant::now() + COMMIT_TIMEOUT;
+        let inbox = self.inbox();
+        let mut later = Vec::new();
+        while self
+            .cluster
+            .as_ref()
+            .is_some_and(|c| c.applied_index < index)
+            && std::time::Instant::now() < deadline
+        {
+            match inbox.rx.recv_timeout(inbox_timeout) {
+                Ok(Request::Committed(e)) => self.committed(e),
+                Ok(other) => later.push(other),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(_) => break,
+            }
+        }
+        inbox.stash.borrow_mut().extend(later);
+    }
+
+    fn inbox(&self) -> Rc<Inbox> {
+        self.cluster
+            .as_ref()
+            .and_then(|c| c.shared.borrow().inbox.clone())
+            .expect("a cluster engine has an inbox")
+    }
+
+    /// Proposes items and applies the log through them: `true` once the
+    /// entry is applied.
+    fn propose_and_apply(&mut self, items: Vec<Item>) -> bool {
+        let Some(replica) = self
+            .cluster
+            .as_ref()
+            .and_then(|c| c.shared.borrow().replica.clone())
+        else {
+            return false;
+        };
+        if let Some(c) = self.cluster.as_mut() {
+            c.applied_seqs.clear();
+        }
+        let Some(index) = propose(&replica, items) else {
+            return false;
+        };
+        self.applied_through(Duration::from_millis(20), index);
+        self.cluster
+            .as_ref()
+            .is_some_and(|c| c.applied_index >= index)
+    }
+
+    /// Messages in a cluster: the leader proposes them and acknowledges
+    /// those the log applied; other nodes refuse with the leader's address.
+    pub(super) fn replicate(&mut self, batch: Vec<Pending>) {
+        if batch.is_empty() {
+            return;
+        }
+        if !self.leads() {
+            let d = match (self.refusal(), &self.cluster) {
+                (Some(d), _) => d,
+                (None, Some(c)) => not_leader(&c.shared.borrow()),
+                (None, None) => return,
+            };
+            for (_, _, _, reply) in batch {
+                let _ = reply.send(Err(Refused(Box::new(d.clone()))));
+            }
+            return;
+        }
+        // An input goes where the log has let the run go.
+        self.catch_up();
+        let mut items = Vec::new();
+        let mut fresh = Vec::new();
+        let mut dups = Vec::new();
+        let mut in_batch: std::collections::HashMap<String, u64> = Default::default();
+        for (h, args, key, reply) in batch {
+            if let Some(d) = self.refusal() {
+                let _ = reply.send(Err(Refused(Box::new(d))));
+                continue;
+            }
+            if let Some(k) = &key {
+                if let Some(seq) = self.keys.get(k).or_else(|| in_batch.get(k).copied()) {
+                    dups.push((seq, reply));
+                    continue;
+                }
+                in_batch.insert(k.clone(), self.next_input + items.len() as u64);
+            }
+            let seq = self.next_input + items.len() as u64;
+            items.push(Item::Live {
+                seq,
+                after: self.rt.cycle(),
+                input: LiveInput::Message {
+                    to: self.program.handlers[h as usize].qualified.clone(),
+                    args: args.iter().map(to_json).collect(),
+                    key,
+                },
+            });
+            fresh.push((seq, reply));
+        }
+        let ok = items.is_empty() || self.propose_and_apply(items);
+        let applied = self
+            .cluster
+            .as_ref()
+            .map(|c| c.applied_seqs.clone())
+            .unwrap_or_default();
+        let retry = || {
+            Refused(Box::new(Diagnostic::plain(
+                Code::S004,
+                "the message was not committed in time (a leader change?); send it again with the same key",
+            )))
+        };
+        for (seq, reply) in fresh {
+            if ok && applied.contains(&seq) {
+                self.metrics.accepted += 1;
+                let _ = reply.send(Ok(Ack {
+                    seq,
+                    duplicate: false,
+                }));
+            } else {
+                let _ = reply.send(Err(retry()));
+            }
+        }
+        for (seq, reply) in dups {
+            self.metrics.duplicates += 1;
+            let _ = reply.send(if ok {
+                Ok(Ack {
+                    seq,
+                    duplicate: true,
+                })
+            } else {
+                Err(retry())
+            });
+        }
+    }
+
+    /// Runs to the log's bound (an input must not land before a cycle the
+    /// log already allowed: followers would run that cycle first).
+    fn catch_up(&mut self) {
+        let to = self.limit();
+        self.rt
+            .drive(&[], to, |_| crate::runtime::drive::Flow::Continue);
+    }
+
+    /// The leader's own decisions: time, and how far the run may go.
+    pub(super) fn lead(&mut self) {
+        if self.halted.is_some() || !self.leads() {
+            return;
+        }
+        if let Some((due, at)) = self.timer_due() {
+            if std::time::Instant::now() >= at {
+                self.catch_up();
+                let item = Item::Live {
+                    seq: self.next_input,
+                    after: self.rt.cycle(),
+                    input: LiveInput::Time { tick: due },
+                };
+                self.propose_and_apply(vec![item]);
+            }
+            return;
+        }
+        let runnable = self.rt.outcome().is_none() && self.rt.waiting_for().is_none();
+        if runnable && self.rt.cycle() >= self.limit() {
+            let to = self.rt.cycle() + SLICE;
+            self.propose_and_apply(vec![Item::Advance { to }]);
+        }
+    }
+
+    /// The node's role for `/v1/status`.
+    pub(super) fn cluster_status(&self) -> Option<Json> {
+        let c = self.cluster.as_ref()?;
+        let s = c.shared.borrow();
+        let r = s.replica.as_ref()?;
+        let m = r.raft.metrics().borrow().clone();
+        let lag: serde_json::Map<String, Json> = m
+            .replication
+            .iter()
+            .flatten()
+            .map(|(id, matched)| {
+                let behind = m
+                    .last_log_index
+                    .unwrap_or(0)
+                    .saturating_sub(matched.map_or(0, |l| l.index));
+                (id.to_string(), json!(behind))
+            })
+            .collect();
+        Some(json!({
+            "node": r.node_id,
+            "role": format!("{:?}", m.state).to_lowercase(),
+            "term": m.current_term,
+            "leader": m.current_leader,
+            "leader_address": m.current_leader.and_then(|l| r.peers.get(&l).cloned()),
+            "applied_index": c.applied_index,
+            "position": c.position,
+            "replication_lag": if m.state == ServerState::Leader { Json::Object(lag) } else { Json::Null },
+        }))
+    }
+}
