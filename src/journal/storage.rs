@@ -196,6 +196,8 @@ struct MemState {
     /// Freeze the durable image at this sync.
     freeze_at: Option<u64>,
     image: Option<BTreeMap<String, Vec<u8>>>,
+    /// The machine is gone: every later write fails.
+    dead: bool,
 }
 
 /// Files in memory, with a power-loss model: only synced bytes survive a
@@ -245,12 +247,50 @@ impl MemStorage {
         })
     }
 
+    /// The machine loses power now: from here on every write fails, and
+    /// the returned storage holds what was durable at this instant.
+    pub fn power_off(&self) -> MemStorage {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.dead = true;
+        let files = s
+            .files
+            .iter()
+            .filter_map(|(n, f)| {
+                let d = f.durable.clone()?;
+                Some((
+                    n.clone(),
+                    MemFile {
+                        data: d.clone(),
+                        durable: Some(d),
+                    },
+                ))
+            })
+            .collect();
+        MemStorage {
+            state: Arc::new(Mutex::new(MemState {
+                files,
+                ..MemState::default()
+            })),
+        }
+    }
+
     fn with<T>(&self, f: impl FnOnce(&mut MemState) -> T) -> io::Result<T> {
         let mut s = self
             .state
             .lock()
             .map_err(|_| io::Error::other("poisoned"))?;
         Ok(f(&mut s))
+    }
+
+    /// Like `with`, for a write: fails once the machine is off.
+    fn write<T>(&self, f: impl FnOnce(&mut MemState) -> T) -> io::Result<T> {
+        self.with(|s| {
+            if s.dead {
+                Err(io::Error::other("the machine is off"))
+            } else {
+                Ok(f(s))
+            }
+        })?
     }
 }
 
@@ -283,7 +323,7 @@ impl Storage for MemStorage {
     }
 
     fn append(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
-        self.with(|s| {
+        self.write(|s| {
             s.files
                 .entry(name.to_string())
                 .or_default()
@@ -293,7 +333,7 @@ impl Storage for MemStorage {
     }
 
     fn truncate(&self, name: &str, len: u64) -> io::Result<()> {
-        self.with(|s| {
+        self.write(|s| {
             s.files
                 .entry(name.to_string())
                 .or_default()
@@ -303,7 +343,7 @@ impl Storage for MemStorage {
     }
 
     fn sync(&self, name: &str) -> io::Result<()> {
-        self.with(|s| {
+        self.write(|s| {
             let f = s.files.entry(name.to_string()).or_default();
             f.durable = Some(f.data.clone());
             s.synced();
@@ -311,7 +351,7 @@ impl Storage for MemStorage {
     }
 
     fn replace(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
-        self.with(|s| {
+        self.write(|s| {
             s.files.insert(
                 name.to_string(),
                 MemFile {
@@ -324,7 +364,7 @@ impl Storage for MemStorage {
     }
 
     fn remove(&self, name: &str) -> io::Result<()> {
-        self.with(|s| s.files.remove(name))?
+        self.write(|s| s.files.remove(name))?
             .map(|_| ())
             .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, name.to_string()))
     }

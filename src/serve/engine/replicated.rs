@@ -186,6 +186,15 @@ impl Effects for ReplicatedEffects {
                     self.inbox.stash.borrow_mut().push_back(Request::Shutdown);
                 }
                 Ok(Request::Attach(r)) => self.shared.borrow_mut().replica = Some(r),
+                Ok(Request::Send { reply, .. }) => {
+                    // The run is inside a cycle until the log holds this
+                    // result (a partition, a leader change): nothing can
+                    // be accepted meanwhile.
+                    let _ = reply.send(Err(Refused(Box::new(Diagnostic::plain(
+                        Code::S004,
+                        "this node waits for the log to hold an effect's result; retry (another node may lead)",
+                    )))));
+                }
                 Ok(other) => self.inbox.stash.borrow_mut().push_back(other),
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
