@@ -24,7 +24,9 @@ use serde_json::Value as Json;
 use tokio::sync::oneshot;
 
 /// Messages count and sum; a goal provisions a node (an effect call, which
-/// fails one time in ten and is retried) for every four messages.
+/// fails one time in ten and is retried) for every four messages, and
+/// another works 5,000 cycles per message, so messages arrive while the
+/// run is busy (an input's cycle must be the same on every node).
 const PROGRAM: &str = r#"
 effect cloud.create_node(size: Str) -> Int
 
@@ -33,8 +35,12 @@ domain Ledger priority normal retry 3 {
   state total: Int = 0
   state made: Int = 0
   state ids: Int = 0
+  state work: Int = 0
 
   on hit(n: Int) { count += 1  total += n }
+
+  goal busy: work >= count * 5000
+    repair { work += 1 }
 
   goal provisioned: made * 4 >= count
     repair {
@@ -110,7 +116,7 @@ impl Cluster {
             policy: SyncPolicy::Always,
             tick_ms: 10,
             keys: 10_000,
-            snapshot_every: 50,
+            snapshot_every: 20_000,
             upgrade: false,
             cluster: true,
         };
