@@ -262,7 +262,7 @@ fn schedule(seed: u64, messages: i64) {
                 }
             }
             1 if cut_until.is_none() && down.is_none() => {
-                let lone = (splitmix(&mut rng) % 3) as u64 + 1;
+                let lone = splitmix(&mut rng) % 3 + 1;
                 trace(format_args!("seed {seed} msg {n}: cut node {lone} off"));
                 c.net.partition(&[lone], &[1, 2, 3]);
                 cut_until = Some(n + 2 + (splitmix(&mut rng) % 4) as i64);

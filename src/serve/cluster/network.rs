@@ -47,6 +47,8 @@ pub enum Network {
 }
 
 pub struct Connection {
+    /// Whether S005 was already reported for this peer (once is enough).
+    warned: bool,
     net: Network,
     target: NodeId,
     addr: String,
@@ -58,6 +60,7 @@ impl RaftNetworkFactory<Lexum> for Network {
 
     async fn new_client(&mut self, target: NodeId, node: &BasicNode) -> Connection {
         Connection {
+            warned: false,
             net: self.clone(),
             target,
             addr: node.addr.clone(),
@@ -72,7 +75,7 @@ impl RaftNetworkFactory<Lexum> for Network {
 
 impl Connection {
     async fn http<Req, Resp, E>(
-        &self,
+        &mut self,
         path: &'static str,
         req: Req,
         ttl: Duration,
@@ -114,7 +117,8 @@ impl Connection {
             Err(e) => Err(RPCError::Network(NetworkError::new(&Failed(e.to_string())))),
             Ok(Err((true, e))) => Err(RPCError::Unreachable(Unreachable::new(&Failed(e)))),
             Ok(Err((false, e))) => {
-                if e.contains("S005") {
+                if e.contains("S005") && !self.warned {
+                    self.warned = true;
                     eprintln!("lexum: {e}");
                 }
                 Err(RPCError::Network(NetworkError::new(&Failed(e))))
