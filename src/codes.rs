@@ -38,10 +38,11 @@ pub enum Code {
     S003,
     S004,
     S005,
+    S006,
 }
 
 impl Code {
-    pub const ALL: [Code; 30] = [
+    pub const ALL: [Code; 31] = [
         Code::E001,
         Code::E002,
         Code::E003,
@@ -72,6 +73,7 @@ impl Code {
         Code::S003,
         Code::S004,
         Code::S005,
+        Code::S006,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -106,6 +108,7 @@ impl Code {
             Code::S003 => "S003",
             Code::S004 => "S004",
             Code::S005 => "S005",
+            Code::S006 => "S006",
         }
     }
 
@@ -148,6 +151,7 @@ impl Code {
             Code::S003 => "the server is stopping",
             Code::S004 => "this node is not the cluster's leader, or the write was not committed",
             Code::S005 => "a peer runs another program or other settings",
+            Code::S006 => "the nodes of a cluster diverged",
         }
     }
 
@@ -184,6 +188,7 @@ impl Code {
             Code::S003 => include_str!("../docs/codes/S003.md"),
             Code::S004 => include_str!("../docs/codes/S004.md"),
             Code::S005 => include_str!("../docs/codes/S005.md"),
+            Code::S006 => include_str!("../docs/codes/S006.md"),
         }
     }
 }

@@ -74,7 +74,8 @@ struct Cluster {
     nodes: Vec<Node>,
     net: Arc<SimNet>,
     tokio: tokio::runtime::Runtime,
-    program: Arc<lexum::ir::Program>,
+    /// Each node's program text (the same, unless a test says otherwise).
+    sources: Vec<String>,
 }
 
 fn peers() -> BTreeMap<u64, String> {
@@ -83,6 +84,10 @@ fn peers() -> BTreeMap<u64, String> {
 
 impl Cluster {
     fn new(seed: u64) -> Cluster {
+        Cluster::with_sources(seed, vec![PROGRAM.to_string(); 3])
+    }
+
+    fn with_sources(seed: u64, sources: Vec<String>) -> Cluster {
         let tokio = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -99,7 +104,7 @@ impl Cluster {
                 .collect(),
             net: SimNet::new(seed),
             tokio,
-            program: Arc::new(lexum::check_source(PROGRAM).program.unwrap()),
+            sources,
         };
         for i in 0..3 {
             c.start(i);
@@ -111,7 +116,7 @@ impl Cluster {
         let node = &self.nodes[i];
         let config = engine::Config {
             storage: Arc::new(node.journal.clone()),
-            source: PROGRAM.to_string(),
+            source: self.sources[i].clone(),
             settings: settings(),
             policy: SyncPolicy::Always,
             tick_ms: 10,
@@ -130,8 +135,8 @@ impl Cluster {
             },
         };
         let bind = Box::new(|| settings().binding());
-        let running =
-            cluster::start_node(config, self.program.clone(), bind, member, &self.tokio).unwrap();
+        let program = Arc::new(lexum::check_source(&self.sources[i]).program.unwrap());
+        let running = cluster::start_node(config, program, bind, member, &self.tokio).unwrap();
         self.nodes[i].running = Some(running);
     }
 
@@ -347,4 +352,31 @@ fn seeded_faults_lose_no_acknowledged_message() {
         schedule(seed, 30);
         eprintln!("seed {seed}: ok in {:.1} s", t.elapsed().as_secs_f64());
     }
+}
+
+/// The in-process network does not check the cluster identity, so a node
+/// can be given another program: its run diverges, and the run hash in
+/// the log's Advance entries catches it (S006, naming the cycle).
+#[test]
+fn a_diverging_node_halts_with_s006() {
+    let other = PROGRAM.replace("total += n", "total += n + 1");
+    let mut c = Cluster::with_sources(99, vec![PROGRAM.into(), PROGRAM.into(), other]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for n in 1..=3 {
+        c.send(n, &format!("d{n}"), deadline);
+    }
+    let halted = loop {
+        let codes: Vec<Json> = (0..3).filter_map(|i| c.status(i)).collect();
+        if let Some(s) = codes.iter().find(|s| s["code"] == "S006") {
+            break s.clone();
+        }
+        assert!(Instant::now() < deadline, "no node noticed: {codes:#?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(halted["state"], "halted", "{halted}");
+    let report = halted["report"].as_str().unwrap();
+    assert!(report.contains("at cycle"), "{report}");
+    c.kill(0);
+    c.kill(1);
+    c.kill(2);
 }

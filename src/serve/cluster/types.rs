@@ -35,8 +35,10 @@ pub enum Item {
         input: LiveInput,
     },
     /// Nodes may run cycles up to `to`: the leader never runs a cycle the
-    /// log has not allowed, so no node ever has to undo one.
-    Advance { to: u64 },
+    /// log has not allowed, so no node ever has to undo one. `hash` is the
+    /// leader's run hash at cycle `at`: every node checks its own there
+    /// (a difference can only be a bug, and halts the node with S006).
+    Advance { to: u64, at: u64, hash: String },
     /// The result of effect call `call`, made by the leader only, in the
     /// journal's encoding (`{"ok": value}` or `{"error": message}`).
     Effect {

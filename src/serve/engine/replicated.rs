@@ -295,7 +295,10 @@ impl Engine {
             for item in batch.into_iter().flatten() {
                 let c = self.cluster.as_mut().expect("a cluster engine");
                 match &item {
-                    Item::Advance { to } => c.position = c.position.max(*to),
+                    Item::Advance { to, at, hash } => {
+                        c.position = c.position.max(*to);
+                        self.check_hash(*at, hash);
+                    }
                     Item::Effect { .. } => {}
                     Item::Live { .. } => {
                         let Some(r) = item.record(id, c.position) else {
@@ -327,6 +330,35 @@ impl Engine {
         }
         if journaled > 0 {
             let _ = self.commit(journaled);
+        }
+    }
+
+    /// Runs to cycle `at` and compares the run hash with the leader's.
+    fn check_hash(&mut self, at: u64, hash: &str) {
+        if self.halted.is_some() || at < self.rt.cycle() {
+            // Past it already: the entry is one handed over again.
+            return;
+        }
+        self.rt
+            .drive(&[], at, |_| crate::runtime::drive::Flow::Continue);
+        if self.rt.cycle() != at {
+            self.halt(Diagnostic::plain(
+                Code::S006,
+                format!(
+                    "the leader ran to cycle {at}, but this node's run stops at cycle {}",
+                    self.rt.cycle()
+                ),
+            ));
+            return;
+        }
+        let mine = self.rt.run_hash();
+        if mine != hash {
+            self.halt(Diagnostic::plain(
+                Code::S006,
+                format!(
+                    "at cycle {at} the leader's run hash is {hash}, this node's is {mine}: the runs diverged (a bug in lexum)"
+                ),
+            ));
         }
     }
 
@@ -491,8 +523,13 @@ impl Engine {
         }
         let runnable = self.rt.outcome().is_none() && self.rt.waiting_for().is_none();
         if runnable && self.rt.cycle() >= self.limit() {
-            let to = self.rt.cycle() + SLICE;
-            self.propose_and_apply(vec![Item::Advance { to }]);
+            let at = self.rt.cycle();
+            let hash = self.rt.run_hash();
+            self.propose_and_apply(vec![Item::Advance {
+                to: at + SLICE,
+                at,
+                hash,
+            }]);
         }
     }
 
