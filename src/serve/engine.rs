@@ -423,7 +423,14 @@ impl Engine {
             source: &source,
             settings: &settings,
             inputs: &[],
-            policy: config.policy,
+            // In a cluster the Raft log (synced on a majority) is what
+            // makes an input durable; a node's own journal that loses its
+            // tail is handed those entries again.
+            policy: if config.cluster {
+                SyncPolicy::Batch
+            } else {
+                config.policy
+            },
             snapshot_every: config.snapshot_every,
             segment_bytes: crate::journal::run::SEGMENT_BYTES,
             after_cycle: None,
