@@ -289,6 +289,20 @@ fn schedule(seed: u64, messages: i64) {
         let key = format!("m{n}");
         let ack = c.send(n, &key, deadline);
         acked.insert(key, ack.seq);
+        // No node runs a cycle the log has not allowed (an input must
+        // land on the same cycle everywhere, and nothing is ever undone).
+        for i in 0..3 {
+            if let Some(s) = c.status(i) {
+                let (cycle, position) = (&s["cycle"], &s["cluster"]["position"]);
+                if let (Some(cycle), Some(position)) = (cycle.as_u64(), position.as_u64()) {
+                    assert!(
+                        cycle <= position,
+                        "seed {seed}: node {} ran to cycle {cycle}, past the log's bound {position}",
+                        i + 1
+                    );
+                }
+            }
+        }
     }
     if let Some((i, _)) = down {
         c.start(i);
