@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use lexum::journal::run::SyncPolicy;
-use lexum::journal::MemStorage;
+use lexum::journal::{MemStorage, Storage};
 use lexum::runtime::settings::EffectsMode;
 use lexum::runtime::Settings;
 use lexum::serve::cluster::network::{Network, SimNet};
@@ -76,6 +76,8 @@ struct Cluster {
     tokio: tokio::runtime::Runtime,
     /// Each node's program text (the same, unless a test says otherwise).
     sources: Vec<String>,
+    /// Raft entries between snapshots.
+    snapshot_logs: u64,
 }
 
 fn peers() -> BTreeMap<u64, String> {
@@ -88,6 +90,10 @@ impl Cluster {
     }
 
     fn with_sources(seed: u64, sources: Vec<String>) -> Cluster {
+        Cluster::configured(seed, sources, 20)
+    }
+
+    fn configured(seed: u64, sources: Vec<String>, snapshot_logs: u64) -> Cluster {
         let tokio = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -105,6 +111,7 @@ impl Cluster {
             net: SimNet::new(seed),
             tokio,
             sources,
+            snapshot_logs,
         };
         for i in 0..3 {
             c.start(i);
@@ -133,6 +140,7 @@ impl Cluster {
                 net: self.net.clone(),
                 from: node.id,
             },
+            snapshot_logs: self.snapshot_logs,
         };
         let bind = Box::new(|| settings().binding());
         let program = Arc::new(lexum::check_source(&self.sources[i]).program.unwrap());
@@ -374,7 +382,9 @@ fn seeded_faults_lose_no_acknowledged_message() {
 #[test]
 fn a_diverging_node_halts_with_s006() {
     let other = PROGRAM.replace("total += n", "total += n + 1");
-    let mut c = Cluster::with_sources(99, vec![PROGRAM.into(), PROGRAM.into(), other]);
+    // No snapshots here: a node behind would meet the other program in a
+    // snapshot first (S006 too, with another message).
+    let mut c = Cluster::configured(99, vec![PROGRAM.into(), PROGRAM.into(), other], 1_000_000);
     let deadline = Instant::now() + Duration::from_secs(30);
     for n in 1..=3 {
         c.send(n, &format!("d{n}"), deadline);
@@ -393,4 +403,62 @@ fn a_diverging_node_halts_with_s006() {
     c.kill(0);
     c.kill(1);
     c.kill(2);
+}
+
+/// A node whose journal and Raft log are lost entirely rejoins from a
+/// snapshot: the others have dropped the log it would need (a snapshot
+/// every 20 entries keeps 2 before it). Its new journal replays, by
+/// itself, to the cluster's run hash.
+#[test]
+fn a_node_that_lost_its_disk_rejoins_from_a_snapshot() {
+    let mut c = Cluster::new(5);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for n in 1..=30 {
+        c.send(n, &format!("a{n}"), deadline);
+    }
+    // Not the leader, so the writes go on without an election.
+    let lost = (0..3).find(|i| Some(*i) != c.leader()).unwrap();
+    c.kill(lost);
+    c.nodes[lost].journal = MemStorage::new();
+    c.nodes[lost].log = MemStorage::new();
+    for n in 31..=60 {
+        c.send(n, &format!("a{n}"), deadline);
+    }
+    c.start(lost);
+    let total: i64 = (1..=60).sum();
+    let statuses = loop {
+        let st: Vec<Json> = (0..3).filter_map(|i| c.status(i)).collect();
+        let states: Vec<Json> = (0..3).filter_map(|i| c.state(i)).collect();
+        if st.len() == 3
+            && st.iter().all(|s| {
+                s["state"] == "idle"
+                    && s["run_hash"] == st[0]["run_hash"]
+                    && s["cycle"] == st[0]["cycle"]
+            })
+            && states
+                .iter()
+                .all(|s| s["Ledger.count"] == 60 && s["Ledger.total"] == total)
+        {
+            break st;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the node did not catch up: {st:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let hash = statuses[0]["run_hash"].as_str().unwrap().to_string();
+    // It did not get there by replaying the log from its start.
+    let journal = c.nodes[lost].journal.clone();
+    assert!(
+        lexum::journal::snapshot::list(&journal)
+            .iter()
+            .any(|f| String::from_utf8_lossy(&journal.read(f).unwrap())
+                .contains("\"installed_at\":")),
+        "no installed snapshot in the rejoined node's journal"
+    );
+    c.stop();
+    let verified =
+        lexum::serve::verify::verify(Arc::new(journal)).unwrap_or_else(|d| panic!("{d:?}"));
+    assert_eq!(verified.run_hash, hash);
 }

@@ -59,6 +59,10 @@ pub struct Args {
     /// this one: variables that keep their name and type keep their values.
     #[arg(long)]
     upgrade: bool,
+    /// Raft entries between a cluster's snapshots (then the log before
+    /// them is dropped).
+    #[arg(long, value_name = "N", default_value_t = lexum::serve::cluster::DEFAULT_SNAPSHOT_LOGS)]
+    raft_snapshot_logs: u64,
     /// How long a client may take to send a request's headers (tests).
     #[arg(long, hide = true, default_value_t = 10_000)]
     header_timeout_ms: u64,
@@ -134,6 +138,7 @@ fn cluster_membership(
         network: cluster::network::Network::Http {
             identity: identity.clone().into(),
         },
+        snapshot_logs: args.raft_snapshot_logs,
     };
     Ok((Some(member), Some(identity), own))
 }

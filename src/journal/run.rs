@@ -665,6 +665,17 @@ fn lock(dir: &dyn Storage) -> Result<(), OpenError> {
     }
 }
 
+impl Journal {
+    /// Gives up the storage's lock now (a cluster node that starts its
+    /// journal again from a snapshot opens a new one on the same storage).
+    pub fn release(&mut self) {
+        if self.locked {
+            self.dir.unlock();
+            self.locked = false;
+        }
+    }
+}
+
 impl Drop for Journal {
     fn drop(&mut self) {
         if self.locked {

@@ -55,14 +55,18 @@ pub fn parse_peers(text: &str) -> Result<BTreeMap<NodeId, String>, String> {
 }
 
 /// Raft's timing: heartbeats every 100 ms, an election after 600–1,200 ms
-/// without one. Snapshots are never built (the log is kept whole).
-pub fn raft_config() -> Arc<openraft::Config> {
+/// without one. A snapshot every `snapshot_logs` entries, after which the
+/// log keeps only the `snapshot_logs / 10` entries before it (a follower
+/// further behind installs the snapshot).
+pub fn raft_config(snapshot_logs: u64) -> Arc<openraft::Config> {
+    let snapshot_logs = snapshot_logs.max(2);
     let c = openraft::Config {
         cluster_name: "lexum".into(),
         heartbeat_interval: 100,
         election_timeout_min: 600,
         election_timeout_max: 1200,
-        snapshot_policy: openraft::SnapshotPolicy::Never,
+        snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(snapshot_logs),
+        max_in_snapshot_log_to_keep: snapshot_logs / 10,
         max_payload_entries: 64,
         ..Default::default()
     };
@@ -78,10 +82,13 @@ pub async fn start_raft(
     network: network::Network,
     engine: mpsc::Sender<Request>,
     applied: Option<[u64; 4]>,
+    snapshot_logs: u64,
 ) -> Result<Raft, String> {
     let log = log_store::LogStore::open(storage.clone())?;
-    let sm = state_machine::StateMachine::new(engine, applied.map(types::decode_log_id), storage)?;
-    let raft = Raft::new(node_id, raft_config(), network, log, sm)
+    let mut sm =
+        state_machine::StateMachine::new(engine, applied.map(types::decode_log_id), storage)?;
+    sm.catch_up_to_snapshot().await?;
+    let raft = Raft::new(node_id, raft_config(snapshot_logs), network, log, sm)
         .await
         .map_err(|e| format!("cannot start Raft: {e}"))?;
     if !raft.is_initialized().await.unwrap_or(true) {
@@ -104,7 +111,12 @@ pub struct Membership {
     /// Where the Raft log and vote are kept.
     pub storage: Arc<dyn Storage>,
     pub network: network::Network,
+    /// Raft entries between snapshots.
+    pub snapshot_logs: u64,
 }
+
+/// The default of [`Membership::snapshot_logs`].
+pub const DEFAULT_SNAPSHOT_LOGS: u64 = 10_000;
 
 /// The cluster identity of a program and its settings: nodes with another
 /// one are refused (S005).
@@ -131,6 +143,7 @@ pub fn start_node(
             member.network.clone(),
             handle.requests.clone(),
             handle.raft_applied,
+            member.snapshot_logs,
         ))
         .map_err(|what| {
             vec![crate::diag::Diagnostic::plain(

@@ -81,6 +81,18 @@ pub enum Request {
     Committed(Vec<crate::serve::cluster::state_machine::Committed>),
     /// In a cluster: the node's Raft, once it runs.
     Attach(crate::serve::cluster::Replica),
+    /// In a cluster: a snapshot of the state at the last entry applied
+    /// (its bytes and `[term, leader, index, position]`).
+    BuildSnapshot {
+        reply: oneshot::Sender<Option<(Vec<u8>, [u64; 4])>>,
+    },
+    /// In a cluster: start again from another node's snapshot (of the
+    /// entry `at`), the node's own journal with it.
+    InstallSnapshot {
+        data: Vec<u8>,
+        at: [u64; 4],
+        reply: oneshot::Sender<Result<(), String>>,
+    },
 }
 
 /// An acknowledged message: durable in the journal.
@@ -125,6 +137,7 @@ fn live_section(
     keys: &Keys,
     source: &Arc<str>,
     raft: Option<[u64; 4]>,
+    installed_at: Option<u64>,
 ) -> LiveSection {
     let keys = keys.snapshot();
     let source = source.clone();
@@ -133,6 +146,10 @@ fn live_section(
             json!({ "next_input": next_input, "keys": keys.to_json(), "program": &*source });
         if let Some(r) = raft {
             j["raft_applied"] = json!(r);
+        }
+        if let Some(c) = installed_at {
+            // This journal began at an installed snapshot of that cycle.
+            j["installed_at"] = json!(c);
         }
         j
     })
@@ -318,15 +335,22 @@ pub fn start(
                 inbox: Some(inbox.clone()),
                 ..Default::default()
             }));
-            let real = bind();
-            let effects: Box<dyn Effects> = if config.cluster {
-                Box::new(replicated::ReplicatedEffects {
-                    real,
-                    shared: shared.clone(),
-                    inbox: inbox.clone(),
-                })
+            let (effects, make_effects): (Box<dyn Effects>, _) = if config.cluster {
+                let real = Rc::new(RefCell::new(bind()));
+                let (shared, inbox) = (shared.clone(), inbox.clone());
+                let make = move || -> Box<dyn Effects> {
+                    Box::new(replicated::ReplicatedEffects {
+                        real: real.clone(),
+                        shared: shared.clone(),
+                        inbox: inbox.clone(),
+                    })
+                };
+                (
+                    make(),
+                    Some(Box::new(make) as Box<dyn Fn() -> Box<dyn Effects>>),
+                )
             } else {
-                real
+                (bind(), None)
             };
             let mut engine = match Engine::open(&config, program, effects, ev) {
                 Ok(e) => e,
@@ -335,8 +359,13 @@ pub fn start(
                     return Err(d);
                 }
             };
-            if config.cluster {
-                engine.cluster = Some(replicated::Cluster::new(shared, &engine));
+            if let Some(make) = make_effects {
+                engine.cluster = Some(replicated::Cluster::new(
+                    shared,
+                    &engine,
+                    config.storage.clone(),
+                    make,
+                ));
             }
             let _ = ready_tx.send(Ok((
                 std::mem::take(&mut engine.warnings),
@@ -387,6 +416,8 @@ struct Engine {
     keys: Keys,
     /// The Raft position of the last input applied (cluster only).
     raft_at: Option<[u64; 4]>,
+    /// The cycle of the installed snapshot this journal began at (cluster).
+    installed_at: Option<u64>,
     /// In a cluster: the node's Raft and where the log lets the run go.
     cluster: Option<replicated::Cluster>,
     /// Why the run no longer executes (an ending, or the journal failed).
@@ -459,6 +490,7 @@ impl Engine {
                     .map_err(|_| foreign("a snapshot's Raft position is unreadable".into()))?,
             ),
         };
+        let installed_at = live.get("installed_at").and_then(|c| c.as_u64());
         let keys = match live.get("keys") {
             None => Keys::new(config.keys),
             Some(k) => Keys::from_json(k, config.keys)
@@ -478,6 +510,7 @@ impl Engine {
             next_input,
             keys,
             raft_at,
+            installed_at,
             cluster: None,
             halted: None,
             stopping: false,
@@ -663,6 +696,12 @@ impl Engine {
             }
             Request::Committed(entries) => self.committed(entries),
             Request::Attach(replica) => self.attach(replica),
+            Request::BuildSnapshot { reply } => {
+                let _ = reply.send(self.raft_snapshot());
+            }
+            Request::InstallSnapshot { data, at, reply } => {
+                let _ = reply.send(self.install(&data, at));
+            }
         }
     }
 
@@ -854,6 +893,7 @@ impl Engine {
         let mut snapshots = 0;
         let (next_input, keys, source) = (self.next_input, &self.keys, &self.source);
         let raft_applied = self.raft_applied();
+        let installed_at = self.installed_at;
         let journal = self.journal.clone();
         let writer = &mut self.writer;
         self.rt.drive(&[], until, |rt| {
@@ -867,7 +907,7 @@ impl Engine {
                         rt,
                         w,
                         &journal,
-                        live_section(next_input, keys, source, raft_applied),
+                        live_section(next_input, keys, source, raft_applied, installed_at),
                     );
                     last = rt.cycle();
                     snapshots += 1;
@@ -933,6 +973,7 @@ impl Engine {
                     &self.keys,
                     &self.source,
                     self.raft_applied(),
+                    self.installed_at,
                 );
                 while w.busy() {
                     std::thread::sleep(Duration::from_millis(1));

@@ -42,6 +42,11 @@ impl KeysSnapshot {
 }
 
 impl Keys {
+    /// How many keys it remembers at most.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     pub fn new(capacity: usize) -> Keys {
         Keys {
             capacity: capacity.max(1),

@@ -82,13 +82,24 @@ pub fn verify(storage: Arc<dyn Storage>) -> Result<Verified, Vec<Diagnostic>> {
     let mut rt = Runtime::new(program, settings.options(), Box::new(journal.playback()));
     let mut next_input = 0;
     let mut from = 0;
-    if !journal.has_start() {
-        let Some(first) = snapshots.first() else {
-            return Err(OpenError::NoStart {
+    // A cluster node that installed another node's snapshot started its
+    // journal again from it (its later snapshots say so too): the log
+    // before its oldest snapshot does not lead there, so re-execution
+    // starts at that snapshot.
+    let installed = snapshots
+        .iter()
+        .any(|s| s.live.get("installed_at").is_some_and(|c| !c.is_null()));
+    let base = if installed || !journal.has_start() {
+        Some(snapshots.first().ok_or_else(|| {
+            OpenError::NoStart {
                 skipped: Vec::new(),
             }
-            .diagnostics());
-        };
+            .diagnostics()
+        })?)
+    } else {
+        None
+    };
+    if let Some(first) = base {
         rt.restore(&first.checkpoint);
         rt.restore_detector(&first.detector_records);
         next_input = first
@@ -102,7 +113,7 @@ pub fn verify(storage: Arc<dyn Storage>) -> Result<Verified, Vec<Diagnostic>> {
     // (cycle, inputs applied) → run hash, for every snapshot after the start.
     let expected: Vec<(u64, u64, &str)> = snapshots
         .iter()
-        .filter(|s| s.cycle > from || (s.cycle == from && !journal.has_start()))
+        .filter(|s| s.cycle > from || (s.cycle == from && base.is_some()))
         .map(|s| {
             let n = s
                 .live

@@ -117,9 +117,26 @@ impl Inner {
             }
             Op::Purge(id) => {
                 self.log = self.log.split_off(&(id.index + 1));
-                self.purged = Some(id);
+                self.purged = self.purged.max(Some(id));
             }
         }
+    }
+
+    /// Rewrites the file as what it now holds (after a purge: the entries
+    /// a snapshot covers are gone from memory and from disk), atomically.
+    fn compact(&mut self) -> Result<(), std::io::Error> {
+        let mut out = Vec::new();
+        for op in [
+            self.purged.map(Op::Purge),
+            Some(Op::Append(self.log.values().cloned().collect())),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let payload = serde_json::to_vec(&op).map_err(std::io::Error::other)?;
+            frame::encode(&mut out, &payload);
+        }
+        self.storage.replace(LOG, &out)
     }
 
     /// Writes an operation durably, then applies it.
@@ -212,8 +229,9 @@ impl RaftLogStorage<Lexum> for LogStore {
 
     async fn purge(&mut self, log_id: LogId) -> Result<(), StorageError<NodeId>> {
         let mut inner = self.inner.lock().await;
+        inner.apply(Op::Purge(log_id));
         inner
-            .write(Op::Purge(log_id))
+            .compact()
             .map_err(|e| StorageIOError::write_logs(io(e)).into())
     }
 }

@@ -4,8 +4,12 @@
 //! to say: it is the Raft position of the last input in that journal, so
 //! after a crash openraft hands the later entries over again.
 //!
-//! Raft snapshots are not built yet: the log is never purged, so a node
-//! that lost its journal catches up from the whole log (docs/cluster.md).
+//! A Raft snapshot is a Lexum snapshot of the engine's state at the last
+//! entry it applied, with what a cluster node needs beside it (the input
+//! count, keys, the log's bound, unused effect results). openraft then
+//! purges the log it covers; a node too far behind installs it, and its
+//! own journal starts again from it. The newest one is kept in
+//! `raft-snapshot` (meta and data, written atomically).
 
 use std::io::Cursor;
 use std::sync::{mpsc, Arc};
@@ -21,6 +25,7 @@ use crate::journal::Storage;
 use crate::serve::engine::Request;
 
 const MEMBERSHIP: &str = "raft-membership";
+const SNAPSHOT: &str = "raft-snapshot";
 
 /// One committed entry as the engine gets it (`None`: no data, such as a
 /// new leader's blank entry or a membership change).
@@ -34,13 +39,48 @@ pub struct StateMachine {
 }
 
 #[derive(Debug)]
-struct Unsupported(&'static str);
-impl std::fmt::Display for Unsupported {
+struct Failed(String);
+impl std::fmt::Display for Failed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0)
+        f.write_str(&self.0)
     }
 }
-impl std::error::Error for Unsupported {}
+impl std::error::Error for Failed {}
+
+fn failed(what: String) -> StorageError<NodeId> {
+    StorageIOError::write_snapshot(None, AnyError::new(&Failed(what))).into()
+}
+
+type Meta = SnapshotMeta<NodeId, BasicNode>;
+
+/// Keeps the newest snapshot: its meta and data in one file.
+fn save(storage: &dyn Storage, meta: &Meta, data: &[u8]) -> Result<(), String> {
+    let meta = serde_json::to_vec(meta).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    crate::journal::frame::encode(&mut out, &meta);
+    crate::journal::frame::encode(&mut out, data);
+    storage.replace(SNAPSHOT, &out).map_err(|e| e.to_string())
+}
+
+fn load(storage: &dyn Storage) -> Option<(Meta, Vec<u8>)> {
+    let bytes = storage.read(SNAPSHOT).ok()?;
+    let (frames, bad) = crate::journal::frame::decode_all(&bytes);
+    if bad.is_some() || frames.len() != 2 {
+        return None;
+    }
+    let meta = serde_json::from_slice(&frames[0].payload).ok()?;
+    Some((meta, frames[1].payload.clone()))
+}
+
+/// Asks the engine, and waits.
+async fn ask<T>(
+    engine: &mpsc::Sender<Request>,
+    make: impl FnOnce(tokio::sync::oneshot::Sender<T>) -> Request,
+) -> Option<T> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    engine.send(make(tx)).ok()?;
+    rx.await.ok()
+}
 
 impl StateMachine {
     /// `applied`: where the engine's journal says the applied log ends.
@@ -64,16 +104,53 @@ impl StateMachine {
     }
 }
 
-fn unsupported() -> StorageError<NodeId> {
-    StorageIOError::read_state_machine(AnyError::new(&Unsupported(
-        "Raft snapshots are not supported yet",
-    )))
-    .into()
+impl StateMachine {
+    /// A node whose journal ends before its newest Raft snapshot (the
+    /// journal is written without fsync; the snapshot was durable) starts
+    /// from that snapshot: openraft takes everything it covers as applied.
+    pub async fn catch_up_to_snapshot(&mut self) -> Result<(), String> {
+        let Some((meta, data)) = load(&*self.storage) else {
+            return Ok(());
+        };
+        let Some(last) = meta.last_log_id else {
+            return Ok(());
+        };
+        if self.applied.is_some_and(|a| a.index >= last.index) {
+            return Ok(());
+        }
+        let at = super::types::encode_log_id(last, 0);
+        ask(&self.engine, |reply| Request::InstallSnapshot {
+            data,
+            at,
+            reply,
+        })
+        .await
+        .unwrap_or_else(|| Err("the engine stopped".into()))?;
+        self.applied = Some(last);
+        Ok(())
+    }
 }
 
 impl RaftSnapshotBuilder<Lexum> for StateMachine {
     async fn build_snapshot(&mut self) -> Result<Snapshot<Lexum>, StorageError<NodeId>> {
-        Err(unsupported())
+        let (data, applied) = ask(&self.engine, |reply| Request::BuildSnapshot { reply })
+            .await
+            .flatten()
+            .ok_or_else(|| failed("the engine could not build a snapshot".into()))?;
+        let last = super::types::decode_log_id(applied);
+        let meta = Meta {
+            last_log_id: Some(last),
+            last_membership: self.membership.clone(),
+            snapshot_id: format!(
+                "{}-{}-{}",
+                last.leader_id.term, last.leader_id.node_id, last.index
+            ),
+        };
+        save(&*self.storage, &meta, &data).map_err(failed)?;
+        Ok(Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(data)),
+        })
     }
 }
 
@@ -137,15 +214,38 @@ impl RaftStateMachine<Lexum> for StateMachine {
 
     async fn install_snapshot(
         &mut self,
-        _meta: &SnapshotMeta<NodeId, BasicNode>,
-        _snapshot: Box<Cursor<Vec<u8>>>,
+        meta: &SnapshotMeta<NodeId, BasicNode>,
+        snapshot: Box<Cursor<Vec<u8>>>,
     ) -> Result<(), StorageError<NodeId>> {
-        Err(unsupported())
+        let data = snapshot.into_inner();
+        let Some(last) = meta.last_log_id else {
+            return Err(failed("a snapshot without a log position".into()));
+        };
+        let at = super::types::encode_log_id(last, 0);
+        let installed = ask(&self.engine, |reply| Request::InstallSnapshot {
+            data: data.clone(),
+            at,
+            reply,
+        })
+        .await
+        .unwrap_or_else(|| Err("the engine stopped".into()));
+        installed.map_err(failed)?;
+        save(&*self.storage, meta, &data).map_err(failed)?;
+        self.membership = meta.last_membership.clone();
+        let bytes = serde_json::to_vec(&self.membership).map_err(|e| failed(e.to_string()))?;
+        self.storage
+            .replace(MEMBERSHIP, &bytes)
+            .map_err(|e| failed(e.to_string()))?;
+        self.applied = Some(last);
+        Ok(())
     }
 
     async fn get_current_snapshot(
         &mut self,
     ) -> Result<Option<Snapshot<Lexum>>, StorageError<NodeId>> {
-        Ok(None)
+        Ok(load(&*self.storage).map(|(meta, data)| Snapshot {
+            meta,
+            snapshot: Box::new(Cursor::new(data)),
+        }))
     }
 }

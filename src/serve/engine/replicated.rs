@@ -19,6 +19,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use openraft::ServerState;
@@ -29,6 +30,9 @@ use crate::codes::Code;
 use crate::diag::Diagnostic;
 use crate::ir;
 use crate::journal::run::LiveInput;
+use crate::journal::session::{self, Opened, Setup};
+use crate::journal::snapshot::{self as snapshots, Identity};
+use crate::journal::Storage;
 use crate::runtime::effects::{EffectError, Effects};
 use crate::serve::cluster::state_machine::Committed;
 use crate::serve::cluster::types::Item;
@@ -106,7 +110,9 @@ fn propose(replica: &Replica, items: Vec<Item>) -> Option<u64> {
 /// The effect binding of a cluster node (inside the journal's binding, so
 /// the node's own journal records each result too).
 pub(crate) struct ReplicatedEffects {
-    pub real: Box<dyn Effects>,
+    /// The real binding (shared: a node that installs a snapshot opens a
+    /// new journal, with a new binding around the same one).
+    pub real: Rc<RefCell<Box<dyn Effects>>>,
     pub shared: Rc<RefCell<Shared>>,
     pub inbox: Rc<Inbox>,
 }
@@ -156,7 +162,7 @@ impl Effects for ReplicatedEffects {
             let leads = self.shared.borrow().leads();
             if leads && !tried {
                 tried = true;
-                let r = self.real.call(call_id, effect, args);
+                let r = self.real.borrow_mut().call(call_id, effect, args);
                 let item = Item::Effect {
                     call: call_id,
                     effect: effect.name.clone(),
@@ -216,12 +222,26 @@ pub(crate) struct Cluster {
     applied_index: u64,
     /// The inputs applied from the entry being waited for.
     applied_seqs: Vec<u64>,
+    /// The leader that proposed the last entry applied.
+    applied_leader: u64,
+    /// The node's journal, and its effect binding (both to start the
+    /// journal again from an installed snapshot).
+    storage: Arc<dyn Storage>,
+    make_effects: Box<dyn Fn() -> Box<dyn Effects>>,
 }
 
 impl Cluster {
-    pub fn new(shared: Rc<RefCell<Shared>>, engine: &Engine) -> Cluster {
+    pub fn new(
+        shared: Rc<RefCell<Shared>>,
+        engine: &Engine,
+        storage: Arc<dyn Storage>,
+        make_effects: Box<dyn Fn() -> Box<dyn Effects>>,
+    ) -> Cluster {
         Cluster {
             shared,
+            applied_leader: engine.raft_at.map_or(0, |r| r[1]),
+            storage,
+            make_effects,
             position: engine.rt.cycle().max(engine.raft_at.map_or(0, |r| r[3])),
             applied_term: engine.raft_at.map_or(0, |r| r[0]),
             applied_index: engine.raft_at.map_or(0, |r| r[2]),
@@ -292,6 +312,7 @@ impl Engine {
             }
             c.applied_index = id.index;
             c.applied_term = c.applied_term.max(id.leader_id.term);
+            c.applied_leader = id.leader_id.node_id;
             for item in batch.into_iter().flatten() {
                 let c = self.cluster.as_mut().expect("a cluster engine");
                 match &item {
@@ -561,5 +582,182 @@ impl Engine {
             "position": c.position,
             "replication_lag": if m.state == ServerState::Leader { Json::Object(lag) } else { Json::Null },
         }))
+    }
+}
+
+impl Engine {
+    /// The identity snapshots of this run carry.
+    fn identity(&self, run_id: String) -> Identity {
+        Identity {
+            program_hash: crate::trace::sha256_hex(self.source.as_bytes()),
+            settings: self.settings.clone(),
+            inputs_hash: crate::trace::sha256_hex(
+                &serde_json::to_vec(&crate::journal::run::inputs_json(&[])).unwrap_or_default(),
+            ),
+            run_id,
+        }
+    }
+
+    /// What a cluster snapshot keeps beside the run.
+    fn cluster_live(&self, at: [u64; 4], installed: bool) -> Json {
+        let results: serde_json::Map<String, Json> = self
+            .cluster
+            .as_ref()
+            .map(|c| {
+                c.shared
+                    .borrow()
+                    .results
+                    .iter()
+                    .map(|(k, (name, r))| (k.to_string(), json!([name, r])))
+                    .collect()
+            })
+            .unwrap_or_default();
+        json!({
+            "next_input": self.next_input,
+            "keys": self.keys.snapshot().to_json(),
+            "program": &*self.source,
+            "raft_applied": at,
+            "effect_results": results,
+            "installed_at": installed.then_some(self.rt.cycle()).or(self.installed_at),
+        })
+    }
+
+    /// A Raft snapshot: the state at the last entry applied, encoded as a
+    /// Lexum snapshot (between cycles, on the engine thread).
+    pub(super) fn raft_snapshot(&mut self) -> Option<(Vec<u8>, [u64; 4])> {
+        let c = self.cluster.as_ref()?;
+        if c.applied_index == 0 || self.abandoned() {
+            return None;
+        }
+        let at = [
+            c.applied_term,
+            c.applied_leader,
+            c.applied_index,
+            c.position,
+        ];
+        let live = self.cluster_live(at, false);
+        let checkpoint = self.rt.checkpoint();
+        let bytes = snapshots::encode(
+            &snapshots::Names::new(self.program),
+            &checkpoint,
+            &self.identity(String::new()),
+            snapshots::Position::default(),
+            snapshots::DetectorMark::default(),
+            &live,
+        );
+        Some((bytes, at))
+    }
+
+    /// Starts this node again from another node's snapshot of entry `at`:
+    /// its journal is emptied and begins with that snapshot. A snapshot
+    /// this node cannot take (another program, damaged) halts it with
+    /// S006; Raft is told it is done, so the rest of the cluster goes on.
+    pub(super) fn install(&mut self, data: &[u8], at: [u64; 4]) -> Result<(), String> {
+        if let Err(what) = self.try_install(data, at) {
+            self.halt(Diagnostic::plain(
+                Code::S006,
+                format!(
+                    "this node cannot take the cluster's snapshot of entry {}: {what}",
+                    at[2]
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn try_install(&mut self, data: &[u8], at: [u64; 4]) -> Result<(), String> {
+        // Read it as any snapshot: content hash, program, settings.
+        let doc: Json =
+            serde_json::from_slice(data).map_err(|e| format!("an unreadable snapshot: {e}"))?;
+        let cycle = doc["cycle"].as_u64().ok_or("a snapshot without a cycle")?;
+        let name = snapshots::file_name(cycle);
+        let scratch = crate::journal::MemStorage::new();
+        scratch.replace(&name, data).map_err(|e| e.to_string())?;
+        let snap = snapshots::read(&scratch, &name, self.program, &self.identity(String::new()))
+            .map_err(|e| e.reason())?;
+        let live = &snap.live;
+        let next_input = live["next_input"].as_u64().ok_or("no input count")?;
+        let keys = super::Keys::from_json(&live["keys"], self.keys.capacity())
+            .ok_or("unreadable idempotency keys")?;
+        let raft: [u64; 4] =
+            serde_json::from_value(live["raft_applied"].clone()).map_err(|_| "no Raft position")?;
+        if raft[..3] != at[..3] {
+            return Err(format!(
+                "the snapshot is of entry {}, not {}",
+                raft[2], at[2]
+            ));
+        }
+        let mut results = BTreeMap::new();
+        for (k, v) in live["effect_results"].as_object().into_iter().flatten() {
+            let call: u64 = k.parse().map_err(|_| "an unreadable effect result")?;
+            let name = v[0].as_str().ok_or("an unreadable effect result")?;
+            results.insert(call, (name.to_string(), v[1].clone()));
+        }
+        let c = self.cluster.as_mut().ok_or("not a cluster node")?;
+        let storage = c.storage.clone();
+        let effects = (c.make_effects)();
+        // The old journal ends here: its writer, its lock, its files.
+        if let Some(w) = self.writer.take() {
+            w.finish();
+        }
+        self.journal.borrow_mut().release();
+        for name in storage.list().map_err(|e| e.to_string())? {
+            if name != "lock" {
+                let _ = storage.remove(&name);
+            }
+        }
+        let setup = Setup {
+            storage: storage.clone(),
+            source: &self.source,
+            settings: &self.settings,
+            inputs: &[],
+            policy: crate::journal::run::SyncPolicy::Batch,
+            snapshot_every: self.snapshot_every,
+            segment_bytes: crate::journal::run::SEGMENT_BYTES,
+            after_cycle: None,
+            measure: false,
+            wait_for_snapshots: false,
+        };
+        let Opened {
+            mut runtime,
+            journal,
+            writer,
+            ..
+        } = session::open(self.program, &setup, effects).map_err(|e| {
+            e.diagnostics()
+                .first()
+                .map_or("cannot open the journal".into(), |d| d.message.clone())
+        })?;
+        runtime.restore(&snap.checkpoint);
+        runtime.restore_detector(&snap.detector_records);
+        self.rt = runtime;
+        self.journal = journal;
+        self.writer = writer;
+        self.next_input = next_input;
+        self.keys = keys;
+        self.raft_at = Some(raft);
+        self.installed_at = Some(cycle);
+        self.last_snapshot_cycle = cycle;
+        self.halted = None;
+        if let Some(c) = self.cluster.as_mut() {
+            c.position = raft[3].max(cycle);
+            c.applied_term = raft[0];
+            c.applied_leader = raft[1];
+            c.applied_index = raft[2];
+            let mut s = c.shared.borrow_mut();
+            s.results = results;
+            s.seen_term = s.seen_term.max(raft[0]);
+        }
+        // The new journal starts with this state, durable before Raft is
+        // told the snapshot is installed.
+        let live = self.cluster_live(raft, true);
+        if let Some(w) = self.writer.as_mut() {
+            session::submit(&mut self.rt, w, &self.journal, Box::new(move || live));
+            while w.busy() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        self.check_ending();
+        Ok(())
     }
 }
