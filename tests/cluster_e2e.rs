@@ -54,12 +54,24 @@ impl Drop for Node {
 }
 
 fn start(program: &Path, journal: &Path, id: usize, peers: &str, addr: &str) -> Node {
+    start_with(program, journal, id, peers, addr, &[])
+}
+
+fn start_with(
+    program: &Path,
+    journal: &Path,
+    id: usize,
+    peers: &str,
+    addr: &str,
+    extra: &[&str],
+) -> Node {
     let mut child = Command::new(env!("CARGO_BIN_EXE_lexum"))
         .arg("serve")
         .arg(program)
         .arg("--journal")
         .arg(journal)
         .args(["--node-id", &id.to_string(), "--peers", peers])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -76,10 +88,20 @@ fn start(program: &Path, journal: &Path, id: usize, peers: &str, addr: &str) -> 
 }
 
 fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> std::io::Result<(u16, String)> {
+    http_with(addr, method, path, body, "")
+}
+
+fn http_with(
+    addr: &str,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    headers: &str,
+) -> std::io::Result<(u16, String)> {
     let mut s = TcpStream::connect(addr)?;
     s.set_read_timeout(Some(Duration::from_secs(10)))?;
     let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\n{headers}Content-Length: {}\r\n\r\n",
         body.len()
     );
     s.write_all(req.as_bytes())?;
@@ -269,5 +291,54 @@ fn a_node_with_another_program_is_refused_with_s005() {
     c.stderr.take().unwrap().read_to_string(&mut err).unwrap();
     assert!(err.contains("S005"), "stderr: {err}");
     nodes.clear();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// With `--token-file`, Raft's own messages carry the token too: the
+/// cluster forms and accepts writes, and a Raft message without the token
+/// is refused (S002) before openraft sees it.
+#[test]
+fn raft_messages_need_the_token() {
+    let dir = scratch("token");
+    let program = dir.join("ledger.lxm");
+    std::fs::write(&program, PROGRAM).unwrap();
+    let token = dir.join("token");
+    std::fs::write(&token, "s3cret\n").unwrap();
+    let ports = ports();
+    let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let peers = (1..=3)
+        .map(|i| format!("{i}={}", addrs[i - 1]))
+        .collect::<Vec<_>>()
+        .join(",");
+    let t = token.to_str().unwrap();
+    let nodes: Vec<Node> = (1..=3)
+        .map(|i| {
+            let j = dir.join(format!("j{i}"));
+            start_with(&program, &j, i, &peers, &addrs[i - 1], &["--token-file", t])
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let msg = json!({"to": "Ledger.hit", "args": [1], "key": "t1"}).to_string();
+    let acked = 'sent: loop {
+        for n in &nodes {
+            let r = http_with(
+                &n.addr,
+                "POST",
+                "/v1/messages",
+                msg.as_bytes(),
+                "Authorization: Bearer s3cret\r\n",
+            );
+            if let Ok((200, body)) = r {
+                break 'sent body;
+            }
+        }
+        assert!(Instant::now() < deadline, "no node acknowledged");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(acked.contains("\"seq\":0"), "{acked}");
+    let (code, body) = http(&addrs[0], "POST", "/raft/vote", b"{}").unwrap();
+    assert_eq!(code, 401, "{body}");
+    assert!(body.contains("S002"), "{body}");
+    drop(nodes);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -100,6 +100,7 @@ pub(super) fn read_token(path: &str) -> Result<String, Box<lexum::Diagnostic>> {
 fn cluster_membership(
     args: &Args,
     config: &engine::Config,
+    token: Option<String>,
 ) -> Result<
     (
         Option<lexum::serve::cluster::Membership>,
@@ -137,6 +138,7 @@ fn cluster_membership(
         storage: Arc::new(lexum::journal::FileStorage::new(&dir)),
         network: cluster::network::Network::Http {
             identity: identity.clone().into(),
+            token: token.map(Into::into),
         },
         snapshot_logs: args.raft_snapshot_logs,
     };
@@ -220,7 +222,7 @@ pub fn run(args: Args) -> i32 {
         upgrade: args.upgrade,
         cluster: args.node_id.is_some(),
     };
-    let (cluster, identity, addr) = match cluster_membership(&args, &config) {
+    let (cluster, identity, addr) = match cluster_membership(&args, &config, token.clone()) {
         Ok(m) => m,
         Err(d) => {
             super::report(&d);

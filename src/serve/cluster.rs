@@ -68,6 +68,9 @@ pub fn raft_config(snapshot_logs: u64) -> Arc<openraft::Config> {
         snapshot_policy: openraft::SnapshotPolicy::LogsSinceLast(snapshot_logs),
         max_in_snapshot_log_to_keep: snapshot_logs / 10,
         max_payload_entries: 64,
+        // Chunks travel as JSON (a byte is up to four characters): this
+        // keeps a request well under the server's 2 MiB body limit.
+        snapshot_max_chunk_size: 256 * 1024,
         ..Default::default()
     };
     Arc::new(c.validate().expect("a valid Raft configuration"))

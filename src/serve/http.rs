@@ -299,6 +299,13 @@ fn raft_request<T: serde::de::DeserializeOwned>(
             "this server is not a cluster node".into(),
         )));
     };
+    if !authorized(app, headers) {
+        return Err(Box::new(error(
+            StatusCode::UNAUTHORIZED,
+            Code::S002,
+            "a missing or wrong bearer token".into(),
+        )));
+    }
     let given = headers
         .get(crate::serve::cluster::network::IDENTITY_HEADER)
         .and_then(|v| v.to_str().ok())

@@ -40,8 +40,12 @@ impl std::error::Error for Failed {}
 /// The network of one node.
 #[derive(Clone)]
 pub enum Network {
-    /// HTTP to the peers' addresses, with this cluster identity.
-    Http { identity: Arc<str> },
+    /// HTTP to the peers' addresses, with this cluster identity (and the
+    /// bearer token, with `--token-file`).
+    Http {
+        identity: Arc<str>,
+        token: Option<Arc<str>>,
+    },
     /// The in-process test network, as seen from node `from`.
     Sim { net: Arc<SimNet>, from: NodeId },
 }
@@ -85,17 +89,20 @@ impl Connection {
         Resp: DeserializeOwned + Send + 'static,
         E: std::error::Error + DeserializeOwned + Send + 'static,
     {
-        let Network::Http { identity } = &self.net else {
+        let Network::Http { identity, token } = &self.net else {
             unreachable!("http() is only called on an HTTP network")
         };
+        let auth = token.as_ref().map(|t| format!("Bearer {t}"));
         let url = format!("http://{}/raft/{path}", self.addr);
         let agent = self.agent.clone();
         let identity = identity.to_string();
         let target = self.target;
         let call = tokio::task::spawn_blocking(move || {
-            let mut reply = agent
-                .post(&url)
-                .header(IDENTITY_HEADER, &identity)
+            let mut builder = agent.post(&url).header(IDENTITY_HEADER, &identity);
+            if let Some(auth) = &auth {
+                builder = builder.header("authorization", auth);
+            }
+            let mut reply = builder
                 .config()
                 .timeout_global(Some(ttl))
                 .build()
