@@ -78,6 +78,27 @@ struct Cluster {
     sources: Vec<String>,
     /// Raft entries between snapshots.
     snapshot_logs: u64,
+    /// How many times each effect call id reached a real binding, on any
+    /// node.
+    calls: Arc<std::sync::Mutex<BTreeMap<u64, u32>>>,
+}
+
+/// The simulator, counting the calls that reach it.
+struct Counting {
+    inner: Box<dyn lexum::Effects>,
+    calls: Arc<std::sync::Mutex<BTreeMap<u64, u32>>>,
+}
+
+impl lexum::Effects for Counting {
+    fn call(
+        &mut self,
+        call_id: u64,
+        effect: &lexum::ir::Effect,
+        args: &[lexum::Value],
+    ) -> Result<lexum::Value, lexum::EffectError> {
+        *self.calls.lock().unwrap().entry(call_id).or_default() += 1;
+        self.inner.call(call_id, effect, args)
+    }
 }
 
 fn peers() -> BTreeMap<u64, String> {
@@ -112,6 +133,7 @@ impl Cluster {
             tokio,
             sources,
             snapshot_logs,
+            calls: Default::default(),
         };
         for i in 0..3 {
             c.start(i);
@@ -142,7 +164,13 @@ impl Cluster {
             },
             snapshot_logs: self.snapshot_logs,
         };
-        let bind = Box::new(|| settings().binding());
+        let calls = self.calls.clone();
+        let bind = Box::new(move || -> Box<dyn lexum::Effects> {
+            Box::new(Counting {
+                inner: settings().binding(),
+                calls,
+            })
+        });
         let program = Arc::new(lexum::check_source(&self.sources[i]).program.unwrap());
         let running = cluster::start_node(config, program, bind, member, &self.tokio).unwrap();
         self.nodes[i].running = Some(running);
@@ -461,4 +489,34 @@ fn a_node_that_lost_its_disk_rejoins_from_a_snapshot() {
     let verified =
         lexum::serve::verify::verify(Arc::new(journal)).unwrap_or_else(|d| panic!("{d:?}"));
     assert_eq!(verified.run_hash, hash);
+}
+
+/// Only the leader calls effects, once per call id: without faults, every
+/// call the run made reached a real binding exactly once in the cluster.
+#[test]
+fn effects_are_called_once_by_the_leader_only() {
+    let c = Cluster::configured(3, vec![PROGRAM.to_string(); 3], 1_000_000);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for n in 1..=20 {
+        c.send(n, &format!("e{n}"), deadline);
+    }
+    let made = loop {
+        let states: Vec<Json> = (0..3).filter_map(|i| c.state(i)).collect();
+        if states.len() == 3 && states.iter().all(|s| s["Ledger.made"] == 5) {
+            break states;
+        }
+        assert!(Instant::now() < deadline, "not provisioned: {states:#?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(made[0]["Ledger.ids"], made[2]["Ledger.ids"]);
+    let calls = c.calls.lock().unwrap().clone();
+    // Five nodes made, some calls failed and were retried (new call ids).
+    assert!(calls.len() >= 5, "{calls:?}");
+    assert!(
+        calls.values().all(|n| *n == 1),
+        "a call reached a binding twice: {calls:?}"
+    );
+    let ids: Vec<u64> = calls.keys().copied().collect();
+    assert_eq!(ids, (ids[0]..ids[0] + ids.len() as u64).collect::<Vec<_>>());
+    c.stop();
 }
