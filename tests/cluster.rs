@@ -20,7 +20,7 @@ use lexum::serve::cluster::network::{Network, SimNet};
 use lexum::serve::cluster::types::Raft;
 use lexum::serve::cluster::{self, Membership};
 use lexum::serve::engine::{self, Request};
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
 use tokio::sync::oneshot;
 
 /// Messages count and sum; a goal provisions a node (an effect call, which
@@ -378,7 +378,15 @@ fn schedule(seed: u64, messages: i64) {
         messages,
         "seed {seed}: two keys share a sequence number"
     );
+    let hash = c.status(0).unwrap()["run_hash"].clone();
+    let journals: Vec<MemStorage> = c.nodes.iter().map(|n| n.journal.clone()).collect();
     c.stop();
+    // Every node's own journal re-executes to the cluster's run hash.
+    for (i, j) in journals.into_iter().enumerate() {
+        let v = lexum::serve::verify::verify(Arc::new(j))
+            .unwrap_or_else(|d| panic!("seed {seed}: node {}'s journal: {d:?}", i + 1));
+        assert_eq!(json!(v.run_hash), hash, "seed {seed}: node {}", i + 1);
+    }
 }
 
 /// With `LEXUM_CLUSTER_TRACE=1`: what the schedule does, as it does it.
