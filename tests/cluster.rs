@@ -191,10 +191,17 @@ impl Cluster {
     }
 
     fn status(&self, i: usize) -> Option<Json> {
+        self.status_within(i, Duration::from_secs(5))
+    }
+
+    fn status_within(&self, i: usize, wait: Duration) -> Option<Json> {
         let (h, _) = self.nodes[i].running.as_ref()?;
         let (tx, rx) = oneshot::channel();
         h.requests.send(Request::Status { reply: tx }).ok()?;
-        self.answer(rx)
+        self.tokio
+            .block_on(async { tokio::time::timeout(wait, rx).await })
+            .ok()?
+            .ok()
     }
 
     fn state(&self, i: usize) -> Option<Json> {
@@ -254,8 +261,15 @@ impl Cluster {
                 reply: tx,
             });
             if sent.is_ok() {
-                if let Some(Ok(ack)) = self.answer(rx) {
-                    return ack;
+                let t = Instant::now();
+                match self.answer(rx) {
+                    Some(Ok(ack)) => return ack,
+                    other => trace(format_args!(
+                        "message {n} to node {}: {:?} after {:.3} s",
+                        i + 1,
+                        other.map(|r| r.map_err(|e| e.0.message)),
+                        t.elapsed().as_secs_f64()
+                    )),
                 }
             }
             std::thread::sleep(Duration::from_millis(20));
@@ -328,7 +342,9 @@ fn schedule(seed: u64, messages: i64) {
         // No node runs a cycle the log has not allowed (an input must
         // land on the same cycle everywhere, and nothing is ever undone).
         for i in 0..3 {
-            if let Some(s) = c.status(i) {
+            // A node busy with a proposal answers later; it is checked
+            // after another message.
+            if let Some(s) = c.status_within(i, Duration::from_millis(200)) {
                 let (cycle, position) = (&s["cycle"], &s["cluster"]["position"]);
                 if let (Some(cycle), Some(position)) = (cycle.as_u64(), position.as_u64()) {
                     assert!(
@@ -391,8 +407,10 @@ fn schedule(seed: u64, messages: i64) {
 
 /// With `LEXUM_CLUSTER_TRACE=1`: what the schedule does, as it does it.
 fn trace(what: std::fmt::Arguments) {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    let start = *START.get_or_init(Instant::now);
     if std::env::var_os("LEXUM_CLUSTER_TRACE").is_some() {
-        eprintln!("{what}");
+        eprintln!("{:8.3} {what}", start.elapsed().as_secs_f64());
     }
 }
 

@@ -745,6 +745,12 @@ impl Effects for Journaled {
             }
         }
         let r = self.inner.call(call_id, effect, args);
+        if let Err(EffectError::Journal(_)) = &r {
+            // Not a result: the binding could not get one (a cluster node
+            // that stops, or whose state a snapshot replaces). Nothing is
+            // recorded, and the run that saw it is not kept.
+            return r;
+        }
         j.append(&Entry::Effect {
             call: call_id,
             effect: effect.name.clone(),

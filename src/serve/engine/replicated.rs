@@ -42,6 +42,9 @@ use crate::value::Value;
 
 /// Cycles one `Advance` allows.
 const SLICE: u64 = 1024;
+/// How long a leader may go without an answer from a majority before it
+/// stops proposing (the longest election timeout).
+const QUORUM_SILENCE_MS: u64 = 1200;
 /// How long a proposal may take to commit before its clients are told to
 /// retry.
 const COMMIT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -61,6 +64,10 @@ pub(crate) struct Shared {
     /// An effect call was cut short: this node's state is no longer the
     /// log's, and the engine ends without a snapshot.
     pub abandoned: bool,
+    /// A snapshot to install came while a cycle waited for an effect's
+    /// result (which the log no longer holds): the cycle was cut short,
+    /// and nothing runs or applies until the snapshot replaces the state.
+    pub superseded: bool,
 }
 
 impl Shared {
@@ -71,7 +78,13 @@ impl Shared {
         };
         let m = r.raft.metrics();
         let m = m.borrow();
-        m.state == ServerState::Leader && m.current_term == self.seen_term
+        // A leader that has not heard from a majority for longer than an
+        // election takes is most likely cut off: it proposes nothing (a
+        // proposal would only wait out its timeout) and refuses at once.
+        let in_touch = m
+            .millis_since_quorum_ack
+            .is_some_and(|ms| ms <= QUORUM_SILENCE_MS);
+        m.state == ServerState::Leader && m.current_term == self.seen_term && in_touch
     }
 
     fn read(&mut self, entries: &[Committed], from_call: u64) {
@@ -192,6 +205,10 @@ impl Effects for ReplicatedEffects {
                     self.inbox.stash.borrow_mut().push_back(Request::Shutdown);
                 }
                 Ok(Request::Attach(r)) => self.shared.borrow_mut().replica = Some(r),
+                Ok(r @ Request::InstallSnapshot { .. }) => {
+                    self.shared.borrow_mut().superseded = true;
+                    self.inbox.stash.borrow_mut().push_back(r);
+                }
                 Ok(Request::Send { reply, .. }) => {
                     // The run is inside a cycle until the log holds this
                     // result (a partition, a leader change): nothing can
@@ -267,9 +284,14 @@ fn not_leader(shared: &Shared) -> Diagnostic {
 }
 
 impl Engine {
-    /// Where the run may go: the log's bound in a cluster.
+    /// Where the run may go: the log's bound in a cluster (nowhere while
+    /// a snapshot is about to replace the state).
     pub(super) fn limit(&self) -> u64 {
-        self.cluster.as_ref().map_or(u64::MAX, |c| c.position)
+        match &self.cluster {
+            None => u64::MAX,
+            Some(c) if c.shared.borrow().superseded => self.rt.cycle(),
+            Some(c) => c.position,
+        }
     }
 
     pub(super) fn abandoned(&self) -> bool {
@@ -302,6 +324,10 @@ impl Engine {
         let Some(c) = self.cluster.as_mut() else {
             return;
         };
+        if c.shared.borrow().superseded {
+            // The snapshot that comes next covers these.
+            return;
+        }
         let next_call = c.shared.borrow().next_call;
         c.shared.borrow_mut().read(&entries, next_call);
         let mut journaled = 0;
@@ -737,6 +763,9 @@ impl Engine {
         self.keys = keys;
         self.raft_at = Some(raft);
         self.installed_at = Some(cycle);
+        if let Some(c) = &self.cluster {
+            c.shared.borrow_mut().superseded = false;
+        }
         self.last_snapshot_cycle = cycle;
         self.halted = None;
         if let Some(c) = self.cluster.as_mut() {
