@@ -30,12 +30,20 @@ fn scratch(name: &str) -> PathBuf {
     d
 }
 
-/// Three free loopback ports.
-fn ports() -> Vec<u16> {
+/// Three free loopback addresses, and `--peers` for them.
+fn cluster_addresses() -> (Vec<String>, String) {
     let ls: Vec<_> = (0..3)
         .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
         .collect();
-    ls.iter().map(|l| l.local_addr().unwrap().port()).collect()
+    let addrs: Vec<String> = ls
+        .iter()
+        .map(|l| format!("127.0.0.1:{}", l.local_addr().unwrap().port()))
+        .collect();
+    let peers = (1..=3)
+        .map(|i| format!("{i}={}", addrs[i - 1]))
+        .collect::<Vec<_>>()
+        .join(",");
+    (addrs, peers)
 }
 
 struct Node {
@@ -155,12 +163,7 @@ fn three_processes_survive_the_leaders_sigkill() {
     let dir = scratch("kill");
     let program = dir.join("ledger.lxm");
     std::fs::write(&program, PROGRAM).unwrap();
-    let ports = ports();
-    let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
-    let peers = (1..=3)
-        .map(|i| format!("{i}={}", addrs[i - 1]))
-        .collect::<Vec<_>>()
-        .join(",");
+    let (addrs, peers) = cluster_addresses();
     let mut nodes: Vec<Node> = (1..=3)
         .map(|i| {
             start(
@@ -265,12 +268,7 @@ fn a_node_with_another_program_is_refused_with_s005() {
     let b = dir.join("b.lxm");
     std::fs::write(&a, PROGRAM).unwrap();
     std::fs::write(&b, PROGRAM.replace("2000", "2001")).unwrap();
-    let ports = ports();
-    let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
-    let peers = (1..=3)
-        .map(|i| format!("{i}={}", addrs[i - 1]))
-        .collect::<Vec<_>>()
-        .join(",");
+    let (addrs, peers) = cluster_addresses();
     let mut nodes = vec![
         start(&a, &dir.join("j1"), 1, &peers, &addrs[0]),
         start(&a, &dir.join("j2"), 2, &peers, &addrs[1]),
@@ -304,12 +302,7 @@ fn raft_messages_need_the_token() {
     std::fs::write(&program, PROGRAM).unwrap();
     let token = dir.join("token");
     std::fs::write(&token, "s3cret\n").unwrap();
-    let ports = ports();
-    let addrs: Vec<String> = ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
-    let peers = (1..=3)
-        .map(|i| format!("{i}={}", addrs[i - 1]))
-        .collect::<Vec<_>>()
-        .join(",");
+    let (addrs, peers) = cluster_addresses();
     let t = token.to_str().unwrap();
     let nodes: Vec<Node> = (1..=3)
         .map(|i| {

@@ -19,6 +19,18 @@ use crate::journal::Storage;
 use crate::serve::engine::Request;
 use types::{NodeId, Raft};
 
+/// An error with its message, where openraft wants a `std::error::Error`.
+#[derive(Debug)]
+pub(crate) struct Failed(pub String);
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Failed {}
+
 /// A node's Raft, as the engine uses it.
 #[derive(Clone)]
 pub struct Replica {

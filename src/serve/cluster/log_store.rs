@@ -48,15 +48,6 @@ fn io(e: impl std::error::Error + 'static) -> AnyError {
     AnyError::new(&e)
 }
 
-#[derive(Debug)]
-struct Bad(String);
-impl std::fmt::Display for Bad {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for Bad {}
-
 impl LogStore {
     /// Opens (or creates) the log on `storage`.
     pub fn open(storage: Arc<dyn Storage>) -> Result<LogStore, String> {
@@ -213,7 +204,7 @@ impl RaftLogStorage<Lexum> for LogStore {
                 Ok(())
             }
             Err(e) => {
-                let err = StorageIOError::write_logs(AnyError::new(&Bad(e.to_string())));
+                let err = StorageIOError::write_logs(AnyError::new(&super::Failed(e.to_string())));
                 callback.log_io_completed(Err(e));
                 Err(err.into())
             }

@@ -27,16 +27,6 @@ use super::types::{Lexum, NodeId, Raft};
 /// The header that carries the cluster's identity.
 pub const IDENTITY_HEADER: &str = "x-lexum-cluster";
 
-/// A network error as openraft wants it.
-#[derive(Debug)]
-struct Failed(String);
-impl std::fmt::Display for Failed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for Failed {}
-
 /// The network of one node.
 #[derive(Clone)]
 pub enum Network {
@@ -121,14 +111,16 @@ impl Connection {
                 .map_err(|e| (false, e.to_string()))
         });
         match call.await {
-            Err(e) => Err(RPCError::Network(NetworkError::new(&Failed(e.to_string())))),
-            Ok(Err((true, e))) => Err(RPCError::Unreachable(Unreachable::new(&Failed(e)))),
+            Err(e) => Err(RPCError::Network(NetworkError::new(&super::Failed(
+                e.to_string(),
+            )))),
+            Ok(Err((true, e))) => Err(RPCError::Unreachable(Unreachable::new(&super::Failed(e)))),
             Ok(Err((false, e))) => {
                 if e.contains("S005") && !self.warned {
                     self.warned = true;
                     eprintln!("lexum: {e}");
                 }
-                Err(RPCError::Network(NetworkError::new(&Failed(e))))
+                Err(RPCError::Network(NetworkError::new(&super::Failed(e))))
             }
             Ok(Ok(Ok(r))) => Ok(r),
             Ok(Ok(Err(e))) => Err(RPCError::RemoteError(RemoteError::new(self.target, e))),
@@ -166,7 +158,7 @@ impl RaftNetwork<Lexum> for Connection {
             Network::Sim { net, from } => {
                 let raft = net.deliver(*from, self.target).await.map_err(|e| match e {
                     RPCError::Unreachable(u) => RPCError::Unreachable(u),
-                    _ => RPCError::Network(NetworkError::new(&Failed("dropped".into()))),
+                    _ => RPCError::Network(NetworkError::new(&super::Failed("dropped".into()))),
                 })?;
                 raft.install_snapshot(req)
                     .await
@@ -290,9 +282,9 @@ impl SimNet {
             .cloned();
         match (lost, target) {
             (false, Some(raft)) => Ok(raft),
-            _ => Err(RPCError::Unreachable(Unreachable::new(&Failed(format!(
-                "the message from {from} to {to} was lost"
-            ))))),
+            _ => Err(RPCError::Unreachable(Unreachable::new(&super::Failed(
+                format!("the message from {from} to {to} was lost"),
+            )))),
         }
     }
 }

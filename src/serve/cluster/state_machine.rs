@@ -38,17 +38,8 @@ pub struct StateMachine {
     storage: Arc<dyn Storage>,
 }
 
-#[derive(Debug)]
-struct Failed(String);
-impl std::fmt::Display for Failed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for Failed {}
-
 fn failed(what: String) -> StorageError<NodeId> {
-    StorageIOError::write_snapshot(None, AnyError::new(&Failed(what))).into()
+    StorageIOError::write_snapshot(None, AnyError::new(&super::Failed(what))).into()
 }
 
 type Meta = SnapshotMeta<NodeId, BasicNode>;
