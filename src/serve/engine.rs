@@ -705,10 +705,17 @@ impl Engine {
         }
     }
 
-    /// Journals a batch of messages, makes them durable with one commit,
-    /// then applies and acknowledges them (duplicates by key are
-    /// acknowledged with their first sequence number and not applied).
-    fn accept(&mut self, batch: Vec<Pending>) {
+    /// Answers what must be refused now, and splits the rest: new messages
+    /// (numbered from the next input on) and duplicates by key (with the
+    /// number they were first accepted under).
+    #[allow(clippy::type_complexity)]
+    fn sort_batch(
+        &self,
+        batch: Vec<Pending>,
+    ) -> (
+        Vec<(u64, LiveInput, oneshot::Sender<Result<Ack, Refused>>)>,
+        Vec<(u64, oneshot::Sender<Result<Ack, Refused>>)>,
+    ) {
         let mut fresh = Vec::new();
         let mut dups = Vec::new();
         let mut in_batch: std::collections::HashMap<String, u64> = Default::default();
@@ -717,21 +724,35 @@ impl Engine {
                 let _ = reply.send(Err(Refused(Box::new(d))));
                 continue;
             }
+            let seq = self.next_input + fresh.len() as u64;
             if let Some(k) = &key {
-                if let Some(seq) = self.keys.get(k).or_else(|| in_batch.get(k).copied()) {
-                    dups.push((seq, reply));
+                if let Some(first) = self.keys.get(k).or_else(|| in_batch.get(k).copied()) {
+                    dups.push((first, reply));
                     continue;
                 }
-                in_batch.insert(k.clone(), self.next_input);
+                in_batch.insert(k.clone(), seq);
             }
+            let input = LiveInput::Message {
+                to: self.program.handlers[h as usize].qualified.clone(),
+                args: args.iter().map(to_json).collect(),
+                key,
+            };
+            fresh.push((seq, input, reply));
+        }
+        (fresh, dups)
+    }
+
+    /// Journals a batch of messages, makes them durable with one commit,
+    /// then applies and acknowledges them (duplicates by key are
+    /// acknowledged with their first sequence number and not applied).
+    fn accept(&mut self, batch: Vec<Pending>) {
+        let (messages, dups) = self.sort_batch(batch);
+        let mut fresh = Vec::new();
+        for (seq, input, reply) in messages {
             let record = LiveRecord {
-                seq: self.next_input,
+                seq,
                 after: self.rt.cycle(),
-                input: LiveInput::Message {
-                    to: self.program.handlers[h as usize].qualified.clone(),
-                    args: args.iter().map(to_json).collect(),
-                    key,
-                },
+                input,
                 raft: None,
             };
             self.journal.borrow_mut().append_live(&record);

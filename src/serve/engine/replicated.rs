@@ -479,32 +479,12 @@ impl Engine {
         }
         // An input goes where the log has let the run go.
         self.catch_up();
+        let (messages, dups) = self.sort_batch(batch);
+        let after = self.rt.cycle();
         let mut items = Vec::new();
         let mut fresh = Vec::new();
-        let mut dups = Vec::new();
-        let mut in_batch: std::collections::HashMap<String, u64> = Default::default();
-        for (h, args, key, reply) in batch {
-            if let Some(d) = self.refusal() {
-                let _ = reply.send(Err(Refused(Box::new(d))));
-                continue;
-            }
-            if let Some(k) = &key {
-                if let Some(seq) = self.keys.get(k).or_else(|| in_batch.get(k).copied()) {
-                    dups.push((seq, reply));
-                    continue;
-                }
-                in_batch.insert(k.clone(), self.next_input + items.len() as u64);
-            }
-            let seq = self.next_input + items.len() as u64;
-            items.push(Item::Live {
-                seq,
-                after: self.rt.cycle(),
-                input: LiveInput::Message {
-                    to: self.program.handlers[h as usize].qualified.clone(),
-                    args: args.iter().map(to_json).collect(),
-                    key,
-                },
-            });
+        for (seq, input, reply) in messages {
+            items.push(Item::Live { seq, after, input });
             fresh.push((seq, reply));
         }
         let ok = items.is_empty() || self.propose_and_apply(items);
