@@ -81,12 +81,22 @@ struct Cluster {
     /// How many times each effect call id reached a real binding, on any
     /// node.
     calls: Arc<std::sync::Mutex<BTreeMap<u64, u32>>>,
+    cut: Arc<std::sync::Mutex<Option<Cut>>>,
 }
 
 /// The simulator, counting the calls that reach it.
 struct Counting {
     inner: Box<dyn lexum::Effects>,
     calls: Arc<std::sync::Mutex<BTreeMap<u64, u32>>>,
+    cut: Arc<std::sync::Mutex<Option<Cut>>>,
+}
+
+/// A test's hook: at the next call that reaches a binding, wait, then cut
+/// `node` off (the followers are then inside the same call, waiting for
+/// its result from the log).
+struct Cut {
+    node: u64,
+    net: Arc<SimNet>,
 }
 
 impl lexum::Effects for Counting {
@@ -97,6 +107,10 @@ impl lexum::Effects for Counting {
         args: &[lexum::Value],
     ) -> Result<lexum::Value, lexum::EffectError> {
         *self.calls.lock().unwrap().entry(call_id).or_default() += 1;
+        if let Some(cut) = self.cut.lock().unwrap().take() {
+            std::thread::sleep(Duration::from_millis(300));
+            cut.net.partition(&[cut.node], &[1, 2, 3]);
+        }
         self.inner.call(call_id, effect, args)
     }
 }
@@ -134,6 +148,7 @@ impl Cluster {
             sources,
             snapshot_logs,
             calls: Default::default(),
+            cut: Default::default(),
         };
         for i in 0..3 {
             c.start(i);
@@ -164,11 +179,12 @@ impl Cluster {
             },
             snapshot_logs: self.snapshot_logs,
         };
-        let calls = self.calls.clone();
+        let (calls, cut) = (self.calls.clone(), self.cut.clone());
         let bind = Box::new(move || -> Box<dyn lexum::Effects> {
             Box::new(Counting {
                 inner: settings().binding(),
                 calls,
+                cut,
             })
         });
         let program = Arc::new(lexum::check_source(&self.sources[i]).program.unwrap());
@@ -511,6 +527,68 @@ fn a_node_that_lost_its_disk_rejoins_from_a_snapshot() {
                 .contains("\"installed_at\":")),
         "no installed snapshot in the rejoined node's journal"
     );
+    c.stop();
+    let verified =
+        lexum::serve::verify::verify(Arc::new(journal)).unwrap_or_else(|d| panic!("{d:?}"));
+    assert_eq!(verified.run_hash, hash);
+}
+
+/// A follower inside an effect call waits for the call's result from the
+/// log. Cut off there while the others go on, it comes back to a log that
+/// no longer holds that result: the snapshot that covers it ends the cycle
+/// (unkept) and replaces the state. The node catches up, and its journal
+/// verifies (this hung the node before: CI, seed 4).
+#[test]
+fn a_follower_waiting_for_a_purged_result_installs_the_snapshot() {
+    let mut c = Cluster::new(11);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for n in 1..=4 {
+        c.send(n, &format!("p{n}"), deadline);
+    }
+    let leader = c.leader().unwrap();
+    let victim = (0..3).find(|i| *i != leader).unwrap();
+    *c.cut.lock().unwrap() = Some(Cut {
+        node: c.nodes[victim].id,
+        net: c.net.clone(),
+    });
+    c.send(5, "p5", deadline);
+    while c.cut.lock().unwrap().is_some() {
+        assert!(Instant::now() < deadline, "no effect call was made");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Inside the call, the node answers nothing until the log does.
+    assert!(
+        c.status_within(victim, Duration::from_millis(500))
+            .is_none(),
+        "the cut-off node is not waiting inside the effect call"
+    );
+    for n in 6..=40 {
+        c.send(n, &format!("p{n}"), deadline);
+    }
+    c.net.heal();
+    let total: i64 = (1..=40).sum();
+    let hash = loop {
+        let st: Vec<Json> = (0..3).filter_map(|i| c.status(i)).collect();
+        let states: Vec<Json> = (0..3).filter_map(|i| c.state(i)).collect();
+        if st.len() == 3
+            && st.iter().all(|s| {
+                s["state"] == "idle"
+                    && s["run_hash"] == st[0]["run_hash"]
+                    && s["cycle"] == st[0]["cycle"]
+            })
+            && states
+                .iter()
+                .all(|s| s["Ledger.count"] == 40 && s["Ledger.total"] == total)
+        {
+            break st[0]["run_hash"].as_str().unwrap().to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the cut-off node did not catch up: {st:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let journal = c.nodes[victim].journal.clone();
     c.stop();
     let verified =
         lexum::serve::verify::verify(Arc::new(journal)).unwrap_or_else(|d| panic!("{d:?}"));

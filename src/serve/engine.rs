@@ -916,10 +916,15 @@ impl Engine {
         let raft_applied = self.raft_applied();
         let installed_at = self.installed_at;
         let journal = self.journal.clone();
+        let shared = self.shared();
         let writer = &mut self.writer;
         self.rt.drive(&[], until, |rt| {
             if let Some(what) = journal.borrow_mut().foreign.take() {
                 foreign = Some(what);
+                return Flow::Stop;
+            }
+            if shared.as_ref().is_some_and(|s| s.borrow().superseded) {
+                // The cycle was cut short for a snapshot: not kept.
                 return Flow::Stop;
             }
             if let Some(w) = writer.as_mut() {
@@ -975,7 +980,7 @@ impl Engine {
     /// Writes a last snapshot and waits for it.
     fn stop(mut self) {
         if let Some(mut w) = self.writer.take() {
-            if self.abandoned() {
+            if self.unkept() {
                 // An effect call was cut short: this state is not the
                 // log's, so no snapshot of it.
                 w.finish();

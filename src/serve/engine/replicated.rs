@@ -171,6 +171,14 @@ impl Effects for ReplicatedEffects {
                         "the node stopped during an effect call",
                     ));
                 }
+                if s.superseded {
+                    // The log that held this call's result is purged; the
+                    // snapshot that covers it replaces the whole state, so
+                    // the cycle ends here, unrecorded, and is never kept.
+                    return Err(EffectError::Journal(
+                        "a snapshot replaces this node's state during an effect call",
+                    ));
+                }
             }
             let leads = self.shared.borrow().leads();
             if leads && !tried {
@@ -298,6 +306,20 @@ impl Engine {
         self.cluster
             .as_ref()
             .is_some_and(|c| c.shared.borrow().abandoned)
+    }
+
+    /// The state is not the log's (an effect call was cut short, or a
+    /// snapshot is about to replace it): no snapshot may be taken of it.
+    pub(super) fn unkept(&self) -> bool {
+        self.cluster.as_ref().is_some_and(|c| {
+            let s = c.shared.borrow();
+            s.abandoned || s.superseded
+        })
+    }
+
+    /// The flags `unkept` reads, for a loop that cannot borrow the engine.
+    pub(super) fn shared(&self) -> Option<Rc<RefCell<Shared>>> {
+        self.cluster.as_ref().map(|c| c.shared.clone())
     }
 
     /// The Raft position of the last input applied (cluster only).
@@ -632,7 +654,7 @@ impl Engine {
     /// Lexum snapshot (between cycles, on the engine thread).
     pub(super) fn raft_snapshot(&mut self) -> Option<(Vec<u8>, [u64; 4])> {
         let c = self.cluster.as_ref()?;
-        if c.applied_index == 0 || self.abandoned() {
+        if c.applied_index == 0 || self.unkept() {
             return None;
         }
         let at = [
