@@ -89,12 +89,12 @@ pub fn run(
         let app = http::App {
             requests: requests.clone(),
             events: handle.events.clone(),
-            program,
             token: listen.token.map(Arc::from),
             limits: listen.limits,
             stopping: stop_rx,
             raft: raft.clone(),
             identity: listen.identity.clone().map(Arc::from),
+            genesis: listen.cluster.as_ref().map(|m| m.genesis.clone()),
         };
         ready(addr, &handle.warnings, handle.upgraded.as_ref());
         let shutdown = async move {

@@ -82,6 +82,8 @@ struct Cluster {
     /// node.
     calls: Arc<std::sync::Mutex<BTreeMap<u64, u32>>>,
     cut: Arc<std::sync::Mutex<Option<Cut>>>,
+    /// Which nodes start with `--upgrade`.
+    upgrade: [bool; 3],
 }
 
 /// The simulator, counting the calls that reach it.
@@ -129,12 +131,20 @@ impl Cluster {
     }
 
     fn configured(seed: u64, sources: Vec<String>, snapshot_logs: u64) -> Cluster {
+        let mut c = Cluster::unstarted(seed, sources, snapshot_logs);
+        for i in 0..3 {
+            c.start(i);
+        }
+        c
+    }
+
+    fn unstarted(seed: u64, sources: Vec<String>, snapshot_logs: u64) -> Cluster {
         let tokio = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        let mut c = Cluster {
+        Cluster {
             nodes: (1..=3)
                 .map(|id| Node {
                     id,
@@ -149,11 +159,8 @@ impl Cluster {
             snapshot_logs,
             calls: Default::default(),
             cut: Default::default(),
-        };
-        for i in 0..3 {
-            c.start(i);
+            upgrade: [false; 3],
         }
-        c
     }
 
     fn start(&mut self, i: usize) {
@@ -166,18 +173,21 @@ impl Cluster {
             tick_ms: 10,
             keys: 10_000,
             snapshot_every: 20_000,
-            upgrade: false,
+            upgrade: self.upgrade[i],
             cluster: true,
         };
+        let log: Arc<dyn Storage> = Arc::new(node.log.clone());
+        let genesis = cluster::Genesis::open(log.clone(), &self.sources[i]).unwrap();
         let member = Membership {
             node_id: node.id,
             peers: peers(),
-            storage: Arc::new(node.log.clone()),
+            storage: log,
             network: Network::Sim {
                 net: self.net.clone(),
                 from: node.id,
             },
             snapshot_logs: self.snapshot_logs,
+            genesis,
         };
         let (calls, cut) = (self.calls.clone(), self.cut.clone());
         let bind = Box::new(move || -> Box<dyn lexum::Effects> {
@@ -257,6 +267,10 @@ impl Cluster {
 
     /// Sends until some node acknowledges (or the deadline passes).
     fn send(&self, n: i64, key: &str, deadline: Instant) -> engine::Ack {
+        self.send_to("Ledger.hit", n, key, deadline)
+    }
+
+    fn send_to(&self, to: &str, n: i64, key: &str, deadline: Instant) -> engine::Ack {
         loop {
             assert!(
                 Instant::now() < deadline,
@@ -271,8 +285,8 @@ impl Cluster {
             };
             let (tx, rx) = oneshot::channel();
             let sent = h.requests.send(Request::Send {
-                handler: 0,
-                args: std::iter::once(lexum::Value::Int(n)).collect(),
+                to: to.into(),
+                args: vec![serde_json::json!(n)],
                 key: Some(key.to_string()),
                 reply: tx,
             });
@@ -446,33 +460,242 @@ fn seeded_faults_lose_no_acknowledged_message() {
     }
 }
 
-/// The in-process network does not check the cluster identity, so a node
-/// can be given another program: its run diverges, and the run hash in
-/// the log's Advance entries catches it (S006, naming the cycle).
+/// Waits until some node halts with `code`; its status.
+fn halted_with(c: &Cluster, code: &str, deadline: Instant) -> Json {
+    loop {
+        let all: Vec<Json> = (0..3).filter_map(|i| c.status(i)).collect();
+        if let Some(s) = all.iter().find(|s| s["code"] == code) {
+            return s.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no node halted with {code}: {all:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A node started with another program file is refused by the others
+/// (its run began elsewhere): it never leads, applies nothing, and the
+/// two others go on. Given the cluster's genesis (a copy of a peer's
+/// `raft-genesis`, as when replacing a lost node) but still the wrong
+/// file, it receives the log and halts at the first `Advance` with S005,
+/// naming both programs.
+#[test]
+fn a_node_with_another_program_is_refused_with_s005() {
+    let other = PROGRAM.replace("total += n", "total += n + 1");
+    let mut c = Cluster::unstarted(99, vec![PROGRAM.into(), PROGRAM.into(), other], 1_000_000);
+    for i in 0..3 {
+        c.start(i);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for n in 1..=3 {
+        c.send(n, &format!("d{n}"), deadline);
+        assert_ne!(c.leader(), Some(2), "the node with another program leads");
+    }
+    wait_for_count(&c, &[0, 1], 3, deadline);
+    let s = c.status(2).unwrap();
+    assert_eq!(
+        (s["inputs"].as_u64(), &s["code"]),
+        (Some(0), &Json::Null),
+        "{s}"
+    );
+    c.kill(2);
+    c.nodes[2].journal = MemStorage::new();
+    c.nodes[2].log = MemStorage::new();
+    let genesis = lexum::trace::sha256_hex(PROGRAM.as_bytes());
+    c.nodes[2]
+        .log
+        .replace("raft-genesis", genesis.as_bytes())
+        .unwrap();
+    c.start(2);
+    for n in 4..=6 {
+        c.send(n, &format!("d{n}"), deadline);
+    }
+    let halted = halted_with(&c, "S005", deadline);
+    assert_eq!(halted["cluster"]["node"], 3, "{halted}");
+    assert_eq!(halted["state"], "halted", "{halted}");
+    let report = halted["report"].as_str().unwrap();
+    assert!(
+        report.contains("at cycle") && report.contains("sha256"),
+        "{report}"
+    );
+    wait_for_count(&c, &[0, 1], 6, deadline);
+    c.kill(0);
+    c.kill(1);
+    c.kill(2);
+}
+
+/// Waits until the given nodes have applied `count` messages.
+fn wait_for_count(c: &Cluster, nodes: &[usize], count: i64, deadline: Instant) {
+    loop {
+        let states: Vec<Json> = nodes.iter().filter_map(|i| c.state(*i)).collect();
+        if states.len() == nodes.len() && states.iter().all(|s| s["Ledger.count"] == count) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not {count} messages: {states:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A run that diverges with the same program (here: a node started on
+/// the journal of another run, which took a message the cluster never
+/// had) is caught by the run hash in the log's `Advance` entries: S006,
+/// naming the cycle.
 #[test]
 fn a_diverging_node_halts_with_s006() {
-    let other = PROGRAM.replace("total += n", "total += n + 1");
-    // No snapshots here: a node behind would meet the other program in a
-    // snapshot first (S006 too, with another message).
-    let mut c = Cluster::configured(99, vec![PROGRAM.into(), PROGRAM.into(), other], 1_000_000);
+    let mut c = Cluster::unstarted(98, vec![PROGRAM.to_string(); 3], 1_000_000);
+    // Node 3's journal: a single server's run that took one message.
+    {
+        let config = engine::Config {
+            storage: Arc::new(c.nodes[2].journal.clone()),
+            source: PROGRAM.into(),
+            settings: settings(),
+            policy: SyncPolicy::Always,
+            tick_ms: 10,
+            keys: 10_000,
+            snapshot_every: 20_000,
+            upgrade: false,
+            cluster: false,
+        };
+        let program = Arc::new(lexum::check_source(PROGRAM).program.unwrap());
+        let h = engine::start(config, program, Box::new(|| settings().binding())).unwrap();
+        let (tx, rx) = oneshot::channel();
+        h.requests
+            .send(Request::Send {
+                to: "Ledger.hit".into(),
+                args: vec![serde_json::json!(1000)],
+                key: None,
+                reply: tx,
+            })
+            .unwrap();
+        assert!(c.answer(rx).unwrap().is_ok());
+        h.requests.send(Request::Shutdown).unwrap();
+        h.thread.join().unwrap().unwrap();
+    }
+    // The two others first, so node 3 (behind their log) cannot lead.
+    c.start(0);
+    c.start(1);
     let deadline = Instant::now() + Duration::from_secs(30);
     for n in 1..=3 {
         c.send(n, &format!("d{n}"), deadline);
     }
-    let halted = loop {
-        let codes: Vec<Json> = (0..3).filter_map(|i| c.status(i)).collect();
-        if let Some(s) = codes.iter().find(|s| s["code"] == "S006") {
-            break s.clone();
-        }
-        assert!(Instant::now() < deadline, "no node noticed: {codes:#?}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    c.start(2);
+    for n in 4..=6 {
+        c.send(n, &format!("d{n}"), deadline);
+    }
+    let halted = halted_with(&c, "S006", deadline);
+    assert_eq!(halted["cluster"]["node"], 3, "{halted}");
     assert_eq!(halted["state"], "halted", "{halted}");
     let report = halted["report"].as_str().unwrap();
     assert!(report.contains("at cycle"), "{report}");
     c.kill(0);
     c.kill(1);
     c.kill(2);
+}
+
+/// The upgraded program: one more variable, and messages count double.
+fn upgraded() -> String {
+    PROGRAM
+        .replace(
+            "state work: Int = 0",
+            "state work: Int = 0\n  state version: Int = 2",
+        )
+        .replace("count += 1  total += n", "count += 1  total += 2 * n")
+        .replace("on hit(", "on mark(v: Int) { version = v }\n\n  on hit(")
+}
+
+/// An upgrade goes through the log: a node restarted with a new program
+/// and `--upgrade` asks to lead, then proposes it; every node switches at
+/// the same cycle and input. Nodes restarted later need the new program
+/// (the old one is refused), and every node's journal verifies.
+#[test]
+fn an_upgrade_goes_through_the_log() {
+    let mut c = Cluster::new(21);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for n in 1..=5 {
+        c.send(n, &format!("u{n}"), deadline);
+    }
+    // A follower, so the upgrade needs it to ask for an election.
+    let up = (0..3).find(|i| Some(*i) != c.leader()).unwrap();
+    c.kill(up);
+    c.sources[up] = upgraded();
+    c.upgrade[up] = true;
+    c.start(up);
+    let states = loop {
+        let states: Vec<Json> = (0..3).filter_map(|i| c.state(i)).collect();
+        if states.len() == 3 && states.iter().all(|s| s["Ledger.version"] == 2) {
+            break states;
+        }
+        assert!(Instant::now() < deadline, "not upgraded: {states:#?}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(states.iter().all(|s| s["Ledger.count"] == 5), "{states:#?}");
+    for n in 6..=10 {
+        c.send(n, &format!("u{n}"), deadline);
+    }
+    // A handler only the new program has: every node takes it, whatever
+    // file it was started with.
+    c.send_to("Ledger.mark", 7, "mark", deadline);
+    let total: i64 = (1..=5).sum::<i64>() + 2 * (6..=10).sum::<i64>();
+    let hash = loop {
+        let st: Vec<Json> = (0..3).filter_map(|i| c.status(i)).collect();
+        let states: Vec<Json> = (0..3).filter_map(|i| c.state(i)).collect();
+        if st.len() == 3
+            && st.iter().all(|s| {
+                s["state"] == "idle" && s["run_hash"] == st[0]["run_hash"] && s["code"].is_null()
+            })
+            && states.iter().all(|s| {
+                s["Ledger.count"] == 10 && s["Ledger.total"] == total && s["Ledger.version"] == 7
+            })
+        {
+            break st[0]["run_hash"].as_str().unwrap().to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no agreement: {st:#?} {states:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    // Another node restarted with the old program is refused; with the
+    // new one (and no flag) it starts.
+    let other = (0..3).find(|i| *i != up).unwrap();
+    c.kill(other);
+    c.upgrade[other] = false;
+    let node = &c.nodes[other];
+    let old = engine::start(
+        engine::Config {
+            storage: Arc::new(node.journal.clone()),
+            source: PROGRAM.into(),
+            settings: settings(),
+            policy: SyncPolicy::Always,
+            tick_ms: 10,
+            keys: 10_000,
+            snapshot_every: 20_000,
+            upgrade: false,
+            cluster: true,
+        },
+        Arc::new(lexum::check_source(PROGRAM).program.unwrap()),
+        Box::new(|| settings().binding()),
+    );
+    let refused = old.err().expect("the old program was accepted");
+    assert!(
+        refused[0].message.contains("another program"),
+        "{:?}",
+        refused[0]
+    );
+    c.sources[other] = upgraded();
+    c.start(other);
+    let journals: Vec<MemStorage> = c.nodes.iter().map(|n| n.journal.clone()).collect();
+    c.stop();
+    for (i, j) in journals.into_iter().enumerate() {
+        let v = lexum::serve::verify::verify(Arc::new(j))
+            .unwrap_or_else(|d| panic!("node {}'s journal: {d:?}", i + 1));
+        assert_eq!(v.run_hash, hash, "node {}", i + 1);
+    }
 }
 
 /// A node whose journal and Raft log are lost entirely rejoins from a
@@ -540,7 +763,7 @@ fn a_node_that_lost_its_disk_rejoins_from_a_snapshot() {
 /// verifies (this hung the node before: CI, seed 4).
 #[test]
 fn a_follower_waiting_for_a_purged_result_installs_the_snapshot() {
-    let mut c = Cluster::new(11);
+    let c = Cluster::new(11);
     let deadline = Instant::now() + Duration::from_secs(60);
     for n in 1..=4 {
         c.send(n, &format!("p{n}"), deadline);

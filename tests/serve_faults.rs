@@ -81,8 +81,8 @@ fn send(h: &engine::Handle, n: i64) -> Result<engine::Ack, engine::Refused> {
     let (tx, rx) = oneshot::channel();
     h.requests
         .send(Request::Send {
-            handler: 0,
-            args: std::iter::once(lexum::Value::Int(n)).collect(),
+            to: "Ledger.hit".into(),
+            args: vec![serde_json::json!(n)],
             key: None,
             reply: tx,
         })

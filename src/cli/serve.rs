@@ -127,20 +127,29 @@ fn cluster_membership(
             "--listen must be this node's entry in --peers (`{own}`)"
         )));
     }
-    if args.upgrade {
-        return Err(usage("--upgrade is not supported in a cluster yet".into()));
-    }
     let dir = std::path::Path::new(&args.journal).join("raft");
-    let identity = cluster::identity(&config.source, &config.settings);
+    let identity = cluster::identity(&config.settings);
+    std::fs::create_dir_all(&dir).map_err(|e| {
+        Box::new(lexum::Diagnostic::plain(
+            lexum::Code::J001,
+            format!("cannot create `{}`: {e}", dir.display()),
+        ))
+    })?;
+    let storage: Arc<dyn lexum::journal::Storage> =
+        Arc::new(lexum::journal::FileStorage::new(&dir));
+    let genesis = cluster::Genesis::open(storage.clone(), &config.source)
+        .map_err(|e| Box::new(lexum::Diagnostic::plain(lexum::Code::J001, e)))?;
     let member = cluster::Membership {
         node_id: id,
         peers,
-        storage: Arc::new(lexum::journal::FileStorage::new(&dir)),
+        storage,
         network: cluster::network::Network::Http {
             identity: identity.clone().into(),
             token: token.map(Into::into),
+            genesis: genesis.clone(),
         },
         snapshot_logs: args.raft_snapshot_logs,
+        genesis,
     };
     Ok((Some(member), Some(identity), own))
 }

@@ -128,16 +128,58 @@ pub struct Membership {
     pub network: network::Network,
     /// Raft entries between snapshots.
     pub snapshot_logs: u64,
+    pub genesis: Genesis,
 }
 
 /// The default of [`Membership::snapshot_logs`].
 pub const DEFAULT_SNAPSHOT_LOGS: u64 = 10_000;
 
-/// The cluster identity of a program and its settings: nodes with another
-/// one are refused (S005).
-pub fn identity(source: &str, settings: &crate::runtime::Settings) -> String {
+/// The cluster identity a node's Raft messages carry: the hash of its run
+/// settings, so nodes with other settings are refused (S005). The program
+/// is not part of it, since an upgrade changes it through the log: each
+/// `Advance` entry names the program the run is under, and a node started
+/// with another one halts there, also with S005.
+pub fn identity(settings: &crate::runtime::Settings) -> String {
     let settings = serde_json::to_string(settings).unwrap_or_default();
-    crate::trace::sha256_hex(format!("{source}\u{0}{settings}").as_bytes())
+    crate::trace::sha256_hex(format!("lexum-settings\u{0}{settings}").as_bytes())
+}
+
+/// Which program the cluster's run began with (the sha256 of its source).
+/// Every Raft message carries it, and a node refuses messages from a node
+/// whose run began elsewhere (S005): nodes started from different program
+/// files never form one cluster. Upgrades do not change it, so a node that
+/// lags behind an upgrade still receives the log. It is kept in
+/// `raft-genesis`, written at a node's first start: the program it was
+/// started with (a node that replaces a lost one after an upgrade gets a
+/// copy of a peer's file; docs/cluster.md).
+#[derive(Clone)]
+pub struct Genesis(Arc<str>);
+
+const GENESIS: &str = "raft-genesis";
+
+impl Genesis {
+    /// The node's genesis, or `source`'s for a new node.
+    pub fn open(storage: Arc<dyn Storage>, source: &str) -> Result<Genesis, String> {
+        let hash = match storage.read(GENESIS) {
+            Ok(b) => String::from_utf8(b)
+                .ok()
+                .filter(|h| h.len() == 64 && h.bytes().all(|c| c.is_ascii_hexdigit()))
+                .ok_or("the Raft genesis file is unreadable")?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let h = crate::trace::sha256_hex(source.as_bytes());
+                storage
+                    .replace(GENESIS, h.as_bytes())
+                    .map_err(|e| format!("cannot write the Raft genesis: {e}"))?;
+                h
+            }
+            Err(e) => return Err(format!("cannot read the Raft genesis: {e}")),
+        };
+        Ok(Genesis(hash.into()))
+    }
+
+    pub fn get(&self) -> &str {
+        &self.0
+    }
 }
 
 /// Starts one node: its engine (which recovers its own journal), then its
@@ -167,7 +209,7 @@ pub fn start_node(
             )]
         })?;
     if let network::Network::Sim { net, .. } = &member.network {
-        net.register(member.node_id, raft.clone());
+        net.register(member.node_id, raft.clone(), member.genesis.clone());
     }
     let _ = handle.requests.send(Request::Attach(Replica {
         raft: raft.clone(),

@@ -23,7 +23,7 @@ use super::keys::Keys;
 mod replicated;
 use crate::codes::Code;
 use crate::diag::Diagnostic;
-use crate::ir::{HandlerId, Program};
+use crate::ir::Program;
 use crate::journal::run::{Journal, LiveInput, LiveRecord, OpenError, SyncPolicy};
 use crate::journal::session::{self, Opened, Setup};
 use crate::journal::snapshot::{LiveSection, Snapshotter};
@@ -31,7 +31,6 @@ use crate::journal::Storage;
 use crate::runtime::drive::Flow;
 use crate::runtime::effects::Effects;
 use crate::runtime::observe::{CycleRecord, Observer};
-use crate::runtime::queue::Args;
 use crate::runtime::{report, Outcome, Runtime, Settings, Upgraded, Yield};
 use crate::value::json::to_json;
 use sha2::Digest;
@@ -58,9 +57,12 @@ pub struct Config {
 /// A request from the HTTP side.
 pub enum Request {
     /// Queue an external message (already checked against the program).
+    /// A message, checked against the program the run is under when it
+    /// arrives (an upgrade through a cluster's log may change it at any
+    /// time): `to` is `Domain.handler`, `args` in the trace encoding.
     Send {
-        handler: HandlerId,
-        args: Args,
+        to: String,
+        args: Vec<Json>,
         key: Option<String>,
         reply: oneshot::Sender<Result<Ack, Refused>>,
     },
@@ -110,8 +112,8 @@ pub struct Refused(pub Box<Diagnostic>);
 /// A message waiting for its batch's commit: handler, arguments, key, and
 /// where its reply goes.
 type Pending = (
-    HandlerId,
-    Args,
+    String,
+    Vec<Json>,
     Option<String>,
     oneshot::Sender<Result<Ack, Refused>>,
 );
@@ -418,6 +420,10 @@ struct Engine {
     raft_at: Option<[u64; 4]>,
     /// The cycle of the installed snapshot this journal began at (cluster).
     installed_at: Option<u64>,
+    /// In a cluster: the program this node was started with under
+    /// `--upgrade`, which it proposes to the log once it leads (until the
+    /// run is under it).
+    proposed_upgrade: Option<Arc<str>>,
     /// In a cluster: the node's Raft and where the log lets the run go.
     cluster: Option<replicated::Cluster>,
     /// Why the run no longer executes (an ending, or the journal failed).
@@ -511,6 +517,7 @@ impl Engine {
             keys,
             raft_at,
             installed_at,
+            proposed_upgrade: None,
             cluster: None,
             halted: None,
             stopping: false,
@@ -521,6 +528,13 @@ impl Engine {
         };
         e.recover()?;
         if *e.source != *config.source {
+            if config.cluster && config.upgrade {
+                // In a cluster an upgrade is an input like any other: this
+                // node proposes it once it leads (docs/cluster.md).
+                e.proposed_upgrade = Some(config.source.as_str().into());
+                e.check_ending();
+                return Ok(e);
+            }
             if !config.upgrade {
                 return Err(open_error(OpenError::Mismatch {
                     what: format!(
@@ -674,11 +688,11 @@ impl Engine {
     fn take(&mut self, r: Request, batch: &mut Vec<Pending>) {
         match r {
             Request::Send {
-                handler,
+                to,
                 args,
                 key,
                 reply,
-            } => batch.push((handler, args, key, reply)),
+            } => batch.push((to, args, key, reply)),
             Request::State { domain, reply } => {
                 let _ = reply.send(self.state(domain.as_deref()));
             }
@@ -719,9 +733,19 @@ impl Engine {
         let mut fresh = Vec::new();
         let mut dups = Vec::new();
         let mut in_batch: std::collections::HashMap<String, u64> = Default::default();
-        for (h, args, key, reply) in batch {
+        for (to, args, key, reply) in batch {
             if let Some(d) = self.refusal() {
                 let _ = reply.send(Err(Refused(Box::new(d))));
+                continue;
+            }
+            if let Err(e) = crate::runtime::drive::external_message(self.program, &to, &args) {
+                let why = match e {
+                    crate::runtime::drive::BadMessage::NoHandler(to) => {
+                        format!("no handler `{to}` (write `Domain.handler`)")
+                    }
+                    e => e.to_string(),
+                };
+                let _ = reply.send(Err(Refused(Box::new(Diagnostic::plain(Code::S001, why)))));
                 continue;
             }
             let seq = self.next_input + fresh.len() as u64;
@@ -732,11 +756,7 @@ impl Engine {
                 }
                 in_batch.insert(k.clone(), seq);
             }
-            let input = LiveInput::Message {
-                to: self.program.handlers[h as usize].qualified.clone(),
-                args: args.iter().map(to_json).collect(),
-                key,
-            };
+            let input = LiveInput::Message { to, args, key };
             fresh.push((seq, input, reply));
         }
         (fresh, dups)
@@ -812,6 +832,7 @@ impl Engine {
     fn halt(&mut self, d: Diagnostic) {
         if self.halted.is_none() {
             self.halted = Some(d);
+            self.step_aside();
         }
     }
 

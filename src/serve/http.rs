@@ -20,8 +20,6 @@ use tokio::sync::{broadcast, oneshot, watch};
 use super::engine::{Ack, Refused, Request};
 use crate::codes::Code;
 use crate::diag::Diagnostic;
-use crate::ir::{HandlerId, Program};
-use crate::runtime::queue::Args;
 
 /// Limits on what a client may send.
 #[derive(Clone, Copy, Debug)]
@@ -55,7 +53,6 @@ impl Default for Limits {
 pub struct App {
     pub requests: mpsc::Sender<Request>,
     pub events: broadcast::Sender<Arc<str>>,
-    pub program: Arc<Program>,
     /// With `--token-file`: the bearer token mutating requests need.
     pub token: Option<Arc<str>>,
     pub limits: Limits,
@@ -65,6 +62,8 @@ pub struct App {
     pub raft: Option<crate::serve::cluster::types::Raft>,
     /// The cluster identity Raft messages must carry (S005).
     pub identity: Option<Arc<str>>,
+    /// The node's genesis, which Raft messages must carry (S005).
+    pub genesis: Option<crate::serve::cluster::Genesis>,
 }
 
 /// The routes.
@@ -99,7 +98,11 @@ fn error(status: StatusCode, code: Code, message: String) -> Response {
 }
 
 fn refused(d: &Diagnostic) -> Response {
-    error(StatusCode::SERVICE_UNAVAILABLE, d.code, d.message.clone())
+    let status = match d.code {
+        Code::S001 => StatusCode::BAD_REQUEST,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    error(status, d.code, d.message.clone())
 }
 
 fn engine_gone() -> Response {
@@ -140,8 +143,9 @@ fn authorized(app: &App, headers: &HeaderMap) -> bool {
     constant_time_eq::constant_time_eq(given.as_bytes(), token.as_bytes())
 }
 
-/// Checks a message against the program: the handler and its arguments.
-fn check(program: &Program, m: &Message, limits: &Limits) -> Result<(HandlerId, Args), String> {
+/// The key's limits; the handler and arguments are checked by the engine,
+/// against the program the run is under when the message arrives.
+fn check(m: &Message, limits: &Limits) -> Result<(), String> {
     if m.key
         .as_ref()
         .is_some_and(|k| !super::keys::Keys::acceptable(k, limits.key_bytes))
@@ -151,12 +155,7 @@ fn check(program: &Program, m: &Message, limits: &Limits) -> Result<(HandlerId, 
             limits.key_bytes
         ));
     }
-    crate::runtime::drive::external_message(program, &m.to, &m.args).map_err(|e| match e {
-        crate::runtime::drive::BadMessage::NoHandler(to) => {
-            format!("no handler `{to}` (write `Domain.handler`)")
-        }
-        e => e.to_string(),
-    })
+    Ok(())
 }
 
 /// `POST /v1/messages`: acknowledged once durable.
@@ -204,13 +203,12 @@ async fn send(State(app): State<App>, headers: HeaderMap, body: Body) -> Respons
             )
         }
     };
-    let (handler, args) = match check(&app.program, &m, &app.limits) {
-        Ok(x) => x,
-        Err(why) => return error(StatusCode::BAD_REQUEST, Code::S001, why),
-    };
-    let key = m.key;
+    if let Err(why) = check(&m, &app.limits) {
+        return error(StatusCode::BAD_REQUEST, Code::S001, why);
+    }
+    let Message { to, args, key } = m;
     match ask(&app, |reply| Request::Send {
-        handler,
+        to,
         args,
         key,
         reply,
@@ -314,7 +312,21 @@ fn raft_request<T: serde::de::DeserializeOwned>(
         return Err(Box::new(error(
             StatusCode::CONFLICT,
             Code::S005,
-            "the sender runs another program or other settings than this node".into(),
+            "the sender runs with other settings than this node".into(),
+        )));
+    }
+    let theirs = headers
+        .get(crate::serve::cluster::network::GENESIS_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mine = app.genesis.as_ref().map_or("", |g| g.get());
+    if theirs != mine {
+        return Err(Box::new(error(
+            StatusCode::CONFLICT,
+            Code::S005,
+            format!(
+                "the sender's run began with the program with sha256 {theirs}, this node's with {mine} (docs/cluster.md, upgrades)"
+            ),
         )));
     }
     let req = serde_json::from_slice(body).map_err(|e| {

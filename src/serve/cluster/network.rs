@@ -2,9 +2,12 @@
 //! node's own server), or, in tests, through [`SimNet`], an in-process
 //! network that drops, delays and partitions messages by a seed.
 //!
-//! Every HTTP message carries the cluster's identity (the program's and the
-//! settings' hash); a peer with another identity refuses it (S005), so two
-//! programs are never mixed in one log.
+//! Every message carries the cluster's identity (the hash of the run
+//! settings) and the sender's genesis (the program its run began with); a
+//! peer with another one of either refuses it (S005), so two kinds of run
+//! are never mixed in one log. The program a run is under *now* is checked
+//! in the log itself (each `Advance` names it), since upgrades change it
+//! there.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
@@ -26,6 +29,8 @@ use super::types::{Lexum, NodeId, Raft};
 
 /// The header that carries the cluster's identity.
 pub const IDENTITY_HEADER: &str = "x-lexum-cluster";
+/// The header that carries the sender's genesis ([`super::Genesis`]).
+pub const GENESIS_HEADER: &str = "x-lexum-genesis";
 
 /// The network of one node.
 #[derive(Clone)]
@@ -35,6 +40,7 @@ pub enum Network {
     Http {
         identity: Arc<str>,
         token: Option<Arc<str>>,
+        genesis: super::Genesis,
     },
     /// The in-process test network, as seen from node `from`.
     Sim { net: Arc<SimNet>, from: NodeId },
@@ -79,16 +85,25 @@ impl Connection {
         Resp: DeserializeOwned + Send + 'static,
         E: std::error::Error + DeserializeOwned + Send + 'static,
     {
-        let Network::Http { identity, token } = &self.net else {
+        let Network::Http {
+            identity,
+            token,
+            genesis,
+        } = &self.net
+        else {
             unreachable!("http() is only called on an HTTP network")
         };
+        let genesis = genesis.get().to_string();
         let auth = token.as_ref().map(|t| format!("Bearer {t}"));
         let url = format!("http://{}/raft/{path}", self.addr);
         let agent = self.agent.clone();
         let identity = identity.to_string();
         let target = self.target;
         let call = tokio::task::spawn_blocking(move || {
-            let mut builder = agent.post(&url).header(IDENTITY_HEADER, &identity);
+            let mut builder = agent
+                .post(&url)
+                .header(IDENTITY_HEADER, &identity)
+                .header(GENESIS_HEADER, &genesis);
             if let Some(auth) = &auth {
                 builder = builder.header("authorization", auth);
             }
@@ -189,7 +204,7 @@ impl RaftNetwork<Lexum> for Connection {
 /// with `drop_per_mille`, and delayed up to `max_delay_ms`, all drawn from
 /// a seeded generator.
 pub struct SimNet {
-    nodes: Mutex<BTreeMap<NodeId, Raft>>,
+    nodes: Mutex<BTreeMap<NodeId, (Raft, super::Genesis)>>,
     faults: Mutex<Faults>,
 }
 
@@ -213,11 +228,11 @@ impl SimNet {
         })
     }
 
-    pub fn register(&self, id: NodeId, raft: Raft) {
+    pub fn register(&self, id: NodeId, raft: Raft, genesis: super::Genesis) {
         self.nodes
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(id, raft);
+            .insert(id, (raft, genesis));
     }
 
     /// A killed node receives nothing.
@@ -274,12 +289,15 @@ impl SimNet {
         if delay > 0 {
             tokio::time::sleep(Duration::from_millis(delay)).await;
         }
-        let target = self
-            .nodes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&to)
-            .cloned();
+        // A node whose run began with another program refuses messages,
+        // as over HTTP (S005).
+        let target = {
+            let nodes = self.nodes.lock().unwrap_or_else(|e| e.into_inner());
+            match (nodes.get(&from), nodes.get(&to)) {
+                (Some(a), Some(b)) if a.1.get() == b.1.get() => Some(b.0.clone()),
+                _ => None,
+            }
+        };
         match (lost, target) {
             (false, Some(raft)) => Ok(raft),
             _ => Err(RPCError::Unreachable(Unreachable::new(&super::Failed(

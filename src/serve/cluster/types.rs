@@ -35,10 +35,17 @@ pub enum Item {
         input: LiveInput,
     },
     /// Nodes may run cycles up to `to`: the leader never runs a cycle the
-    /// log has not allowed, so no node ever has to undo one. `hash` is the
-    /// leader's run hash at cycle `at`: every node checks its own there
-    /// (a difference can only be a bug, and halts the node with S006).
-    Advance { to: u64, at: u64, hash: String },
+    /// log has not allowed, so no node ever has to undo one. At cycle `at`
+    /// the leader runs the program whose source has sha256 `program`, and
+    /// its run hash is `hash`: every node checks both there. Another
+    /// program halts the node with S005 (it was started with the wrong
+    /// file); another hash with S006 (it can only be a bug).
+    Advance {
+        to: u64,
+        at: u64,
+        hash: String,
+        program: String,
+    },
     /// The result of effect call `call`, made by the leader only, in the
     /// journal's encoding (`{"ok": value}` or `{"error": message}`).
     Effect {

@@ -249,6 +249,9 @@ pub(crate) struct Cluster {
     applied_seqs: Vec<u64>,
     /// The leader that proposed the last entry applied.
     applied_leader: u64,
+    /// When this node, holding an upgrade to propose, may next ask for an
+    /// election.
+    next_campaign: Option<std::time::Instant>,
     /// The node's journal, and its effect binding (both to start the
     /// journal again from an installed snapshot).
     storage: Arc<dyn Storage>,
@@ -271,6 +274,8 @@ impl Cluster {
             applied_term: engine.raft_at.map_or(0, |r| r[0]),
             applied_index: engine.raft_at.map_or(0, |r| r[2]),
             applied_seqs: Vec::new(),
+            // The first campaign waits for the node to catch up a little.
+            next_campaign: Some(std::time::Instant::now() + Duration::from_secs(2)),
         }
     }
 }
@@ -331,6 +336,7 @@ impl Engine {
         if let Some(c) = &self.cluster {
             c.shared.borrow_mut().replica = Some(replica);
         }
+        self.step_aside();
     }
 
     /// Leader, with every earlier entry applied.
@@ -364,9 +370,14 @@ impl Engine {
             for item in batch.into_iter().flatten() {
                 let c = self.cluster.as_mut().expect("a cluster engine");
                 match &item {
-                    Item::Advance { to, at, hash } => {
+                    Item::Advance {
+                        to,
+                        at,
+                        hash,
+                        program,
+                    } => {
                         c.position = c.position.max(*to);
-                        self.check_hash(*at, hash);
+                        self.check_hash(*at, hash, program);
                     }
                     Item::Effect { .. } => {}
                     Item::Live { .. } => {
@@ -377,8 +388,14 @@ impl Engine {
                             continue;
                         }
                         c.position = c.position.max(r.after);
-                        if self.halted.is_some() {
+                        let upgrade = matches!(r.input, LiveInput::Upgrade { .. });
+                        if self.node_fault() || (self.halted.is_some() && !upgrade) {
                             continue;
+                        }
+                        if upgrade {
+                            // A run that ended (E005, say) goes on under the
+                            // new program, as a single server's does.
+                            self.halted = None;
                         }
                         match replay_input(self.program, &mut self.rt, &r, |_| {}) {
                             Ok(upgraded) => {
@@ -389,6 +406,9 @@ impl Engine {
                                 self.raft_at = r.raft;
                                 if let Some(c) = self.cluster.as_mut() {
                                     c.applied_seqs.push(r.seq);
+                                }
+                                if upgrade {
+                                    self.check_ending();
                                 }
                             }
                             Err(what) => self.halt(Diagnostic::plain(Code::J004, what)),
@@ -402,10 +422,21 @@ impl Engine {
         }
     }
 
-    /// Runs to cycle `at` and compares the run hash with the leader's.
-    fn check_hash(&mut self, at: u64, hash: &str) {
+    /// Runs to cycle `at` and compares the program and the run hash with
+    /// the leader's.
+    fn check_hash(&mut self, at: u64, hash: &str, program: &str) {
         if self.halted.is_some() || at < self.rt.cycle() {
             // Past it already: the entry is one handed over again.
+            return;
+        }
+        let mine = crate::trace::sha256_hex(self.source.as_bytes());
+        if mine != program {
+            self.halt(Diagnostic::plain(
+                Code::S005,
+                format!(
+                    "at cycle {at} the cluster runs the program with sha256 {program}, but this node runs {mine}: start it with the cluster's program (`--upgrade` with a new one proposes it to the cluster)"
+                ),
+            ));
             return;
         }
         self.rt
@@ -555,7 +586,31 @@ impl Engine {
 
     /// The leader's own decisions: time, and how far the run may go.
     pub(super) fn lead(&mut self) {
-        if self.halted.is_some() || !self.leads() {
+        if self.node_fault() {
+            return;
+        }
+        if !self.leads() {
+            self.campaign_for_upgrade();
+            return;
+        }
+        // An upgrade first: it may also be what ends a halt (E005, say).
+        if let Some(source) = self.proposed_upgrade.clone() {
+            if *source == *self.source {
+                self.proposed_upgrade = None;
+            } else {
+                self.catch_up();
+                let item = Item::Live {
+                    seq: self.next_input,
+                    after: self.rt.cycle(),
+                    input: LiveInput::Upgrade {
+                        source: source.to_string(),
+                    },
+                };
+                self.propose_and_apply(vec![item]);
+                return;
+            }
+        }
+        if self.halted.is_some() {
             return;
         }
         if let Some((due, at)) = self.timer_due() {
@@ -578,7 +633,64 @@ impl Engine {
                 to: at + SLICE,
                 at,
                 hash,
+                program: crate::trace::sha256_hex(self.source.as_bytes()),
             }]);
+        }
+    }
+
+    /// A node started with `--upgrade` proposes its program once it leads;
+    /// as a follower it asks for an election (at most every 5 s), which an
+    /// up-to-date node wins, so the upgrade does not wait on chance.
+    fn campaign_for_upgrade(&mut self) {
+        let Some(c) = self.cluster.as_mut() else {
+            return;
+        };
+        if self.proposed_upgrade.is_none() {
+            return;
+        }
+        if self.proposed_upgrade.as_deref() == Some(&*self.source) {
+            self.proposed_upgrade = None;
+            return;
+        }
+        let now = std::time::Instant::now();
+        if c.next_campaign.is_some_and(|at| now < at) {
+            return;
+        }
+        c.next_campaign = Some(now + Duration::from_secs(5));
+        if let Some(r) = c.shared.borrow().replica.clone() {
+            if r.raft.metrics().borrow().state == ServerState::Leader {
+                return; // not yet caught up with its own term: no need
+            }
+            let raft = r.raft.clone();
+            r.tokio.spawn(async move {
+                let _ = raft.trigger().elect().await;
+            });
+        }
+    }
+
+    /// Halted for a fault of this node's own (another program, a diverged
+    /// run, a journal that failed), not for an ending of the run, which
+    /// every node reaches alike and an upgrade may end.
+    pub(super) fn node_fault(&self) -> bool {
+        self.halted.as_ref().is_some_and(|d| {
+            matches!(
+                d.code,
+                Code::S005 | Code::S006 | Code::J001 | Code::J002 | Code::J004
+            )
+        })
+    }
+
+    /// A node halted for its own fault stops leading and campaigning, so
+    /// the others elect a leader that can go on (openraft 0.9 has no
+    /// leadership transfer: without heartbeats, the others time out).
+    pub(super) fn step_aside(&self) {
+        let Some(c) = &self.cluster else {
+            return;
+        };
+        if let Some(r) = &c.shared.borrow().replica {
+            let on = !self.node_fault();
+            r.raft.runtime_config().elect(on);
+            r.raft.runtime_config().heartbeat(on);
         }
     }
 
@@ -701,8 +813,20 @@ impl Engine {
         let name = snapshots::file_name(cycle);
         let scratch = crate::journal::MemStorage::new();
         scratch.replace(&name, data).map_err(|e| e.to_string())?;
-        let snap = snapshots::read(&scratch, &name, self.program, &self.identity(String::new()))
-            .map_err(|e| e.reason())?;
+        // The cluster may have upgraded since this node's state: the
+        // snapshot is read under the program it names (checked first), and
+        // that program's hash must be the one the snapshot was sealed with.
+        let source = doc["live"]["program"]
+            .as_str()
+            .ok_or("a snapshot without its program")?;
+        let program = if source == &*self.source {
+            self.program
+        } else {
+            super::upgraded_program(source)?
+        };
+        let mut identity = self.identity(String::new());
+        identity.program_hash = crate::trace::sha256_hex(source.as_bytes());
+        let snap = snapshots::read(&scratch, &name, program, &identity).map_err(|e| e.reason())?;
         let live = &snap.live;
         let next_input = live["next_input"].as_u64().ok_or("no input count")?;
         let keys = super::Keys::from_json(&live["keys"], self.keys.capacity())
@@ -733,6 +857,10 @@ impl Engine {
             if name != "lock" {
                 let _ = storage.remove(&name);
             }
+        }
+        if source != &*self.source {
+            self.program = program;
+            self.source = source.into();
         }
         let setup = Setup {
             storage: storage.clone(),
@@ -789,6 +917,7 @@ impl Engine {
             }
         }
         self.check_ending();
+        self.step_aside();
         Ok(())
     }
 }
