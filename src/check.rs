@@ -6,6 +6,7 @@ mod expr;
 pub mod livelock;
 mod scope;
 mod stmt;
+mod suggest;
 
 use std::collections::BTreeMap;
 

@@ -973,12 +973,21 @@ impl Session {
 }
 
 /// Whether an input is complete: every bracket outside strings and comments
-/// closed. An input with more closing than opening brackets is complete (its
-/// error is reported when it is evaluated).
+/// closed, and the input does not end with a binary operator (`total +`,
+/// `a &&`, `let x =`), as a line that goes on would. An input with more
+/// closing than opening brackets is complete (its error is reported when it
+/// is evaluated).
 pub fn balanced(input: &str) -> bool {
     let mut depth: i64 = 0;
+    // The last two characters outside comments and whitespace (a string
+    // counts as `"`).
+    let mut tail = [' ', ' '];
     let mut chars = input.chars().peekable();
     while let Some(c) = chars.next() {
+        let comment = c == '/' && matches!(chars.peek(), Some('/' | '*'));
+        if !(c.is_whitespace() || comment) {
+            tail = [tail[1], c];
+        }
         match c {
             '"' => {
                 while let Some(d) = chars.next() {
@@ -1018,5 +1027,11 @@ pub fn balanced(input: &str) -> bool {
             _ => {}
         }
     }
-    depth <= 0
+    // `<` and `>` alone may close a type (`-> Set<Int>`), so they do not
+    // continue a line; `<=`, `>=` and `->` do.
+    let open_operator = matches!(
+        tail,
+        ['&', '&'] | ['|', '|'] | ['-', '>'] | ['.', '.'] | [_, '+' | '-' | '*' | '/' | '%' | '=']
+    );
+    depth <= 0 && !open_operator
 }

@@ -152,6 +152,37 @@ fn send(nodes: &[Node], n: i64, deadline: Instant) -> Value {
     }
 }
 
+/// `lexum send` to a follower: it follows the leader's URL in the S004
+/// answer, and the message is acknowledged.
+fn send_through_a_follower(nodes: &[Node], n: i64, deadline: Instant) -> Value {
+    let follower = loop {
+        let f = nodes.iter().find(|node| {
+            node.child.is_some()
+                && status(&node.addr).is_some_and(|s| {
+                    s["cluster"]["role"] == "follower" && s["cluster"]["leader"].is_u64()
+                })
+        });
+        if let Some(f) = f {
+            break f;
+        }
+        assert!(Instant::now() < deadline, "no follower with a leader");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_lexum"))
+        .args(["send", "--to"])
+        .arg(format!("http://{}", follower.addr))
+        .args(["Ledger.hit", &n.to_string(), "--key", &format!("k{n}")])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&text).unwrap()
+}
+
 fn leader(nodes: &[Node]) -> Option<usize> {
     nodes.iter().position(|n| {
         n.child.is_some() && status(&n.addr).is_some_and(|s| s["cluster"]["role"] == "leader")
@@ -198,7 +229,11 @@ fn three_processes_survive_the_leaders_sigkill() {
             let restarted = start(&program, &journal, l + 1, &peers, &addrs[l]);
             nodes[l] = restarted;
         }
-        let ack = send(&nodes, n, deadline);
+        let ack = if n == 60 {
+            send_through_a_follower(&nodes, n, deadline)
+        } else {
+            send(&nodes, n, deadline)
+        };
         assert_eq!(ack["duplicate"], false, "{ack}");
     }
     // Every node gets to the same place.
@@ -249,6 +284,15 @@ fn three_processes_survive_the_leaders_sigkill() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(text.contains(&hash), "{text} lacks {hash}");
+        // The debugger opens it: without a terminal it gets as far as
+        // asking for one (after re-executing the journal into a trace).
+        let out = Command::new(env!("CARGO_BIN_EXE_lexum"))
+            .arg("debug")
+            .arg(&node.journal)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("needs a terminal"), "{err}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -15,6 +15,8 @@ use crate::value::Value;
 /// can run out of stack.
 pub const MAX_EXPR_DEPTH: usize = 512;
 
+use super::suggest::{closest, did_you_mean};
+
 fn mk(kind: K, span: Span) -> ir::Expr {
     ir::Expr {
         kind,
@@ -24,13 +26,21 @@ fn mk(kind: K, span: Span) -> ir::Expr {
 }
 
 /// E002 for `Domain.var` when the domain has no such variable.
-pub(crate) fn no_such_var(domain: &str, var: &ast::Ident) -> Diagnostic {
-    Diagnostic::new(
+pub(crate) fn no_such_var(
+    domain: &str,
+    var: &ast::Ident,
+    known: &std::collections::BTreeMap<String, ir::VarId>,
+) -> Diagnostic {
+    let d = Diagnostic::new(
         Code::E002,
         var.span,
         format!("domain `{domain}` has no state variable `{}`", var.node),
     )
-    .with_label("unknown variable")
+    .with_label("unknown variable");
+    match closest(&var.node, known.keys().map(String::as_str)) {
+        Some(k) => d.with_help(did_you_mean(&format!("{domain}.{k}"))),
+        None => d,
+    }
 }
 
 fn error_expr(span: Span) -> (ir::Expr, Type) {
@@ -373,6 +383,14 @@ impl Checker {
                 .map(|(d, _)| self.domain_names[d].clone());
             let mut d = Diagnostic::new(Code::E002, span, format!("unknown name `{first}`"))
                 .with_label("not a local, a parameter or a state variable of this domain");
+            let near = closest(
+                first,
+                ctx.local_names().chain(
+                    self.var_index[ctx.domain as usize]
+                        .keys()
+                        .map(String::as_str),
+                ),
+            );
             if let Some(owner) = owner {
                 d = d.with_help(format!(
                     "to read another domain's state, qualify it: `{owner}.{first}`"
@@ -381,6 +399,8 @@ impl Checker {
                 d = d.with_help(format!(
                     "`{first}` is a builtin function: call it, `{first}(...)`"
                 ));
+            } else if let Some(near) = near {
+                d = d.with_help(did_you_mean(near));
             }
             self.error(d);
             return error_expr(span);
@@ -391,7 +411,7 @@ impl Checker {
                 if let Some(&vid) = self.var_index[did as usize].get(&var.node) {
                     return self.read_var(ctx, vid, span);
                 }
-                self.error(no_such_var(first, var));
+                self.error(no_such_var(first, var, &self.var_index[did as usize]));
                 return error_expr(span);
             }
         }
@@ -403,16 +423,19 @@ impl Checker {
                     .with_help(format!("write `{name}(...)`")),
             );
         } else {
-            self.error(
-                Diagnostic::new(
-                    Code::E002,
-                    path[0].span,
-                    format!("unknown domain `{first}`"),
-                )
-                .with_label("no domain of this name"),
-            );
+            self.error(self.unknown_domain(&path[0]));
         }
         error_expr(span)
+    }
+
+    /// E002 for a domain name no domain has.
+    pub(crate) fn unknown_domain(&self, d: &ast::Ident) -> Diagnostic {
+        let e = Diagnostic::new(Code::E002, d.span, format!("unknown domain `{}`", d.node))
+            .with_label("no domain of this name");
+        match closest(&d.node, self.domain_names.iter().map(String::as_str)) {
+            Some(k) => e.with_help(did_you_mean(k)),
+            None => e,
+        }
     }
 
     fn call(
@@ -449,10 +472,19 @@ impl Checker {
             format!("unknown function `{name}`"),
         )
         .with_label("not a builtin or a declared effect");
+        let near = closest(
+            &name,
+            Builtin::ALL
+                .iter()
+                .map(|(n, _)| *n)
+                .chain(self.effect_index.keys().map(String::as_str)),
+        );
         if path.len() == 2 && self.domain_index.contains_key(&path[0].node) {
             d = d.with_help(format!(
                 "to deliver a message, write `send {name}(...)` as a statement"
             ));
+        } else if let Some(near) = near {
+            d = d.with_help(did_you_mean(near));
         } else {
             d = d.with_help("declare effects with `effect name(params) -> Type`; builtins are len, contains, min, max, abs, get, keys, values, push, insert, remove, sum, str");
         }

@@ -72,6 +72,11 @@ impl BodyCtx {
             .map(|(_, id, ty)| (*id, ty))
     }
 
+    /// The locals in scope (for suggestions).
+    pub fn local_names(&self) -> impl Iterator<Item = &str> {
+        self.scopes.iter().flatten().map(|(n, _, _)| n.as_str())
+    }
+
     pub fn frame_size(&self) -> u32 {
         self.next_local
     }

@@ -2,6 +2,7 @@
 //! `assert`. Only handlers and repairs have statements.
 
 use super::scope::BodyCtx;
+use super::suggest::{closest, did_you_mean};
 use super::{dotted, path_span, Checker};
 use crate::codes::Code;
 use crate::diag::Diagnostic;
@@ -212,10 +213,20 @@ impl Checker {
             let mut d =
                 Diagnostic::new(Code::E002, path[0].span, format!("unknown name `{first}`"))
                     .with_label("not a local, a parameter or a state variable of this domain");
+            let near = closest(
+                first,
+                ctx.local_names().chain(
+                    self.var_index[ctx.domain as usize]
+                        .keys()
+                        .map(String::as_str),
+                ),
+            );
             if let Some(owner) = owner {
                 d = d.with_help(format!(
                     "`{first}` belongs to `{owner}`; only `{owner}` may change it: send it a message"
                 ));
+            } else if let Some(near) = near {
+                d = d.with_help(did_you_mean(near));
             } else {
                 d = d.with_help(format!(
                     "declare it first: `let {first} = ...` or `state {first}: Type = ...`"
@@ -228,7 +239,11 @@ impl Checker {
             if let Some(&did) = self.domain_index.get(first) {
                 let var = &path[1];
                 let Some(&vid) = self.var_index[did as usize].get(&var.node) else {
-                    self.error(super::expr::no_such_var(first, var));
+                    self.error(super::expr::no_such_var(
+                        first,
+                        var,
+                        &self.var_index[did as usize],
+                    ));
                     return None;
                 };
                 if did != ctx.domain {
@@ -282,10 +297,7 @@ impl Checker {
             [d, h] => match self.domain_index.get(&d.node) {
                 Some(&did) => Some((did, h)),
                 None => {
-                    self.error(
-                        Diagnostic::new(Code::E002, d.span, format!("unknown domain `{}`", d.node))
-                            .with_label("no domain of this name"),
-                    );
+                    self.error(self.unknown_domain(d));
                     None
                 }
             },
@@ -312,11 +324,24 @@ impl Checker {
                     format!("domain `{dname}` has no handler `{}`", h.node),
                 )
                 .with_label("unknown message")
-                .with_help(if known.is_empty() {
-                    format!("declare it in `{dname}`: `on {}(...) {{ ... }}`", h.node)
-                } else {
-                    format!("its handlers: {}", known.join(", "))
-                }),
+                .with_help(
+                    match (
+                        closest(&h.node, known.iter().map(String::as_str)),
+                        known.is_empty(),
+                    ) {
+                        (Some(near), _) => {
+                            format!(
+                                "{} (its handlers: {})",
+                                did_you_mean(near),
+                                known.join(", ")
+                            )
+                        }
+                        (None, true) => {
+                            format!("declare it in `{dname}`: `on {}(...) {{ ... }}`", h.node)
+                        }
+                        (None, false) => format!("its handlers: {}", known.join(", ")),
+                    },
+                ),
             );
             return None;
         };

@@ -54,23 +54,39 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
+/// A reply's status and body (or the exit code, once reported, of a
+/// server that could not be reached).
+fn read(
+    reply: Result<ureq::http::Response<ureq::Body>, ureq::Error>,
+    url: &str,
+) -> Result<(u16, String), i32> {
+    match reply {
+        Ok(mut r) => Ok((
+            r.status().as_u16(),
+            r.body_mut().read_to_string().unwrap_or_default(),
+        )),
+        Err(e) => {
+            super::fail(lexum::Code::L001, format!("cannot reach `{url}`: {e}"));
+            Err(exit::USAGE)
+        }
+    }
+}
+
 /// Prints a reply: the body on stdout when it succeeded, the error as a
 /// diagnostic otherwise.
 fn finish(reply: Result<ureq::http::Response<ureq::Body>, ureq::Error>, url: &str) -> i32 {
-    let mut reply = match reply {
-        Ok(r) => r,
-        Err(e) => {
-            super::fail(lexum::Code::L001, format!("cannot reach `{url}`: {e}"));
-            return exit::USAGE;
-        }
-    };
-    let status = reply.status().as_u16();
-    let body = reply.body_mut().read_to_string().unwrap_or_default();
+    match read(reply, url) {
+        Ok((status, body)) => report(status, &body),
+        Err(code) => code,
+    }
+}
+
+fn report(status: u16, body: &str) -> i32 {
     if (200..300).contains(&status) {
         super::out(&format!("{}\n", body.trim_end()));
         return exit::OK;
     }
-    let j: Json = serde_json::from_str(&body).unwrap_or(Json::Null);
+    let j: Json = serde_json::from_str(body).unwrap_or(Json::Null);
     let code = j["error"]["code"]
         .as_str()
         .and_then(|c| c.parse().ok())
@@ -102,12 +118,40 @@ pub fn send(args: SendArgs) -> i32 {
     if let Some(k) = args.key {
         body["key"] = Json::String(k);
     }
-    let url = format!("{}/v1/messages", args.url.trim_end_matches('/'));
-    let mut req = agent().post(&url);
-    if let Some(t) = token {
-        req = req.header("Authorization", &format!("Bearer {t}"));
+    let agent = agent();
+    let mut base = args.url.trim_end_matches('/').to_string();
+    let keyed = body.get("key").is_some();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let mut hops = 0;
+    loop {
+        let url = format!("{base}/v1/messages");
+        let mut req = agent.post(&url);
+        if let Some(t) = &token {
+            req = req.header("Authorization", &format!("Bearer {t}"));
+        }
+        let (status, text) = match read(req.send_json(&body), &url) {
+            Ok(r) => r,
+            Err(code) => return code,
+        };
+        let j: Json = serde_json::from_str(&text).unwrap_or(Json::Null);
+        if status == 503 && j["error"]["code"] == "S004" {
+            // A cluster node that does not lead names the leader: the
+            // message goes there (a few hops at most, as leadership moves).
+            if let Some(leader) = j["error"]["leader"].as_str().filter(|_| hops < 5) {
+                hops += 1;
+                base = leader.trim_end_matches('/').to_string();
+                continue;
+            }
+            // Not committed in time, or no leader yet: sent again with the
+            // same key, it is applied once (without a key a retry could
+            // deliver it twice, so it is not retried).
+            if keyed && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(300));
+                continue;
+            }
+        }
+        return report(status, &text);
     }
-    finish(req.send_json(&body), &url)
 }
 
 pub fn status(args: StatusArgs) -> i32 {

@@ -218,9 +218,26 @@ async fn send(State(app): State<App>, headers: HeaderMap, body: Body) -> Respons
         Some(Ok(Ack { seq, duplicate })) => {
             Json(json!({ "seq": seq, "duplicate": duplicate })).into_response()
         }
+        Some(Err(Refused(d))) if d.code == Code::S004 => not_leader(&app, &d),
         Some(Err(Refused(d))) => refused(&d),
         None => engine_gone(),
     }
+}
+
+/// S004 with the leader's URL beside the message (`"leader"`), when this
+/// node knows another node leads, so that a client can follow it.
+fn not_leader(app: &App, d: &Diagnostic) -> Response {
+    let leader = app.raft.as_ref().and_then(|raft| {
+        let m = raft.metrics().borrow().clone();
+        let id = m.current_leader.filter(|id| *id != m.id)?;
+        let node = m.membership_config.membership().get_node(&id)?;
+        Some(format!("http://{}", node.addr))
+    });
+    let mut body = json!({ "error": { "code": d.code.as_str(), "message": d.message } });
+    if let Some(url) = leader {
+        body["error"]["leader"] = Json_::String(url);
+    }
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }
 
 async fn state(app: App, domain: Option<String>) -> Response {
