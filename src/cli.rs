@@ -4,6 +4,7 @@
 mod check;
 mod debug;
 mod explain;
+mod fmt;
 mod input;
 mod journal;
 mod repl;
@@ -55,6 +56,8 @@ pub enum ColorChoice {
 enum Command {
     /// Parse and check programs; report every problem found.
     Check(check::Args),
+    /// Format programs in one canonical layout (`--check` for CI).
+    Fmt(fmt::Args),
     /// Run a program until it converges, proves an oscillation, gets stuck or fails.
     Run(run::Args),
     /// Verify a trace by re-executing it, or show a cycle's state, queue or causes.
@@ -122,6 +125,7 @@ pub fn main() -> i32 {
         .spawn(move || match cli.command {
             Command::Check(args) => check::run(args),
             Command::Explain(args) => explain::run(args),
+            Command::Fmt(args) => fmt::run(args),
             Command::Run(args) => run::run(args),
             Command::Replay(args) => replay::run(args),
             Command::Debug(args) => debug::run(args),

@@ -51,7 +51,7 @@ fn json_format_carries_code_position_and_span() {
     assert_eq!(d["code"], "E004");
     assert_eq!(d["severity"], "error");
     assert_eq!(d["file"], "tests/ui/e004_direct_write.lxm");
-    assert_eq!(d["line"], 7);
+    assert_eq!(d["line"], 8);
     assert_eq!(d["column"], 14);
     let src =
         std::fs::read_to_string(support::root().join("tests/ui/e004_direct_write.lxm")).unwrap();
