@@ -23,15 +23,20 @@ fn main() {
     let check = t.elapsed();
     assert!(!checked.has_errors());
     let t = Instant::now();
+    let formatted = lexum::format::format_source(&src).expect("formats");
+    let format = t.elapsed();
+    assert!(!formatted.is_empty());
+    let t = Instant::now();
     let all = lexum::check::check_source(&src);
     let total = t.elapsed();
     assert!(all.program.is_some());
     println!(
-        "{} lines, {n} tokens: lex {:?}, lex+parse {:?}, check {:?}, check_source {:?}",
+        "{} lines, {n} tokens: lex {:?}, lex+parse {:?}, check {:?}, check_source {:?}, format (parse included) {:?}",
         src.lines().count(),
         lex,
         parse,
         check,
-        total
+        total,
+        format
     );
 }

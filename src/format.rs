@@ -272,9 +272,17 @@ impl Printer<'_> {
             0,
             self.src.len(),
             span,
-            |p, item, _| match item {
-                Item::Effect(e) => p.effect(e),
-                Item::Domain(d) => p.domain(d),
+            // Each item is rendered at once (at column 0, where it stands),
+            // so only one item's document is ever in memory.
+            |p, item, _| {
+                let doc = match item {
+                    Item::Effect(e) => p.effect(e),
+                    Item::Domain(d) => p.domain(d),
+                };
+                let mut out = String::new();
+                doc.render_fmt(WIDTH, &mut out)
+                    .expect("rendering to a String cannot fail");
+                text(out)
             },
             // A domain stands apart from what is around it.
             |a, b| matches!(a, Item::Domain(_)) || matches!(b, Item::Domain(_)),
