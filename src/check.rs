@@ -1,7 +1,7 @@
 //! The checker: AST in, slot-resolved `ir::Program` out, with every E002, E003,
 //! E004 and W101 found on the way. It never stops at the first problem.
 
-mod builtins;
+pub(crate) mod builtins;
 mod expr;
 pub mod livelock;
 mod scope;
@@ -65,11 +65,17 @@ pub fn check_source(src: &str) -> Checked {
 
 /// [`check_source`] on the current thread.
 pub fn check_source_here(src: &str) -> Checked {
+    check_parsed(src).0
+}
+
+/// [`check_source_here`], with the parsed AST too (the language server
+/// indexes it; one parse serves both).
+pub fn check_parsed(src: &str) -> (Checked, Option<crate::syntax::ast::Program>) {
     let (ast, mut diagnostics) = crate::syntax::parse(src);
     let parse_failed = !diagnostics.is_empty();
     let mut program = None;
-    if let Some(ast) = ast {
-        let checked = check(&ast);
+    if let Some(ast) = &ast {
+        let checked = check(ast);
         diagnostics.extend(checked.diagnostics);
         if !parse_failed {
             program = checked.program;
@@ -79,10 +85,13 @@ pub fn check_source_here(src: &str) -> Checked {
     if diagnostics.iter().any(|d| d.is_error()) {
         program = None;
     }
-    Checked {
-        program,
-        diagnostics,
-    }
+    (
+        Checked {
+            program,
+            diagnostics,
+        },
+        ast,
+    )
 }
 
 struct HandlerSig {

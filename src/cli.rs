@@ -7,6 +7,7 @@ mod explain;
 mod fmt;
 mod input;
 mod journal;
+mod lsp;
 mod repl;
 mod replay;
 mod run;
@@ -58,6 +59,8 @@ enum Command {
     Check(check::Args),
     /// Format programs in one canonical layout (`--check` for CI).
     Fmt(fmt::Args),
+    /// Run the language server over standard input and output (docs/editors.md).
+    Lsp(lsp::Args),
     /// Run a program until it converges, proves an oscillation, gets stuck or fails.
     Run(run::Args),
     /// Verify a trace by re-executing it, or show a cycle's state, queue or causes.
@@ -126,6 +129,7 @@ pub fn main() -> i32 {
             Command::Check(args) => check::run(args),
             Command::Explain(args) => explain::run(args),
             Command::Fmt(args) => fmt::run(args),
+            Command::Lsp(args) => lsp::run(args),
             Command::Run(args) => run::run(args),
             Command::Replay(args) => replay::run(args),
             Command::Debug(args) => debug::run(args),

@@ -150,7 +150,7 @@ impl Code {
             Code::S002 => "a request to the server lacks the right token",
             Code::S003 => "the server is stopping",
             Code::S004 => "this node is not the cluster's leader, or the write was not committed",
-            Code::S005 => "a peer runs another program or other settings",
+            Code::S005 => "a peer of another cluster, or a node that runs another program",
             Code::S006 => "the nodes of a cluster diverged",
         }
     }

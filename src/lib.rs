@@ -37,6 +37,8 @@ pub mod format;
 pub mod ir;
 pub mod journal;
 #[cfg(feature = "cli")]
+pub mod lsp;
+#[cfg(feature = "cli")]
 pub mod repl;
 pub mod runtime;
 #[cfg(feature = "cli")]
