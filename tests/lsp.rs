@@ -212,7 +212,15 @@ fn an_editor_session() {
         "{h}"
     );
 
-    // Fixed: that error is cleared; a warning with related spans comes.
+    // Fixed: the diagnostics are cleared.
+    let clean = &FIXED[..FIXED.find("\ndomain Up").unwrap()];
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": 2}, "contentChanges": [{"text": clean}]}),
+    );
+    assert_eq!(c.diagnostics(URI), Vec::<Value>::new());
+
+    // Two goals that fight: a warning with a related span.
     c.notify(
         "textDocument/didChange",
         json!({"textDocument": {"uri": URI, "version": 2}, "contentChanges": [{"text": FIXED}]}),
