@@ -252,37 +252,28 @@ impl Printer<'_> {
     }
 
     fn program(&mut self, p: &ast::Program) -> Doc {
-        enum Item<'a> {
-            Effect(&'a EffectDecl),
-            Domain(&'a Domain),
-        }
-        let span = |i: &Item| match i {
-            Item::Effect(e) => e.span,
-            Item::Domain(d) => d.span,
-        };
         let mut items: Vec<Item> = p
             .effects
             .iter()
             .map(Item::Effect)
             .chain(p.domains.iter().map(Item::Domain))
             .collect();
-        items.sort_by_key(|i| span(i).start);
+        items.sort_by_key(|i| i.span().start);
+        // Each item is rendered on its own (at column 0, where it stands),
+        // with the comments inside it; those between items are placed here.
+        let rendered = render_items(self.src, &self.comments, &items);
+        let mut next = rendered.into_iter();
         let (lines_, _) = self.list(
             &items,
             0,
             self.src.len(),
-            span,
-            // Each item is rendered at once (at column 0, where it stands),
-            // so only one item's document is ever in memory.
+            Item::span,
             |p, item, _| {
-                let doc = match item {
-                    Item::Effect(e) => p.effect(e),
-                    Item::Domain(d) => p.domain(d),
-                };
-                let mut out = String::new();
-                doc.render_fmt(WIDTH, &mut out)
-                    .expect("rendering to a String cannot fail");
-                text(out)
+                let span = item.span();
+                while p.peek(span.end).is_some() {
+                    p.next += 1; // rendered with the item
+                }
+                text(next.next().unwrap_or_default())
             },
             // A domain stands apart from what is around it.
             |a, b| matches!(a, Item::Domain(_)) || matches!(b, Item::Domain(_)),
@@ -618,6 +609,74 @@ fn if_branches(s: &Stmt) -> Vec<&Block> {
         }
     }
     out
+}
+
+/// A top-level item.
+enum Item<'a> {
+    Effect(&'a EffectDecl),
+    Domain(&'a Domain),
+}
+
+impl Item<'_> {
+    fn span(&self) -> Span {
+        match self {
+            Item::Effect(e) => e.span,
+            Item::Domain(d) => d.span,
+        }
+    }
+}
+
+/// Renders the items, each with the comments inside it, on up to four
+/// threads for a big file (items are independent; the output is joined
+/// in order, so it is the same however many threads ran).
+fn render_items(src: &str, comments: &[Comment], items: &[Item]) -> Vec<String> {
+    let one = |item: &Item| {
+        let span = item.span();
+        let from = comments.partition_point(|c| c.start < span.start);
+        let to = comments.partition_point(|c| c.start < span.end);
+        let mut p = Printer {
+            src,
+            comments: comments[from..to].to_vec(),
+            next: 0,
+        };
+        let (lines_, _) = p.list(
+            std::slice::from_ref(item),
+            span.start,
+            span.end,
+            Item::span,
+            |p, item, _| match item {
+                Item::Effect(e) => p.effect(e),
+                Item::Domain(d) => p.domain(d),
+            },
+            |_, _| false,
+        );
+        let mut out = String::new();
+        lines(lines_)
+            .render_fmt(WIDTH, &mut out)
+            .expect("rendering to a String cannot fail");
+        out
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    if items.len() < 256 || threads < 2 {
+        return items.iter().map(one).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let parts: Option<Vec<Vec<String>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| {
+                std::thread::Builder::new()
+                    .stack_size(64 << 20)
+                    .spawn_scoped(scope, move || part.iter().map(one).collect::<Vec<_>>())
+            })
+            .collect();
+        handles.into_iter().map(|h| h.ok()?.join().ok()).collect()
+    });
+    match parts {
+        Some(parts) => parts.into_iter().flatten().collect(),
+        // No threads to be had: all on this one (never a part left out).
+        None => items.iter().map(one).collect(),
+    }
 }
 
 fn member_span(m: &Member) -> Span {

@@ -145,6 +145,27 @@ fn every_program_in_the_repository_is_formatted() {
     );
 }
 
+/// A file big enough to be rendered on several threads, with comments
+/// before, inside, after and between its items.
+#[test]
+fn a_big_commented_file_keeps_its_properties() {
+    let mut src = String::from("// the file\n\n");
+    for i in 0..400 {
+        src.push_str(&format!(
+            "// before {i}\ndomain D{i} {{ // after the header\n  state x: Int = {i} /* inline */\n\n  // inside\n  on bump(n: Int) {{ x += n // trailing\n  }}\n}} // after {i}\n"
+        ));
+        if i % 3 == 0 {
+            src.push_str(&format!("effect e{i}.call(a: Int) -> Int // effect {i}\n"));
+        }
+    }
+    let once = check_formatting("big", &src);
+    assert!(
+        once.contains("} // after 399\n"),
+        "{}",
+        &once[once.len() - 200..]
+    );
+}
+
 /// What a mutation inserts at a token boundary.
 const INSERTS: [&str; 6] = [" ", "\n", "\n\n", "\t", "// c\n", "/* c */"];
 
