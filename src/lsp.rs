@@ -64,12 +64,25 @@ pub fn serve() -> Result<(), Failure> {
                     break;
                 }
                 let id = req.id.clone();
-                if let Err(e) = server.request(req) {
-                    // Unreadable parameters: an error answer, and go on.
+                // A bug in one answer must not take the editor's server
+                // down: it becomes an error answer (its panic is printed
+                // on standard error).
+                let answered =
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| server.request(req)));
+                let failed = match answered {
+                    Ok(Ok(())) => None,
+                    // Unreadable parameters.
+                    Ok(Err(e)) => Some((lsp_server::ErrorCode::InvalidParams, e.to_string())),
+                    Err(_) => Some((
+                        lsp_server::ErrorCode::InternalError,
+                        "this request hit a bug in lexum (see its standard error)".to_string(),
+                    )),
+                };
+                if let Some((code, message)) = failed {
                     server.send(Message::Response(Response::new_err(
                         id,
-                        lsp_server::ErrorCode::InvalidParams as i32,
-                        e.to_string(),
+                        code as i32,
+                        message,
                     )))?;
                 }
             }
@@ -334,15 +347,10 @@ impl Server<'_> {
             ..Default::default()
         };
         // After `Domain.`: its variables and handlers.
-        let word_start = before
-            .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .map_or(0, |i| i + 1);
+        let word_start = name_start(before);
         if before[..word_start].ends_with('.') {
             let owner_end = word_start - 1;
-            let owner_start = before[..owner_end]
-                .rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
-                .map_or(0, |i| i + 1);
-            let owner = &before[owner_start..owner_end];
+            let owner = &before[name_start(&before[..owner_end])..owner_end];
             let items: Vec<CompletionItem> = doc
                 .index()
                 .symbols
@@ -471,6 +479,15 @@ impl Server<'_> {
         }
         Some(vec![TextEdit::new(Lines::new(&doc.text).all(), formatted)])
     }
+}
+
+/// Where the name that `text` ends with starts (names are ASCII; the
+/// character before may not be).
+fn name_start(text: &str) -> usize {
+    text.char_indices()
+        .rev()
+        .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '_'))
+        .map_or(0, |(i, c)| i + c.len_utf8())
 }
 
 /// A checker diagnostic as LSP has it: the primary span, the label and

@@ -353,6 +353,20 @@ fn an_editor_session() {
     let formatted = apply(messy, edits.as_array().unwrap());
     assert_eq!(formatted, lexum::format::format_source(messy).unwrap());
 
+    // Completion after a character of more than one byte.
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": 6}, "contentChanges": [{"text": "domain A {}\n€."}]}),
+    );
+    c.diagnostics(URI);
+    let items = c.request("textDocument/completion", at(1, 2));
+    assert!(items.is_array(), "{items}");
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": URI, "version": 7}, "contentChanges": [{"text": messy}]}),
+    );
+    c.diagnostics(URI);
+
     // Unreadable parameters get an error answer; the server goes on.
     c.write(json!({"jsonrpc": "2.0", "id": 1000, "method": "textDocument/hover", "params": {"nonsense": 1}}));
     let err = loop {
