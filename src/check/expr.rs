@@ -375,22 +375,9 @@ impl Checker {
                 self.wall_clock(ctx, first, span);
                 return error_expr(span);
             }
-            let owner = self
-                .var_index
-                .iter()
-                .enumerate()
-                .find(|(_, vars)| vars.contains_key(first))
-                .map(|(d, _)| self.domain_names[d].clone());
+            let (owner, near) = self.unknown_name_hints(ctx, first);
             let mut d = Diagnostic::new(Code::E002, span, format!("unknown name `{first}`"))
                 .with_label("not a local, a parameter or a state variable of this domain");
-            let near = closest(
-                first,
-                ctx.local_names().chain(
-                    self.var_index[ctx.domain as usize]
-                        .keys()
-                        .map(String::as_str),
-                ),
-            );
             if let Some(owner) = owner {
                 d = d.with_help(format!(
                     "to read another domain's state, qualify it: `{owner}.{first}`"
@@ -400,7 +387,7 @@ impl Checker {
                     "`{first}` is a builtin function: call it, `{first}(...)`"
                 ));
             } else if let Some(near) = near {
-                d = d.with_help(did_you_mean(near));
+                d = d.with_help(did_you_mean(&near));
             }
             self.error(d);
             return error_expr(span);
@@ -426,6 +413,32 @@ impl Checker {
             self.error(self.unknown_domain(&path[0]));
         }
         error_expr(span)
+    }
+
+    /// For a single name that is not in scope: the domain that owns a
+    /// variable of that name (if another does), and the closest local or
+    /// variable of this domain (a likely typo).
+    pub(crate) fn unknown_name_hints(
+        &self,
+        ctx: &BodyCtx,
+        name: &str,
+    ) -> (Option<String>, Option<String>) {
+        let owner = self
+            .var_index
+            .iter()
+            .enumerate()
+            .find(|(_, vars)| vars.contains_key(name))
+            .map(|(d, _)| self.domain_names[d].clone());
+        let near = closest(
+            name,
+            ctx.local_names().chain(
+                self.var_index[ctx.domain as usize]
+                    .keys()
+                    .map(String::as_str),
+            ),
+        )
+        .map(str::to_string);
+        (owner, near)
     }
 
     /// E002 for a domain name no domain has.

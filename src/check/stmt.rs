@@ -204,29 +204,16 @@ impl Checker {
             if let Some(&vid) = self.var_index[ctx.domain as usize].get(first) {
                 return Some((Root::Var(vid), self.vars[vid as usize].ty.clone()));
             }
-            let owner = self
-                .var_index
-                .iter()
-                .enumerate()
-                .find(|(_, vars)| vars.contains_key(first))
-                .map(|(d, _)| self.domain_names[d].clone());
+            let (owner, near) = self.unknown_name_hints(ctx, first);
             let mut d =
                 Diagnostic::new(Code::E002, path[0].span, format!("unknown name `{first}`"))
                     .with_label("not a local, a parameter or a state variable of this domain");
-            let near = closest(
-                first,
-                ctx.local_names().chain(
-                    self.var_index[ctx.domain as usize]
-                        .keys()
-                        .map(String::as_str),
-                ),
-            );
             if let Some(owner) = owner {
                 d = d.with_help(format!(
                     "`{first}` belongs to `{owner}`; only `{owner}` may change it: send it a message"
                 ));
             } else if let Some(near) = near {
-                d = d.with_help(did_you_mean(near));
+                d = d.with_help(did_you_mean(&near));
             } else {
                 d = d.with_help(format!(
                     "declare it first: `let {first} = ...` or `state {first}: Type = ...`"
