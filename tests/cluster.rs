@@ -526,6 +526,33 @@ fn a_node_with_another_program_is_refused_with_s005() {
     c.kill(2);
 }
 
+/// Waits until all three nodes are idle at the same cycle and run hash,
+/// each having applied messages 1..=`count` once; that run hash.
+fn all_agree(c: &Cluster, count: i64, deadline: Instant) -> String {
+    let total: i64 = (1..=count).sum();
+    loop {
+        let st: Vec<Json> = (0..3).filter_map(|i| c.status(i)).collect();
+        let states: Vec<Json> = (0..3).filter_map(|i| c.state(i)).collect();
+        if st.len() == 3
+            && st.iter().all(|s| {
+                s["state"] == "idle"
+                    && s["run_hash"] == st[0]["run_hash"]
+                    && s["cycle"] == st[0]["cycle"]
+            })
+            && states
+                .iter()
+                .all(|s| s["Ledger.count"] == count && s["Ledger.total"] == total)
+        {
+            return st[0]["run_hash"].as_str().unwrap().to_string();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a node did not catch up: {st:#?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Waits until the given nodes have applied `count` messages.
 fn wait_for_count(c: &Cluster, nodes: &[usize], count: i64, deadline: Instant) {
     loop {
@@ -718,29 +745,7 @@ fn a_node_that_lost_its_disk_rejoins_from_a_snapshot() {
         c.send(n, &format!("a{n}"), deadline);
     }
     c.start(lost);
-    let total: i64 = (1..=60).sum();
-    let statuses = loop {
-        let st: Vec<Json> = (0..3).filter_map(|i| c.status(i)).collect();
-        let states: Vec<Json> = (0..3).filter_map(|i| c.state(i)).collect();
-        if st.len() == 3
-            && st.iter().all(|s| {
-                s["state"] == "idle"
-                    && s["run_hash"] == st[0]["run_hash"]
-                    && s["cycle"] == st[0]["cycle"]
-            })
-            && states
-                .iter()
-                .all(|s| s["Ledger.count"] == 60 && s["Ledger.total"] == total)
-        {
-            break st;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the node did not catch up: {st:#?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let hash = statuses[0]["run_hash"].as_str().unwrap().to_string();
+    let hash = all_agree(&c, 60, deadline);
     // It did not get there by replaying the log from its start.
     let journal = c.nodes[lost].journal.clone();
     assert!(
@@ -789,28 +794,7 @@ fn a_follower_waiting_for_a_purged_result_installs_the_snapshot() {
         c.send(n, &format!("p{n}"), deadline);
     }
     c.net.heal();
-    let total: i64 = (1..=40).sum();
-    let hash = loop {
-        let st: Vec<Json> = (0..3).filter_map(|i| c.status(i)).collect();
-        let states: Vec<Json> = (0..3).filter_map(|i| c.state(i)).collect();
-        if st.len() == 3
-            && st.iter().all(|s| {
-                s["state"] == "idle"
-                    && s["run_hash"] == st[0]["run_hash"]
-                    && s["cycle"] == st[0]["cycle"]
-            })
-            && states
-                .iter()
-                .all(|s| s["Ledger.count"] == 40 && s["Ledger.total"] == total)
-        {
-            break st[0]["run_hash"].as_str().unwrap().to_string();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the cut-off node did not catch up: {st:#?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let hash = all_agree(&c, 40, deadline);
     let journal = c.nodes[victim].journal.clone();
     c.stop();
     let verified =
