@@ -4,6 +4,7 @@
 mod check;
 mod debug;
 mod explain;
+mod explore;
 mod fmt;
 mod input;
 mod journal;
@@ -63,6 +64,9 @@ enum Command {
     Lsp(lsp::Args),
     /// Run a program until it converges, proves an oscillation, gets stuck or fails.
     Run(run::Args),
+    /// Explore every outcome of the world (effect results and failures, input
+    /// orders and losses) and report which endings are reachable.
+    Explore(explore::Args),
     /// Verify a trace by re-executing it, or show a cycle's state, queue or causes.
     Replay(replay::Args),
     /// Open the time-travel debugger on a trace, or on a program (run first).
@@ -131,6 +135,7 @@ pub fn main() -> i32 {
             Command::Fmt(args) => fmt::run(args),
             Command::Lsp(args) => lsp::run(args),
             Command::Run(args) => run::run(args),
+            Command::Explore(args) => explore::run(args),
             Command::Replay(args) => replay::run(args),
             Command::Debug(args) => debug::run(args),
             Command::Repl(args) => repl::run(args),

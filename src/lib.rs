@@ -33,6 +33,7 @@ pub mod codes;
 #[cfg(feature = "cli")]
 pub mod debug;
 pub mod diag;
+pub mod explore;
 pub mod format;
 pub mod ir;
 pub mod journal;

@@ -1,6 +1,8 @@
 //! `--input events.jsonl`: external messages for `lexum run`, one JSON object
 //! per line: `{"after": N, "send": "Domain.handler", "args": [...]}`, delivered
 //! once N cycles have run (arguments in the trace's value encoding).
+//! `lexum explore --inputs` reads the same lines, where `"until": M` widens
+//! an input's arrival to any cycle from N to M.
 
 use lexum::codes::Code;
 use lexum::diag::Diagnostic;
@@ -13,6 +15,8 @@ use serde::Deserialize;
 struct Line {
     #[serde(default)]
     after: u64,
+    #[serde(default)]
+    until: Option<u64>,
     send: String,
     #[serde(default)]
     args: Vec<serde_json::Value>,
@@ -20,8 +24,30 @@ struct Line {
 
 pub type Inputs = Vec<(u64, HandlerId, Args)>;
 
-/// Reads and checks an input file; errors name the line.
+/// Reads and checks an input file for `lexum run` (no windows); errors name
+/// the line.
 pub fn read(path: &str, program: &Program) -> Result<Inputs, Box<Diagnostic>> {
+    let windows = read_windows(path, program)?;
+    if let Some((n, ..)) = windows.iter().find(|(_, a)| a.until != a.after) {
+        return Err(Box::new(Diagnostic::plain(
+            Code::L002,
+            format!("{path}:{n}: `until` is for `lexum explore`; `lexum run` delivers each input at one cycle"),
+        )));
+    }
+    let mut out: Inputs = windows
+        .into_iter()
+        .map(|(_, a)| (a.after, a.handler, a.args))
+        .collect();
+    out.sort_by_key(|(after, ..)| *after);
+    Ok(out)
+}
+
+/// Reads and checks an input file with arrival windows, in file order, each
+/// with its line number.
+pub fn read_windows(
+    path: &str,
+    program: &Program,
+) -> Result<Vec<(usize, lexum::explore::Arrival)>, Box<Diagnostic>> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Box::new(Diagnostic::plain(
             Code::L001,
@@ -43,8 +69,22 @@ pub fn read(path: &str, program: &Program) -> Result<Inputs, Box<Diagnostic>> {
         })?;
         let (h, args) = lexum::runtime::drive::external_message(program, &line.send, &line.args)
             .map_err(|e| bad(e.to_string()))?;
-        out.push((line.after, h, args));
+        let until = line.until.unwrap_or(line.after);
+        if until < line.after {
+            return Err(bad(format!(
+                "`until` ({until}) is before `after` ({})",
+                line.after
+            )));
+        }
+        out.push((
+            n,
+            lexum::explore::Arrival {
+                handler: h,
+                args,
+                after: line.after,
+                until,
+            },
+        ));
     }
-    out.sort_by_key(|(after, ..)| *after);
     Ok(out)
 }

@@ -1,0 +1,231 @@
+//! `lexum explore FILE`: every outcome of the world, explored on the real
+//! runtime (`lexum::explore`); the report, the counterexamples' traces, and
+//! exit codes 0 (complete, every path ends well), 2 (a bad ending is
+//! reachable), 4 (stopped at a bound, no bad ending found).
+
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+
+use lexum::check::check_source;
+use lexum::codes::Code;
+use lexum::diag::render;
+use lexum::explore::{self, Spec};
+use lexum::ir::Program;
+use lexum::value::Value;
+
+use super::{exit, source, ColorChoice};
+
+/// Exit code: the exploration stopped at a bound and found no bad ending.
+pub const BOUNDED: i32 = 4;
+
+/// The most threads `--jobs` takes.
+const MAX_JOBS: usize = 256;
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    file: String,
+    /// External inputs, one JSON line each: {"after": N, "until": M, "send":
+    /// "D.handler", "args": [...]}; each may arrive after any cycle from N to M.
+    #[arg(long, value_name = "FILE")]
+    inputs: Option<String>,
+    /// Inputs may also be lost.
+    #[arg(long)]
+    lossy: bool,
+    /// The results to try for an effect, as JSON values: `cloud.size=1,2,3`.
+    /// Bool effects try both values without it; other effects get the
+    /// simulator's value for each call.
+    #[arg(long, value_name = "NAME=V1,V2,...")]
+    effect_values: Vec<String>,
+    /// At most K failed effect calls on one path (0: effects never fail).
+    #[arg(long, value_name = "K")]
+    max_failures: Option<u32>,
+    /// Explore paths of at most N cycles.
+    #[arg(long, value_name = "N")]
+    max_depth: Option<u64>,
+    /// Stop after N distinct configurations.
+    #[arg(long, value_name = "N")]
+    max_states: Option<u64>,
+    /// Accept this ending as well as convergence (E005, E006, E007, E008, E009).
+    #[arg(long, value_name = "CODE")]
+    allow: Vec<String>,
+    /// Write each counterexample as a trace file in DIR.
+    #[arg(long, value_name = "DIR")]
+    out: Option<String>,
+    /// Threads (the report is the same for any number).
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Seed of the simulator that gives values to effects with none listed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+}
+
+pub fn run(args: Args) -> i32 {
+    let color = source::use_color(args.color);
+    let file = match source::read(&args.file) {
+        Ok(f) => f,
+        Err(d) => {
+            super::report(&d);
+            return exit::USAGE;
+        }
+    };
+    let checked = match &file.encoding_error {
+        Some(d) => {
+            super::err(&render::render_text(
+                std::slice::from_ref(d),
+                &file.name,
+                &file.text,
+                color,
+            ));
+            return exit::REJECTED;
+        }
+        None => check_source(&file.text),
+    };
+    let Some(program) = checked.program else {
+        super::err(&render::render_text(
+            &checked.diagnostics,
+            &file.name,
+            &file.text,
+            color,
+        ));
+        return exit::REJECTED;
+    };
+    let spec = match spec(&args, &program) {
+        Ok(s) => s,
+        Err(why) => {
+            super::fail(Code::L002, why);
+            return exit::USAGE;
+        }
+    };
+    let progress = std::io::stderr().is_terminal();
+    let start = std::time::Instant::now();
+    let mut shown = false;
+    let mut on_wave = |explored: u64, depth: u64| {
+        if progress {
+            let secs = start.elapsed().as_secs_f64().max(1e-3);
+            super::err(&format!(
+                "\rexplored {explored} configurations, depth {depth}, {:.0} per second ",
+                explored as f64 / secs
+            ));
+            shown = true;
+        }
+    };
+    let report = explore::explore(&program, &spec, &mut on_wave);
+    if shown {
+        super::err("\r\x1b[K");
+    }
+    let mut traces = Vec::new();
+    if let Some(dir) = &args.out {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            super::fail(Code::L001, format!("cannot create `{dir}`: {e}"));
+            return exit::USAGE;
+        }
+        for f in &report.bad {
+            let code = f.ending.code().map_or("converged".into(), |c| c.to_string());
+            let path = std::path::Path::new(dir).join(format!("{code}.trace"));
+            let shown = path.display().to_string();
+            let written = std::fs::File::create(&path).and_then(|out| {
+                explore::trace::write(
+                    &program,
+                    &file.text,
+                    &spec,
+                    f,
+                    std::io::BufWriter::new(out),
+                )
+            });
+            match written {
+                Ok(_) => traces.push(shown),
+                Err(e) => {
+                    super::fail(Code::L001, format!("cannot write `{shown}`: {e}"));
+                    return exit::USAGE;
+                }
+            }
+        }
+    }
+    super::out(&explore::report::text(
+        &program, &spec, &args.file, &report, &traces,
+    ));
+    match report.exit_code() {
+        0 => exit::OK,
+        2 => exit::ABORTED,
+        _ => BOUNDED,
+    }
+}
+
+/// The exploration the flags ask for, or why they do not make one.
+fn spec(args: &Args, program: &Program) -> Result<Spec, String> {
+    let mut spec = Spec {
+        lossy: args.lossy,
+        max_failures: args.max_failures,
+        max_depth: args.max_depth,
+        max_states: args.max_states,
+        seed: args.seed,
+        jobs: args.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        }),
+        ..Spec::default()
+    };
+    if spec.jobs == 0 || spec.jobs > MAX_JOBS {
+        return Err(format!("--jobs must be from 1 to {MAX_JOBS}"));
+    }
+    if let Some(path) = &args.inputs {
+        let windows = super::input::read_windows(path, program).map_err(|d| d.message.clone())?;
+        if windows.len() > explore::MAX_INPUTS {
+            return Err(format!(
+                "`{path}` holds {} inputs; an exploration takes at most {}",
+                windows.len(),
+                explore::MAX_INPUTS
+            ));
+        }
+        spec.inputs = windows.into_iter().map(|(_, a)| a).collect();
+    }
+    let mut values = BTreeMap::new();
+    for ev in &args.effect_values {
+        let (name, list) = ev
+            .split_once('=')
+            .ok_or_else(|| format!("--effect-values takes NAME=V1,V2,..., found `{ev}`"))?;
+        let effect = program
+            .effects
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| format!("--effect-values: the program declares no effect `{name}`"))?;
+        let json: Vec<serde_json::Value> = serde_json::from_str(&format!("[{list}]"))
+            .map_err(|e| format!("--effect-values {name}: not a list of JSON values ({e})"))?;
+        if json.is_empty() {
+            return Err(format!("--effect-values {name}: give at least one value"));
+        }
+        let mut vs: Vec<Value> = Vec::new();
+        for j in &json {
+            let v = lexum::value::json::from_json(j)
+                .filter(|v| v.fits(&effect.ret))
+                .ok_or_else(|| {
+                    format!(
+                        "--effect-values {name}: `{j}` is not a value of type {}",
+                        effect.ret
+                    )
+                })?;
+            if !vs.contains(&v) {
+                vs.push(v);
+            }
+        }
+        values.insert(name.to_string(), vs);
+    }
+    spec.effect_values = values;
+    for a in &args.allow {
+        let code = match a.as_str() {
+            "E005" => Code::E005,
+            "E006" => Code::E006,
+            "E007" => Code::E007,
+            "E008" => Code::E008,
+            "E009" => Code::E009,
+            _ => {
+                return Err(format!(
+                    "--allow takes E005, E006, E007, E008 or E009, found `{a}`"
+                ))
+            }
+        };
+        spec.allow.push(code);
+    }
+    Ok(spec)
+}
