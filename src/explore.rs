@@ -72,6 +72,11 @@ pub struct Spec {
     /// The simulator's seed, for the values of effects none are given for.
     pub seed: u64,
     pub max_queue: u64,
+    /// Keep each ending's final state in [`Report::finals`] (the property
+    /// tests compare them with plain runs'; a large exploration would keep
+    /// one state per ending).
+    #[doc(hidden)]
+    pub keep_finals: bool,
 }
 
 impl Default for Spec {
@@ -87,6 +92,7 @@ impl Default for Spec {
             jobs: 1,
             seed: 0,
             max_queue: crate::runtime::DEFAULT_MAX_QUEUE,
+            keep_finals: false,
         }
     }
 }
@@ -150,6 +156,9 @@ pub struct Report {
     pub deepest: u64,
     /// Set when a bound stopped the exploration.
     pub bound: Option<Bound>,
+    /// With [`Spec::keep_finals`]: each ending (its label) with the state it
+    /// ended in (none for a loop).
+    pub finals: std::collections::BTreeSet<(String, Vec<Value>)>,
 }
 
 impl Report {
@@ -168,11 +177,15 @@ impl Report {
 
 /// The part of a configuration that decides the rest of every path from it
 /// (E005's fingerprint at a cycle boundary, with what the exploration adds:
+/// the state E007 would go back to,
 /// the undelivered inputs, the failures spent, and the cycle count while an
 /// input's window depends on it). Equality is exact.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 struct Key {
     state: Vec<Value>,
+    /// The state E007 would end in, when it is not `state` (two paths that
+    /// meet with different ones end differently).
+    quiescent: Option<Vec<Value>>,
     queue: Vec<(Priority, EventKind, Option<GoalId>, u32, u64)>,
     in_progress: Vec<u32>,
     yielded: Vec<bool>,
@@ -196,7 +209,8 @@ struct Child {
     choices: Vec<Choice>,
     cp: Checkpoint,
     info: Info,
-    /// 1 when a cycle ran, 0 for an input's arrival or loss.
+    /// 1 when a cycle ran, 0 for an input's arrival or loss (or a step that
+    /// ended the run without a cycle).
     cycles: u64,
     /// `Some` when the path ends here.
     ended: Option<Ending>,
@@ -260,11 +274,20 @@ impl<'p> Worker<'p> {
         let tau = rt.interp.tick as u64;
         Key {
             state: rt.interp.state.clone(),
+            quiescent: (rt.run.quiescent != rt.interp.state).then(|| rt.run.quiescent.clone()),
             queue: rt
                 .run
                 .queue
                 .iter()
-                .map(|(p, e)| (p, e.kind.clone(), e.root, e.retry, e.due.saturating_sub(tau)))
+                .map(|(p, e)| {
+                    (
+                        p,
+                        e.kind.clone(),
+                        e.root,
+                        e.retry,
+                        e.due.saturating_sub(tau),
+                    )
+                })
                 .collect(),
             in_progress: rt.run.in_progress.clone(),
             yielded: rt.run.yielded.clone(),
@@ -353,7 +376,10 @@ impl<'p> Worker<'p> {
                     failures: spent,
                     ..info
                 };
-                out.push(self.child(s, info, 1));
+                // Usually 1; 0 when the step ended the run without a cycle
+                // (a proven repeat, a goal that failed).
+                let ran = self.rt.run.cycle - cycle;
+                out.push(self.child(s, info, ran));
                 continue;
             };
             let can_fail = self.spec.max_failures.is_none_or(|k| spent < k);
@@ -447,19 +473,28 @@ impl Pool<'_> {
     fn expand_all(&self, w: &mut Worker<'_>, wave: &[(u32, Checkpoint, Info)]) -> Vec<Vec<Child>> {
         let n = self.senders.len() + 1;
         if n == 1 || wave.len() < PARALLEL_FROM {
-            return wave.iter().map(|(_, cp, info)| w.expand(cp, *info)).collect();
+            return wave
+                .iter()
+                .map(|(_, cp, info)| w.expand(cp, *info))
+                .collect();
         }
         let chunk = wave.len().div_ceil(n);
         let mut parts = wave.chunks(chunk);
         let mine = parts.next().unwrap_or_default();
         let mut sent = 0;
         for (tx, part) in self.senders.iter().zip(parts) {
-            let batch = part.iter().map(|(_, cp, info)| (cp.clone(), *info)).collect();
+            let batch = part
+                .iter()
+                .map(|(_, cp, info)| (cp.clone(), *info))
+                .collect();
             if tx.send(batch).is_ok() {
                 sent += 1;
             }
         }
-        let mut out: Vec<Vec<Child>> = mine.iter().map(|(_, cp, info)| w.expand(cp, *info)).collect();
+        let mut out: Vec<Vec<Child>> = mine
+            .iter()
+            .map(|(_, cp, info)| w.expand(cp, *info))
+            .collect();
         for rx in self.receivers.iter().take(sent) {
             match rx.recv() {
                 Ok(part) => out.extend(part),
@@ -484,6 +519,9 @@ fn search(
 ) -> Report {
     let mut report = Report::default();
     let mut nodes: Vec<Node> = Vec::new();
+    // Values cache their content hash inside; that never changes what a
+    // key hashes to or equals.
+    #[allow(clippy::mutable_key_type)]
     let mut seen: HashMap<Key, u32> = HashMap::new();
     let all = if spec.inputs.len() >= MAX_INPUTS {
         u64::MAX
@@ -621,6 +659,14 @@ fn end(
 ) {
     let code = ending.code();
     let label = code.map_or_else(|| "converged".to_string(), |c| c.to_string());
+    if spec.keep_finals {
+        let state = if code == Some(Code::E005) {
+            Vec::new()
+        } else {
+            cp.state.clone()
+        };
+        report.finals.insert((label.clone(), state));
+    }
     *report.endings.entry(label).or_default() += 1;
     let good = code.is_none_or(|c| spec.allow.contains(&c));
     if good {

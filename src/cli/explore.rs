@@ -122,17 +122,14 @@ pub fn run(args: Args) -> i32 {
             return exit::USAGE;
         }
         for f in &report.bad {
-            let code = f.ending.code().map_or("converged".into(), |c| c.to_string());
+            let code = f
+                .ending
+                .code()
+                .map_or("converged".into(), |c| c.to_string());
             let path = std::path::Path::new(dir).join(format!("{code}.trace"));
             let shown = path.display().to_string();
             let written = std::fs::File::create(&path).and_then(|out| {
-                explore::trace::write(
-                    &program,
-                    &file.text,
-                    &spec,
-                    f,
-                    std::io::BufWriter::new(out),
-                )
+                explore::trace::write(&program, &file.text, &spec, f, std::io::BufWriter::new(out))
             });
             match written {
                 Ok(_) => traces.push(shown),
@@ -161,9 +158,9 @@ fn spec(args: &Args, program: &Program) -> Result<Spec, String> {
         max_depth: args.max_depth,
         max_states: args.max_states,
         seed: args.seed,
-        jobs: args.jobs.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, |n| n.get())
-        }),
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         ..Spec::default()
     };
     if spec.jobs == 0 || spec.jobs > MAX_JOBS {

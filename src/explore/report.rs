@@ -15,11 +15,7 @@ pub fn text(program: &Program, spec: &Spec, file: &str, r: &Report, traces: &[St
         r.explored, r.distinct, r.revisits
     ));
     out.push_str(&format!("  paths of up to {} cycles\n", r.deepest));
-    let endings: Vec<String> = r
-        .endings
-        .iter()
-        .map(|(k, n)| format!("{k} {n}"))
-        .collect();
+    let endings: Vec<String> = r.endings.iter().map(|(k, n)| format!("{k} {n}")).collect();
     out.push_str(&format!(
         "  paths by ending: {}\n",
         if endings.is_empty() {
@@ -32,17 +28,19 @@ pub fn text(program: &Program, spec: &Spec, file: &str, r: &Report, traces: &[St
         for ((g, to), n) in &r.yields {
             out.push_str(&format!(
                 "  on {n} of {} paths that end well, `{}` yields to `{}`\n",
-                r.good,
-                program.goals[*g as usize].qualified,
-                program.goals[*to as usize].qualified
+                r.good, program.goals[*g as usize].qualified, program.goals[*to as usize].qualified
             ));
         }
     }
     for (i, f) in r.bad.iter().enumerate() {
-        let code = f.ending.code().map_or("converged".to_string(), |c| c.to_string());
+        let code = f
+            .ending
+            .code()
+            .map_or("converged".to_string(), |c| c.to_string());
         out.push_str(&format!(
-            "{code} is reachable in {} cycles: {}\n",
+            "{code} is reachable in {} cycle{}: {}\n",
             f.cycles,
+            if f.cycles == 1 { "" } else { "s" },
             ending(program, &f.ending)
         ));
         out.push_str(&format!("  path: {}\n", story(program, spec, &f.choices)));

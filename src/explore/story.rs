@@ -13,8 +13,25 @@ pub fn story(program: &Program, spec: &Spec, choices: &[Choice]) -> String {
     while i < choices.len() {
         match &choices[i] {
             Choice::Arrive { input, cycle } => {
+                // The inputs that could have come first and did not.
+                let later: Vec<String> = spec
+                    .inputs
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, a)| {
+                        *j as u32 != *input
+                            && a.after <= *cycle
+                            && !choices[..i].iter().any(|c| settles(c, *j as u32))
+                    })
+                    .map(|(j, _)| format!("`{}`", label(program, spec, j as u32)))
+                    .collect();
+                let before = if later.is_empty() {
+                    String::new()
+                } else {
+                    format!(", before {}", later.join(" and "))
+                };
                 parts.push(format!(
-                    "`{}` arrived after cycle {cycle}",
+                    "`{}` arrived after cycle {cycle}{before}",
                     label(program, spec, *input)
                 ));
             }
@@ -68,10 +85,16 @@ pub fn story(program: &Program, spec: &Spec, choices: &[Choice]) -> String {
     }
 }
 
+/// Whether choice `c` delivered or lost input `j`.
+fn settles(c: &Choice, j: u32) -> bool {
+    matches!(c, Choice::Arrive { input, .. } | Choice::Lose { input } if *input == j)
+}
+
 fn label(program: &Program, spec: &Spec, input: u32) -> String {
-    spec.inputs
-        .get(input as usize)
-        .map_or_else(|| format!("input {input}"), |a| super::input_label(program, a))
+    spec.inputs.get(input as usize).map_or_else(
+        || format!("input {input}"),
+        |a| super::input_label(program, a),
+    )
 }
 
 /// How a path ended, in one line.
@@ -92,7 +115,7 @@ pub fn ending(program: &Program, e: &Ending) -> String {
             Outcome::Oscillation {
                 at, start, goals: g, ..
             } => format!(
-                "the configuration of cycle {start} repeats at cycle {at}: {} never settle",
+                "the configuration of cycle {start} repeats at cycle {at}: the repairs of {} go round forever",
                 goals(g)
             ),
             Outcome::Stuck { goals: g } => {
