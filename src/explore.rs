@@ -616,6 +616,7 @@ fn search(
                         (laps, start)
                     }
                 };
+                report.deepest = report.deepest.max(d);
                 let n = nodes.len() as u32;
                 nodes.push(Node {
                     parent: id,
