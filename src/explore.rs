@@ -436,9 +436,21 @@ struct Pool<'s> {
 /// Below this many nodes a wave is expanded on the calling thread alone.
 const PARALLEL_FROM: usize = 64;
 
-/// Explores `program` as `spec` says. `progress` is called after each wave
-/// with the configurations explored so far and the depth reached.
+/// Explores `program` from its initial state as `spec` says. `progress` is
+/// called after each wave with the configurations explored so far and the
+/// depth reached.
 pub fn explore(program: &Program, spec: &Spec, progress: &mut dyn FnMut(u64, u64)) -> Report {
+    explore_from(program, spec, None, progress)
+}
+
+/// [`explore`] from a checkpoint of a run of `program` (the REPL's
+/// `:explore` starts from the session's current state).
+pub fn explore_from(
+    program: &Program,
+    spec: &Spec,
+    start: Option<&Checkpoint>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Report {
     let jobs = spec.jobs.max(1);
     std::thread::scope(|scope| {
         let mut senders = Vec::new();
@@ -464,6 +476,9 @@ pub fn explore(program: &Program, spec: &Spec, progress: &mut dyn FnMut(u64, u64
             _scope: std::marker::PhantomData,
         };
         let mut worker = Worker::new(program, spec);
+        if let Some(cp) = start {
+            worker.rt.restore(cp);
+        }
         search(&mut worker, &pool, spec, progress)
         // Dropping the pool's senders ends the threads.
     })
@@ -695,6 +710,104 @@ fn end(
         choices,
     });
 }
+
+/// Parses `NAME=V1,V2,...` (values in the trace's JSON encoding) into the
+/// values to try for effect `NAME` (`--effect-values`, `:explore`).
+pub fn parse_effect_values(program: &Program, arg: &str) -> Result<(String, Vec<Value>), String> {
+    let (name, list) = arg
+        .split_once('=')
+        .ok_or_else(|| format!("--effect-values takes NAME=V1,V2,..., found `{arg}`"))?;
+    let effect = program
+        .effects
+        .iter()
+        .find(|e| e.name == name)
+        .ok_or_else(|| format!("--effect-values: the program declares no effect `{name}`"))?;
+    let json: Vec<serde_json::Value> = serde_json::from_str(&format!("[{list}]"))
+        .map_err(|e| format!("--effect-values {name}: not a list of JSON values ({e})"))?;
+    if json.is_empty() {
+        return Err(format!("--effect-values {name}: give at least one value"));
+    }
+    let mut values: Vec<Value> = Vec::new();
+    for j in &json {
+        let v = crate::value::json::from_json(j)
+            .filter(|v| v.fits(&effect.ret))
+            .ok_or_else(|| {
+                format!(
+                    "--effect-values {name}: `{j}` is not a value of type {}",
+                    effect.ret
+                )
+            })?;
+        if !values.contains(&v) {
+            values.push(v);
+        }
+    }
+    Ok((name.to_string(), values))
+}
+
+/// Parses an ending code `--allow` accepts.
+pub fn parse_allow(arg: &str) -> Result<Code, String> {
+    match arg {
+        "E005" => Ok(Code::E005),
+        "E006" => Ok(Code::E006),
+        "E007" => Ok(Code::E007),
+        "E008" => Ok(Code::E008),
+        "E009" => Ok(Code::E009),
+        _ => Err(format!(
+            "--allow takes E005, E006, E007, E008 or E009, found `{arg}`"
+        )),
+    }
+}
+
+/// Parses the flags `lexum explore` and `:explore` share (`--lossy`,
+/// `--effect-values`, `--max-failures`, `--max-depth`, `--max-states`,
+/// `--allow`, `--jobs`, `--seed`) from words, into `spec`.
+pub fn parse_flags(program: &Program, words: &[&str], spec: &mut Spec) -> Result<(), String> {
+    let mut i = 0;
+    while i < words.len() {
+        let flag = words[i];
+        if flag == "--lossy" {
+            spec.lossy = true;
+            i += 1;
+            continue;
+        }
+        let value = words
+            .get(i + 1)
+            .ok_or_else(|| format!("`{flag}` takes a value"))?;
+        let number = || -> Result<u64, String> {
+            value
+                .parse::<u64>()
+                .map_err(|_| format!("`{flag}` takes a number, found `{value}`"))
+        };
+        match flag {
+            "--effect-values" => {
+                let (name, values) = parse_effect_values(program, value)?;
+                spec.effect_values.insert(name, values);
+            }
+            "--max-failures" => {
+                spec.max_failures = Some(
+                    u32::try_from(number()?)
+                        .map_err(|_| format!("`{flag}` takes a number up to {}", u32::MAX))?,
+                )
+            }
+            "--max-depth" => spec.max_depth = Some(number()?),
+            "--max-states" => spec.max_states = Some(number()?),
+            "--allow" => spec.allow.push(parse_allow(value)?),
+            "--jobs" => {
+                spec.jobs = usize::try_from(number()?)
+                    .ok()
+                    .filter(|j| (1..=MAX_JOBS).contains(j))
+                    .ok_or_else(|| format!("--jobs must be from 1 to {MAX_JOBS}"))?
+            }
+            "--seed" => spec.seed = number()?,
+            _ => return Err(format!("unknown flag `{flag}`")),
+        }
+        i += 2;
+    }
+    Ok(())
+}
+
+/// The most threads an exploration takes.
+pub const MAX_JOBS: usize = 256;
 
 /// An input's description for stories: `Domain.handler(args)`.
 pub fn input_label(program: &Program, a: &Arrival) -> String {

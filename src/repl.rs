@@ -217,6 +217,10 @@ pub const HELP: &[(&str, &str)] = &[
     (":why N", "the causal chain of cycle N"),
     (":hash", "the run hash so far"),
     (
+        ":explore [flags]",
+        "every outcome of the effects from here (lexum explore's flags: --max-depth N, --max-failures K, --effect-values NAME=V,..., --allow CODE); the session does not move",
+    ),
+    (
         ":trace save FILE",
         "save the session so far as a trace (for lexum replay and lexum debug)",
     ),
@@ -712,6 +716,26 @@ impl Session {
         }
     }
 
+    /// `:explore`: `lexum explore` from the session's current state; the
+    /// session itself stays where it is.
+    fn explore(&mut self, arg: &str) -> String {
+        let words: Vec<&str> = arg.split_whitespace().collect();
+        let mut spec = crate::explore::Spec::default();
+        if let Err(why) = crate::explore::parse_flags(self.program, &words, &mut spec) {
+            return error_line(Code::L002, format!(":explore: {why}"));
+        }
+        let start = self.rt.checkpoint();
+        let report =
+            crate::explore::explore_from(self.program, &spec, Some(&start), &mut |_, _| {});
+        crate::explore::report::text(
+            self.program,
+            &spec,
+            &format!("from cycle {}", self.rt.run.cycle),
+            &report,
+            &[],
+        )
+    }
+
     fn command(&mut self, cmd: &str) -> String {
         let (name, arg) = cmd.split_once(char::is_whitespace).unwrap_or((cmd, ""));
         let arg = arg.trim();
@@ -802,6 +826,7 @@ impl Session {
                 Err(e) => e,
             },
             "hash" => format!("{} (after cycle {})\n", self.rt.run_hash(), self.rt.run.cycle),
+            "explore" => self.explore(arg),
             "trace" => match arg.strip_prefix("save").map(str::trim) {
                 Some(path) if !path.is_empty() => self.save_trace(path),
                 _ => error_line(Code::L002, "write `:trace save FILE`"),

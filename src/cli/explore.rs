@@ -3,7 +3,6 @@
 //! exit codes 0 (complete, every path ends well), 2 (a bad ending is
 //! reachable), 4 (stopped at a bound, no bad ending found).
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 
 use lexum::check::check_source;
@@ -11,15 +10,11 @@ use lexum::codes::Code;
 use lexum::diag::render;
 use lexum::explore::{self, Spec};
 use lexum::ir::Program;
-use lexum::value::Value;
 
 use super::{exit, source, ColorChoice};
 
 /// Exit code: the exploration stopped at a bound and found no bad ending.
 pub const BOUNDED: i32 = 4;
-
-/// The most threads `--jobs` takes.
-const MAX_JOBS: usize = 256;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -163,8 +158,8 @@ fn spec(args: &Args, program: &Program) -> Result<Spec, String> {
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         ..Spec::default()
     };
-    if spec.jobs == 0 || spec.jobs > MAX_JOBS {
-        return Err(format!("--jobs must be from 1 to {MAX_JOBS}"));
+    if spec.jobs == 0 || spec.jobs > explore::MAX_JOBS {
+        return Err(format!("--jobs must be from 1 to {}", explore::MAX_JOBS));
     }
     if let Some(path) = &args.inputs {
         let windows = super::input::read_windows(path, program).map_err(|d| d.message.clone())?;
@@ -177,52 +172,12 @@ fn spec(args: &Args, program: &Program) -> Result<Spec, String> {
         }
         spec.inputs = windows.into_iter().map(|(_, a)| a).collect();
     }
-    let mut values = BTreeMap::new();
     for ev in &args.effect_values {
-        let (name, list) = ev
-            .split_once('=')
-            .ok_or_else(|| format!("--effect-values takes NAME=V1,V2,..., found `{ev}`"))?;
-        let effect = program
-            .effects
-            .iter()
-            .find(|e| e.name == name)
-            .ok_or_else(|| format!("--effect-values: the program declares no effect `{name}`"))?;
-        let json: Vec<serde_json::Value> = serde_json::from_str(&format!("[{list}]"))
-            .map_err(|e| format!("--effect-values {name}: not a list of JSON values ({e})"))?;
-        if json.is_empty() {
-            return Err(format!("--effect-values {name}: give at least one value"));
-        }
-        let mut vs: Vec<Value> = Vec::new();
-        for j in &json {
-            let v = lexum::value::json::from_json(j)
-                .filter(|v| v.fits(&effect.ret))
-                .ok_or_else(|| {
-                    format!(
-                        "--effect-values {name}: `{j}` is not a value of type {}",
-                        effect.ret
-                    )
-                })?;
-            if !vs.contains(&v) {
-                vs.push(v);
-            }
-        }
-        values.insert(name.to_string(), vs);
+        let (name, values) = explore::parse_effect_values(program, ev)?;
+        spec.effect_values.insert(name, values);
     }
-    spec.effect_values = values;
     for a in &args.allow {
-        let code = match a.as_str() {
-            "E005" => Code::E005,
-            "E006" => Code::E006,
-            "E007" => Code::E007,
-            "E008" => Code::E008,
-            "E009" => Code::E009,
-            _ => {
-                return Err(format!(
-                    "--allow takes E005, E006, E007, E008 or E009, found `{a}`"
-                ))
-            }
-        };
-        spec.allow.push(code);
+        spec.allow.push(explore::parse_allow(a)?);
     }
     Ok(spec)
 }

@@ -11,10 +11,10 @@ pub fn text(program: &Program, spec: &Spec, file: &str, r: &Report, traces: &[St
     let mut out = String::new();
     out.push_str(&format!("explored {file}\n"));
     out.push_str(&format!(
-        "  {} configurations explored, {} distinct, {} reached again and not explored again\n",
+        "  configurations: {} explored, {} distinct, {} reached again and not explored again\n",
         r.explored, r.distinct, r.revisits
     ));
-    out.push_str(&format!("  paths of up to {} cycles\n", r.deepest));
+    out.push_str(&format!("  paths of up to {}\n", cycles(r.deepest)));
     let endings: Vec<String> = r.endings.iter().map(|(k, n)| format!("{k} {n}")).collect();
     out.push_str(&format!(
         "  paths by ending: {}\n",
@@ -38,9 +38,8 @@ pub fn text(program: &Program, spec: &Spec, file: &str, r: &Report, traces: &[St
             .code()
             .map_or("converged".to_string(), |c| c.to_string());
         out.push_str(&format!(
-            "{code} is reachable in {} cycle{}: {}\n",
-            f.cycles,
-            if f.cycles == 1 { "" } else { "s" },
+            "{code} is reachable in {}: {}\n",
+            cycles(f.cycles),
             ending(program, &f.ending)
         ));
         out.push_str(&format!("  path: {}\n", story(program, spec, &f.choices)));
@@ -63,7 +62,8 @@ pub fn text(program: &Program, spec: &Spec, file: &str, r: &Report, traces: &[St
             "complete: every path ends well (proved for the choices explored)".to_string()
         }
         (true, Some(Bound::Depth(d))) => format!(
-            "no bad ending in paths of up to {d} cycles; stopped at --max-depth, so nothing is proved beyond"
+            "no bad ending in paths of up to {}; stopped at --max-depth, so nothing is proved beyond",
+            cycles(d)
         ),
         (true, Some(Bound::States(n))) => format!(
             "no bad ending in the first {n} distinct configurations; stopped at --max-states, so nothing is proved beyond"
@@ -80,4 +80,13 @@ pub fn text(program: &Program, spec: &Spec, file: &str, r: &Report, traces: &[St
     }
     out.push_str(&format!("result: {verdict}\n"));
     out
+}
+
+/// `1 cycle`, `2 cycles`.
+fn cycles(n: u64) -> String {
+    if n == 1 {
+        "1 cycle".to_string()
+    } else {
+        format!("{n} cycles")
+    }
 }
