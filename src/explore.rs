@@ -42,8 +42,12 @@ pub const LAPS: u8 = 2;
 /// The most inputs an exploration takes (the undelivered ones are a bit set).
 pub const MAX_INPUTS: usize = 64;
 
+/// `until` for an input that may arrive at any time after `after`.
+pub const ANY_TIME: u64 = u64::MAX;
+
 /// An external input and when it may arrive: after any number of cycles
-/// from `after` to `until` (at once if the run has gone idle before).
+/// from `after` to `until` ([`ANY_TIME`]: no end), or at once if the run
+/// has gone idle before.
 #[derive(Clone, Debug)]
 pub struct Arrival {
     pub handler: HandlerId,
@@ -265,7 +269,14 @@ impl<'p> Worker<'p> {
             script,
             spec,
             sim_values,
-            horizon: spec.inputs.iter().map(|a| a.until + 1).max().unwrap_or(0),
+            // The cycle decides which windows are open only up to the last
+            // window edge; past it, paths that meet are the same.
+            horizon: spec
+                .inputs
+                .iter()
+                .map(|a| a.after.max(if a.until == ANY_TIME { 0 } else { a.until }))
+                .max()
+                .unwrap_or(0),
         }
     }
 

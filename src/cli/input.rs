@@ -16,10 +16,19 @@ struct Line {
     #[serde(default)]
     after: u64,
     #[serde(default)]
-    until: Option<u64>,
+    until: Option<Until>,
     send: String,
     #[serde(default)]
     args: Vec<serde_json::Value>,
+}
+
+/// `"until": M`, or `"until": "any"` for an input that may arrive at any
+/// time after `after`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Until {
+    Cycle(u64),
+    Word(String),
 }
 
 pub type Inputs = Vec<(u64, HandlerId, Args)>;
@@ -69,7 +78,17 @@ pub fn read_windows(
         })?;
         let (h, args) = lexum::runtime::drive::external_message(program, &line.send, &line.args)
             .map_err(|e| bad(e.to_string()))?;
-        let until = line.until.unwrap_or(line.after);
+        let until = match line.until {
+            None => line.after,
+            Some(Until::Cycle(n)) if n < lexum::explore::ANY_TIME => n,
+            Some(Until::Word(w)) if w == "any" => lexum::explore::ANY_TIME,
+            Some(_) => {
+                return Err(bad(format!(
+                    "`until` is a cycle count below {} or \"any\"",
+                    lexum::explore::ANY_TIME
+                )))
+            }
+        };
         if until < line.after {
             return Err(bad(format!(
                 "`until` ({until}) is before `after` ({})",
