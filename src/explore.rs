@@ -264,8 +264,13 @@ impl<'p> Worker<'p> {
         let sim_values = program.effects.iter().any(|e| {
             e.ret != crate::types::Type::Bool && !spec.effect_values.contains_key(&e.name)
         });
+        let mut rt = Runtime::new(program, options, Box::new(fx));
+        // From here on nothing is hashed: the paths reported are recorded
+        // again, with their hashes, by `trace::write`.
+        let start = rt.checkpoint_unhashed();
+        rt.restore_unhashed(&start);
         Worker {
-            rt: Runtime::new(program, options, Box::new(fx)),
+            rt,
             script,
             spec,
             sim_values,
@@ -328,7 +333,7 @@ impl<'p> Worker<'p> {
         let key = ended.is_none().then(|| self.key(info));
         Child {
             choices,
-            cp: self.rt.checkpoint(),
+            cp: self.rt.checkpoint_unhashed(),
             info,
             cycles,
             ended,
@@ -339,7 +344,7 @@ impl<'p> Worker<'p> {
     /// The children of the node at `cp`.
     fn expand(&mut self, cp: &Checkpoint, info: Info) -> Vec<Child> {
         let mut out = Vec::new();
-        self.rt.restore(cp);
+        self.rt.restore_unhashed(cp);
         let cycle = self.rt.run.cycle;
         let is_idle = idle(self.rt.run.outcome.as_ref());
         let mut forced = false;
@@ -356,7 +361,7 @@ impl<'p> Worker<'p> {
                 pending: info.pending & !bit,
                 ..info
             };
-            self.rt.restore(cp);
+            self.rt.restore_unhashed(cp);
             self.rt.send_external(a.handler, a.args.clone());
             out.push(self.child(
                 vec![Choice::Arrive {
@@ -367,7 +372,7 @@ impl<'p> Worker<'p> {
                 0,
             ));
             if self.spec.lossy {
-                self.rt.restore(cp);
+                self.rt.restore_unhashed(cp);
                 out.push(self.child(vec![Choice::Lose { input: i as u32 }], rest, 0));
             }
         }
@@ -377,7 +382,7 @@ impl<'p> Worker<'p> {
         // The next cycle, once per outcome of each call it makes.
         let mut scripts: Vec<Vec<Choice>> = vec![Vec::new()];
         while let Some(s) = scripts.pop() {
-            self.rt.restore(cp);
+            self.rt.restore_unhashed(cp);
             self.script.borrow_mut().reset(&s);
             self.rt.step();
             let wanted = self.script.borrow_mut().wanted.take();
@@ -488,7 +493,7 @@ pub fn explore_from(
         };
         let mut worker = Worker::new(program, spec);
         if let Some(cp) = start {
-            worker.rt.restore(cp);
+            worker.rt.restore_unhashed(cp);
         }
         search(&mut worker, &pool, spec, progress)
         // Dropping the pool's senders ends the threads.

@@ -379,6 +379,24 @@ impl<'p> Runtime<'p> {
         self.hasher = hash::RunHasher::with_state(c.hash.clone());
     }
 
+    /// Saves where the run is without its hashing state (the exploration
+    /// re-records the paths it reports; nothing else reads the hash).
+    pub(crate) fn checkpoint_unhashed(&mut self) -> Checkpoint {
+        let mut c = self.capture(sha2::Sha256::default());
+        c.detector = self.detector.clone();
+        c
+    }
+
+    /// Puts the run back at a checkpoint and stops hashing (see
+    /// [`Runtime::checkpoint_unhashed`]): no hashing thread, no round trip
+    /// to it per checkpoint.
+    pub(crate) fn restore_unhashed(&mut self, c: &Checkpoint) {
+        self.restore_state(c);
+        if !self.hasher.is_discarding() {
+            self.hasher = hash::RunHasher::discarding();
+        }
+    }
+
     /// [`Runtime::restore`] without the hashing state.
     fn restore_state(&mut self, c: &Checkpoint) {
         self.detector = c.detector.clone();

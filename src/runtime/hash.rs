@@ -225,6 +225,11 @@ impl RunHasher {
         }
     }
 
+    /// Whether it throws records away ([`RunHasher::discarding`]).
+    pub fn is_discarding(&self) -> bool {
+        self.discard
+    }
+
     /// The hashing state of everything so far (for checkpoints).
     pub fn state(&mut self) -> Sha256 {
         self.flush();
