@@ -23,7 +23,7 @@ measure() { # label command...
 }
 for jobs in 1 2; do
   for round in 1 2 3; do
-    measure "lexum jobs=$jobs round=$round:" ./target/release/lexum explore benches/explore/lock.lxm --inputs "$inputs" --jobs "$jobs"
+    measure "lexum jobs=$jobs round=$round:" ./target/release/lexum explore benches/explore/lock.lxm --inputs "$inputs" --jobs "$jobs" --max-states 0
     measure "stateright jobs=$jobs round=$round:" ./benches/stateright/target/release/lock-stateright "$n" "$jobs"
   done
 done

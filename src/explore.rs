@@ -806,7 +806,7 @@ pub fn parse_flags(program: &Program, words: &[&str], spec: &mut Spec) -> Result
                 )
             }
             "--max-depth" => spec.max_depth = Some(number()?),
-            "--max-states" => spec.max_states = Some(number()?),
+            "--max-states" => spec.max_states = Some(number()?).filter(|n| *n != 0),
             "--allow" => spec.allow.push(parse_allow(value)?),
             "--jobs" => {
                 spec.jobs = usize::try_from(number()?)

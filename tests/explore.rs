@@ -17,7 +17,7 @@ use std::collections::{BTreeSet, VecDeque};
 use lexum::explore::{self, Arrival, Spec};
 use lexum::ir::{self, Program};
 use lexum::runtime::{Options, Outcome, Runtime};
-use lexum::{Code, EffectError, Effects, Value};
+use lexum::{EffectError, Effects, Value};
 use proptest::prelude::*;
 
 #[test]
@@ -364,10 +364,16 @@ proptest! {
     }
 }
 
+/// `lexum run` delivers each input at one cycle: a window is refused.
 #[test]
-fn a_code_not_an_ending_is_refused() {
-    let out = support::lexum(&["explore", "examples/provisioner.lxm", "--allow", "E003"]);
+fn run_refuses_an_input_window() {
+    let out = support::lexum(&[
+        "run",
+        "examples/deploy_order.lxm",
+        "--input",
+        "examples/deploy_order.inputs.jsonl",
+    ]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("L002"));
-    let _ = Code::E005;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("L002") && err.contains("`until`"), "{err}");
 }

@@ -13,6 +13,9 @@ use lexum::ir::Program;
 
 use super::{exit, source, ColorChoice};
 
+/// The default bound on distinct configurations.
+pub const DEFAULT_MAX_STATES: u64 = 2_000_000;
+
 /// Exit code: the exploration stopped at a bound and found no bad ending.
 pub const BOUNDED: i32 = 4;
 
@@ -37,9 +40,10 @@ pub struct Args {
     /// Explore paths of at most N cycles.
     #[arg(long, value_name = "N")]
     max_depth: Option<u64>,
-    /// Stop after N distinct configurations.
-    #[arg(long, value_name = "N")]
-    max_states: Option<u64>,
+    /// Stop after N distinct configurations (0: no limit). Each takes about
+    /// 2 KB, so the default bounds memory to a few GB.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_STATES)]
+    max_states: u64,
     /// Accept this ending as well as convergence (E005, E006, E007, E008, E009).
     #[arg(long, value_name = "CODE")]
     allow: Vec<String>,
@@ -151,7 +155,7 @@ fn spec(args: &Args, program: &Program) -> Result<Spec, String> {
         lossy: args.lossy,
         max_failures: args.max_failures,
         max_depth: args.max_depth,
-        max_states: args.max_states,
+        max_states: (args.max_states != 0).then_some(args.max_states),
         seed: args.seed,
         jobs: args
             .jobs
