@@ -29,8 +29,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use crate::codes::Code;
-use crate::ir::{self, GoalId, HandlerId, Priority, Program};
-use crate::runtime::queue::{Args, EventKind};
+use crate::ir::{self, GoalId, HandlerId, Program};
+use crate::runtime::queue::Args;
 use crate::runtime::sim::Simulator;
 use crate::runtime::{Checkpoint, Options, Outcome, Runtime};
 use crate::value::Value;
@@ -190,7 +190,7 @@ struct Key {
     /// The state E007 would end in, when it is not `state` (two paths that
     /// meet with different ones end differently).
     quiescent: Option<Vec<Value>>,
-    queue: Vec<(Priority, EventKind, Option<GoalId>, u32, u64)>,
+    queue: Vec<crate::runtime::QueuedConfig>,
     in_progress: Vec<u32>,
     yielded: Vec<bool>,
     next_effect: Option<u64>,
@@ -287,24 +287,10 @@ impl<'p> Worker<'p> {
 
     fn key(&self, info: Info) -> Key {
         let rt = &self.rt;
-        let tau = rt.interp.tick as u64;
         Key {
             state: rt.interp.state.clone(),
             quiescent: (rt.run.quiescent != rt.interp.state).then(|| rt.run.quiescent.clone()),
-            queue: rt
-                .run
-                .queue
-                .iter()
-                .map(|(p, e)| {
-                    (
-                        p,
-                        e.kind.clone(),
-                        e.root,
-                        e.retry,
-                        e.due.saturating_sub(tau),
-                    )
-                })
-                .collect(),
+            queue: rt.relative_queue(),
             in_progress: rt.run.in_progress.clone(),
             yielded: rt.run.yielded.clone(),
             next_effect: self.sim_values.then_some(rt.interp.next_effect_id),

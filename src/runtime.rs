@@ -40,6 +40,7 @@ pub use options::{Options, DEFAULT_MAX_QUEUE};
 pub use outcome::{Outcome, Yield};
 use queue::{Event, EventKind, Queue};
 use repeat::Confirm;
+pub(crate) use repeat::QueuedConfig;
 pub(crate) use run_state::RunState;
 pub use settings::{EffectsMode, Settings};
 pub use upgrade::Upgraded;

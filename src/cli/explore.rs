@@ -5,9 +5,7 @@
 
 use std::io::IsTerminal;
 
-use lexum::check::check_source;
 use lexum::codes::Code;
-use lexum::diag::render;
 use lexum::explore::{self, Spec};
 use lexum::ir::Program;
 
@@ -62,33 +60,9 @@ pub struct Args {
 
 pub fn run(args: Args) -> i32 {
     let color = source::use_color(args.color);
-    let file = match source::read(&args.file) {
-        Ok(f) => f,
-        Err(d) => {
-            super::report(&d);
-            return exit::USAGE;
-        }
-    };
-    let checked = match &file.encoding_error {
-        Some(d) => {
-            super::err(&render::render_text(
-                std::slice::from_ref(d),
-                &file.name,
-                &file.text,
-                color,
-            ));
-            return exit::REJECTED;
-        }
-        None => check_source(&file.text),
-    };
-    let Some(program) = checked.program else {
-        super::err(&render::render_text(
-            &checked.diagnostics,
-            &file.name,
-            &file.text,
-            color,
-        ));
-        return exit::REJECTED;
+    let (file, program) = match source::checked(&args.file, color) {
+        Ok(fp) => fp,
+        Err(code) => return code,
     };
     let spec = match spec(&args, &program) {
         Ok(s) => s,

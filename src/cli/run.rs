@@ -1,6 +1,5 @@
 //! `lexum run FILE`: check, run to the end, print the report.
 
-use lexum::check::check_source;
 use lexum::diag::{render, Diagnostic};
 use lexum::ir::Program;
 
@@ -153,33 +152,9 @@ pub fn run(args: Args) -> i32 {
         return exit::USAGE;
     };
     settings.oscillation_detection = !args.no_oscillation_detection;
-    let file = match source::read(&args.file) {
-        Ok(f) => f,
-        Err(d) => {
-            super::report(&d);
-            return exit::USAGE;
-        }
-    };
-    let checked = match &file.encoding_error {
-        Some(d) => {
-            super::err(&render::render_text(
-                std::slice::from_ref(d),
-                &file.name,
-                &file.text,
-                color,
-            ));
-            return exit::REJECTED;
-        }
-        None => check_source(&file.text),
-    };
-    let Some(program) = checked.program else {
-        super::err(&render::render_text(
-            &checked.diagnostics,
-            &file.name,
-            &file.text,
-            color,
-        ));
-        return exit::REJECTED;
+    let (file, program) = match source::checked(&args.file, color) {
+        Ok(fp) => fp,
+        Err(code) => return code,
     };
     let inputs = match &args.input {
         None => Vec::new(),

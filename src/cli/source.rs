@@ -47,6 +47,42 @@ pub fn read(path: &str) -> Result<SourceFile, Box<Diagnostic>> {
     })
 }
 
+/// Reads and checks a program file for the commands that run it: its
+/// diagnostics go to stderr and the exit code comes back (USAGE when it
+/// cannot be read, REJECTED when it does not check).
+pub fn checked(path: &str, color: bool) -> Result<(SourceFile, lexum::ir::Program), i32> {
+    use crate::cli::exit;
+    use lexum::diag::render;
+    let file = read(path).map_err(|d| {
+        crate::cli::report(&d);
+        exit::USAGE
+    })?;
+    let checked = match &file.encoding_error {
+        Some(d) => {
+            crate::cli::err(&render::render_text(
+                std::slice::from_ref(d),
+                &file.name,
+                &file.text,
+                color,
+            ));
+            return Err(exit::REJECTED);
+        }
+        None => lexum::check::check_source(&file.text),
+    };
+    match checked.program {
+        Some(program) => Ok((file, program)),
+        None => {
+            crate::cli::err(&render::render_text(
+                &checked.diagnostics,
+                &file.name,
+                &file.text,
+                color,
+            ));
+            Err(exit::REJECTED)
+        }
+    }
+}
+
 /// Colour only when asked, or when writing to a terminal and `NO_COLOR` is unset.
 pub fn use_color(choice: crate::cli::ColorChoice) -> bool {
     use std::io::IsTerminal;

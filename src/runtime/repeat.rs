@@ -9,6 +9,9 @@ use super::{hash, sim, Checkpoint, Options, Outcome, Runtime, Yield};
 use crate::ir::{GoalId, Priority};
 use crate::value::Value;
 
+/// A queued event as a configuration holds it (see [`Runtime::relative_queue`]).
+pub(crate) type QueuedConfig = (Priority, EventKind, Option<GoalId>, u32, u64);
+
 /// The part of the configuration that decides the rest of the run, modulo time.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(super) struct Fingerprint {
@@ -18,7 +21,7 @@ pub(super) struct Fingerprint {
     current: EventKind,
     current_retry: u32,
     state: Vec<Value>,
-    queue: Vec<(Priority, EventKind, Option<GoalId>, u32, u64)>,
+    queue: Vec<QueuedConfig>,
     in_progress: Vec<u32>,
     yielded: Vec<bool>,
     next_effect: u64,
@@ -78,26 +81,31 @@ impl Runtime<'_> {
         self.detector.next_base = self.detector.count + self.detector.stride;
     }
 
-    pub(super) fn fingerprint(&self, current: &EventKind, current_retry: u32) -> Fingerprint {
+    /// The queue as a configuration holds it: each event's priority, kind,
+    /// root, retry count and due time relative to τ, in scheduling order.
+    pub(crate) fn relative_queue(&self) -> Vec<QueuedConfig> {
         let tau = self.tau();
+        self.run
+            .queue
+            .iter()
+            .map(|(p, e)| {
+                (
+                    p,
+                    e.kind.clone(),
+                    e.root,
+                    e.retry,
+                    e.due.saturating_sub(tau),
+                )
+            })
+            .collect()
+    }
+
+    pub(super) fn fingerprint(&self, current: &EventKind, current_retry: u32) -> Fingerprint {
         Fingerprint {
             current: current.clone(),
             current_retry,
             state: self.interp.state.clone(),
-            queue: self
-                .run
-                .queue
-                .iter()
-                .map(|(p, e)| {
-                    (
-                        p,
-                        e.kind.clone(),
-                        e.root,
-                        e.retry,
-                        e.due.saturating_sub(tau),
-                    )
-                })
-                .collect(),
+            queue: self.relative_queue(),
             in_progress: self.run.in_progress.clone(),
             yielded: self.run.yielded.clone(),
             next_effect: self.interp.next_effect_id,
