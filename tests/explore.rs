@@ -377,3 +377,28 @@ fn run_refuses_an_input_window() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("L002") && err.contains("`until`"), "{err}");
 }
+
+/// On a terminal, a progress line (configurations per second) is shown on
+/// standard error while exploring, and erased before the report.
+#[test]
+fn a_terminal_sees_a_progress_line() {
+    let mut pty = support::pty::Pty::lexum(
+        &[
+            "explore",
+            "examples/provisioner.lxm",
+            "--effect-values",
+            "cloud.create_node=1,2,3",
+            "--max-failures",
+            "3",
+        ],
+        &[],
+    );
+    let screen = pty.wait("the report", |t| t.contains("result: "));
+    assert!(pty.exit(), "complete and clean: exit 0");
+    let raw = String::from_utf8_lossy(&pty.bytes.lock().unwrap()).to_string();
+    assert!(
+        raw.contains("configurations, depth") && raw.contains("per second"),
+        "{raw}"
+    );
+    assert!(!screen.contains("per second"), "erased: {screen}");
+}
