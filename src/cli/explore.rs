@@ -6,6 +6,7 @@
 use std::io::IsTerminal;
 
 use lexum::codes::Code;
+use lexum::diag::Diagnostic;
 use lexum::explore::{self, Spec};
 use lexum::ir::Program;
 
@@ -66,8 +67,8 @@ pub fn run(args: Args) -> i32 {
     };
     let spec = match spec(&args, &program) {
         Ok(s) => s,
-        Err(why) => {
-            super::fail(Code::L002, why);
+        Err(d) => {
+            super::report(&d);
             return exit::USAGE;
         }
     };
@@ -124,7 +125,8 @@ pub fn run(args: Args) -> i32 {
 }
 
 /// The exploration the flags ask for, or why they do not make one.
-fn spec(args: &Args, program: &Program) -> Result<Spec, String> {
+fn spec(args: &Args, program: &Program) -> Result<Spec, Box<Diagnostic>> {
+    let usage = |why: String| Box::new(Diagnostic::plain(Code::L002, why));
     let mut spec = Spec {
         lossy: args.lossy,
         max_failures: args.max_failures,
@@ -137,25 +139,29 @@ fn spec(args: &Args, program: &Program) -> Result<Spec, String> {
         ..Spec::default()
     };
     if spec.jobs == 0 || spec.jobs > explore::MAX_JOBS {
-        return Err(format!("--jobs must be from 1 to {}", explore::MAX_JOBS));
+        return Err(usage(format!(
+            "--jobs must be from 1 to {}",
+            explore::MAX_JOBS
+        )));
     }
     if let Some(path) = &args.inputs {
-        let windows = super::input::read_windows(path, program).map_err(|d| d.message.clone())?;
+        // An unreadable file is L001, a bad line L002: the reader says which.
+        let windows = super::input::read_windows(path, program)?;
         if windows.len() > explore::MAX_INPUTS {
-            return Err(format!(
+            return Err(usage(format!(
                 "`{path}` holds {} inputs; an exploration takes at most {}",
                 windows.len(),
                 explore::MAX_INPUTS
-            ));
+            )));
         }
         spec.inputs = windows.into_iter().map(|(_, a)| a).collect();
     }
     for ev in &args.effect_values {
-        let (name, values) = explore::parse_effect_values(program, ev)?;
+        let (name, values) = explore::parse_effect_values(program, ev).map_err(usage)?;
         spec.effect_values.insert(name, values);
     }
     for a in &args.allow {
-        spec.allow.push(explore::parse_allow(a)?);
+        spec.allow.push(explore::parse_allow(a).map_err(usage)?);
     }
     Ok(spec)
 }
