@@ -429,10 +429,9 @@ fn idle(o: Option<&Outcome>) -> bool {
 
 /// Expands nodes on `jobs` threads (the calling one included), each with
 /// its own runtime; results come back in the order of the nodes.
-struct Pool<'s> {
+struct Pool {
     senders: Vec<std::sync::mpsc::Sender<Vec<(Checkpoint, Info)>>>,
     receivers: Vec<std::sync::mpsc::Receiver<Vec<Vec<Child>>>>,
-    _scope: std::marker::PhantomData<&'s ()>,
 }
 
 /// Below this many nodes a wave is expanded on the calling thread alone.
@@ -472,11 +471,7 @@ pub fn explore_from(
             senders.push(tx);
             receivers.push(back_rx);
         }
-        let pool = Pool {
-            senders,
-            receivers,
-            _scope: std::marker::PhantomData,
-        };
+        let pool = Pool { senders, receivers };
         let mut worker = Worker::new(program, spec);
         if let Some(cp) = start {
             worker.rt.restore_unhashed(cp);
@@ -486,7 +481,7 @@ pub fn explore_from(
     })
 }
 
-impl Pool<'_> {
+impl Pool {
     fn expand_all(&self, w: &mut Worker<'_>, wave: &[(u32, Checkpoint, Info)]) -> Vec<Vec<Child>> {
         let n = self.senders.len() + 1;
         if n == 1 || wave.len() < PARALLEL_FROM {
@@ -530,7 +525,7 @@ impl Pool<'_> {
 
 fn search(
     w: &mut Worker<'_>,
-    pool: &Pool<'_>,
+    pool: &Pool,
     spec: &Spec,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Report {

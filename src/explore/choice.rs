@@ -144,10 +144,14 @@ pub fn failure(effect: &ir::Effect, call: u64) -> EffectError {
     }
 }
 
-/// Plays a whole path's call outcomes back, in order (a counterexample's
-/// trace is recorded through it). A call past the list fails.
+/// Plays a whole path's calls back, in order (a counterexample's trace is
+/// recorded through it). Each outcome is used only for the call it was
+/// chosen for (same call id, same effect), as a trace's recorded results
+/// are: anything else is a divergence, named, never a value fed to the
+/// wrong call.
 pub struct Playback {
-    pub outcomes: std::collections::VecDeque<CallOutcome>,
+    /// `Choice::Call`s, in the order they were made.
+    pub calls: std::collections::VecDeque<Choice>,
 }
 
 impl Effects for Playback {
@@ -157,11 +161,18 @@ impl Effects for Playback {
         effect: &ir::Effect,
         _: &[Value],
     ) -> Result<Value, EffectError> {
-        match self.outcomes.pop_front() {
-            Some(CallOutcome::Returned(v)) => Ok(v),
-            Some(CallOutcome::Failed) => Err(failure(effect, call_id)),
-            None => Err(EffectError::Unrecorded(format!(
-                "call {call_id} of `{}` is past the explored path",
+        match self.calls.pop_front() {
+            Some(Choice::Call {
+                effect: e,
+                call,
+                outcome,
+                ..
+            }) if call == call_id && e == effect.name => match outcome {
+                CallOutcome::Returned(v) => Ok(v),
+                CallOutcome::Failed => Err(failure(effect, call_id)),
+            },
+            _ => Err(EffectError::Unrecorded(format!(
+                "call {call_id} of `{}` is not the next call of the explored path",
                 effect.name
             ))),
         }

@@ -24,13 +24,11 @@ pub fn text(program: &Program, spec: &Spec, file: &str, r: &Report, traces: &[St
             endings.join(", ")
         }
     ));
-    if !r.yields.is_empty() {
-        for ((g, to), n) in &r.yields {
-            out.push_str(&format!(
-                "  on {n} of {} paths that end well, `{}` yields to `{}`\n",
-                r.good, program.goals[*g as usize].qualified, program.goals[*to as usize].qualified
-            ));
-        }
+    for ((g, to), n) in &r.yields {
+        out.push_str(&format!(
+            "  on {n} of {} paths that end well, `{}` yields to `{}`\n",
+            r.good, program.goals[*g as usize].qualified, program.goals[*to as usize].qualified
+        ));
     }
     for (i, f) in r.bad.iter().enumerate() {
         let code = f

@@ -18,7 +18,7 @@ pub fn write<W: std::io::Write + Send>(
     out: W,
 ) -> std::io::Result<Outcome> {
     let mut inputs = Vec::new();
-    let mut outcomes = VecDeque::new();
+    let mut calls = VecDeque::new();
     for c in &found.choices {
         match c {
             Choice::Arrive { input, cycle } => {
@@ -27,7 +27,7 @@ pub fn write<W: std::io::Write + Send>(
                 }
             }
             Choice::Lose { .. } => {}
-            Choice::Call { outcome, .. } => outcomes.push_back(outcome.clone()),
+            Choice::Call { .. } => calls.push_back(c.clone()),
         }
     }
     let settings = Settings {
@@ -49,7 +49,7 @@ pub fn write<W: std::io::Write + Send>(
         &settings,
         &[],
         &inputs,
-        Box::new(Playback { outcomes }),
+        Box::new(Playback { calls }),
         out,
     )?;
     Ok(outcome)
