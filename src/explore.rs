@@ -549,7 +549,16 @@ fn search(
     let mut wave: Vec<(u32, Checkpoint, Info)> = Vec::new();
     let mut next: Vec<(u32, Checkpoint, Info)> = Vec::new();
     if let Some(e) = root.ended {
-        end(&mut report, spec, &nodes, ROOT, Vec::new(), 0, e, &root.cp);
+        end(
+            &mut report,
+            spec,
+            &nodes,
+            ROOT,
+            Vec::new(),
+            0,
+            e,
+            Some(&root.cp),
+        );
         return report;
     }
     if let Some(k) = root.key {
@@ -564,6 +573,9 @@ fn search(
     });
     wave.push((0, root.cp, info));
     report.distinct = 1;
+    // Children dropped because another path had reached their
+    // configuration: (parent, the node reached, the choices, depth).
+    let mut joins: Vec<(u32, u32, Vec<Choice>, u64)> = Vec::new();
     'search: loop {
         if wave.is_empty() {
             if next.is_empty() {
@@ -589,7 +601,7 @@ fn search(
                 let d = nodes[id as usize].depth + c.cycles;
                 if let Some(e) = c.ended {
                     report.deepest = report.deepest.max(d);
-                    end(&mut report, spec, &nodes, id, c.choices, d, e, &c.cp);
+                    end(&mut report, spec, &nodes, id, c.choices, d, e, Some(&c.cp));
                     continue;
                 }
                 let Some(key) = c.key else { continue };
@@ -606,6 +618,7 @@ fn search(
                     Some(&a) => {
                         if !is_ancestor(&nodes, id, a) {
                             report.revisits += 1;
+                            joins.push((id, a, c.choices, d));
                             continue;
                         }
                         let parent = &nodes[id as usize];
@@ -622,7 +635,7 @@ fn search(
                                 at: d,
                             };
                             report.deepest = report.deepest.max(d);
-                            end(&mut report, spec, &nodes, id, c.choices, d, e, &c.cp);
+                            end(&mut report, spec, &nodes, id, c.choices, d, e, Some(&c.cp));
                             continue;
                         }
                         (laps, start)
@@ -646,7 +659,79 @@ fn search(
         }
         progress(report.explored, depth);
     }
+    if report.bound.is_none() {
+        close_loops(&mut report, spec, &nodes, joins);
+    }
     report
+}
+
+/// A path that meets a configuration explored from another path is not
+/// followed, so a loop whose edges lie on different paths is closed by no
+/// single one. When the search is complete, a cycle in the graph of
+/// configurations (tree edges and those meetings) is a path that can go on
+/// forever: reported as a loop (E005), unless one was already found.
+fn close_loops(
+    report: &mut Report,
+    spec: &Spec,
+    nodes: &[Node],
+    joins: Vec<(u32, u32, Vec<Choice>, u64)>,
+) {
+    if report
+        .bad
+        .iter()
+        .any(|f| f.ending.code() == Some(Code::E005))
+        || joins.is_empty()
+    {
+        return;
+    }
+    let n = nodes.len();
+    let mut out: Vec<Vec<(u32, Option<usize>)>> = vec![Vec::new(); n];
+    for (i, node) in nodes.iter().enumerate().skip(1) {
+        if node.parent != ROOT {
+            out[node.parent as usize].push((i as u32, None));
+        }
+    }
+    for (j, (from, to, _, _)) in joins.iter().enumerate() {
+        out[*from as usize].push((*to, Some(j)));
+    }
+    // Iterative depth-first search: 1 on the stack, 2 done.
+    let mut color = vec![0u8; n];
+    let mut found = None;
+    'dfs: for root in 0..n {
+        if color[root] != 0 {
+            continue;
+        }
+        let mut stack = vec![(root, 0usize)];
+        color[root] = 1;
+        while let Some((u, k)) = stack.pop() {
+            if let Some(&(v, join)) = out[u].get(k) {
+                stack.push((u, k + 1));
+                match color[v as usize] {
+                    0 => {
+                        color[v as usize] = 1;
+                        stack.push((v as usize, 0));
+                    }
+                    1 => {
+                        found = join;
+                        if found.is_some() {
+                            break 'dfs;
+                        }
+                    }
+                    _ => {}
+                }
+            } else {
+                color[u] = 2;
+            }
+        }
+    }
+    if let Some(j) = found {
+        let (from, to, choices, at) = joins.into_iter().nth(j).unwrap_or_default();
+        let e = Ending::Loop {
+            start: nodes[to as usize].depth,
+            at,
+        };
+        end(report, spec, nodes, from, choices, at, e, None);
+    }
 }
 
 /// Whether node `a` is `id` or one of its ancestors (ancestors were made
@@ -668,15 +753,14 @@ fn end(
     last: Vec<Choice>,
     cycles: u64,
     ending: Ending,
-    cp: &Checkpoint,
+    cp: Option<&Checkpoint>,
 ) {
     let code = ending.code();
     let label = code.map_or_else(|| "converged".to_string(), |c| c.to_string());
     if spec.keep_finals {
-        let state = if code == Some(Code::E005) {
-            Vec::new()
-        } else {
-            cp.state.clone()
+        let state = match cp {
+            Some(cp) if code != Some(Code::E005) => cp.state.clone(),
+            _ => Vec::new(),
         };
         report.finals.insert((label.clone(), state));
     }
@@ -684,7 +768,7 @@ fn end(
     let good = code.is_none_or(|c| spec.allow.contains(&c));
     if good {
         report.good += 1;
-        for y in &cp.run.yields {
+        for y in cp.iter().flat_map(|cp| &cp.run.yields) {
             *report.yields.entry((y.goal, y.to)).or_default() += 1;
         }
         return;
