@@ -30,6 +30,17 @@ fn main() {
     let all = lexum::check::check_source(&src);
     let total = t.elapsed();
     assert!(all.program.is_some());
+    // A syntax error in the first domain (what an editor sends mid-edit):
+    // the fast pass stops at it, and the parse that reports it runs.
+    let broken = src.replacen("state", "stat", 1);
+    let t = Instant::now();
+    let (_, diags) = lexum::syntax::parse(&broken);
+    let broken_parse = t.elapsed();
+    assert!(!diags.is_empty());
+    let t = Instant::now();
+    let _ = lexum::check::check_source(&broken);
+    let broken_total = t.elapsed();
+    println!("with a syntax error: lex+parse {broken_parse:?}, check_source {broken_total:?}");
     println!(
         "{} lines, {n} tokens: lex {:?}, lex+parse {:?}, check {:?}, check_source {:?}, format (parse included) {:?}",
         src.lines().count(),

@@ -68,6 +68,44 @@ pub fn check_source_here(src: &str) -> Checked {
     check_parsed(src).0
 }
 
+/// Drops `t` on a detached thread: freeing the trees of a large program
+/// takes long (a fifth of checking 10,000 domains), and a caller that only
+/// wanted an answer from them need not wait. Without a thread, `t` is freed
+/// here (the nesting guard bounds its depth, so any stack suffices).
+pub(crate) fn free_in_background<T: Send + 'static>(t: T) {
+    let _ = std::thread::Builder::new()
+        .name("lexum-free".into())
+        .stack_size(FRONT_END_STACK)
+        .spawn(move || drop(t));
+}
+
+/// Only the diagnostics of [`check_source`], for `lexum check`: the trees are
+/// freed in the background ([`free_in_background`]).
+pub fn check_diagnostics(src: &str) -> Vec<Diagnostic> {
+    let mut trees = None;
+    let diagnostics = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("lexum-check".into())
+            .stack_size(FRONT_END_STACK)
+            .spawn_scoped(scope, || {
+                let (mut checked, ast) = check_parsed(src);
+                let diagnostics = std::mem::take(&mut checked.diagnostics);
+                (diagnostics, (checked, ast))
+            })
+            .ok()
+            .and_then(|h| h.join().ok())
+            .map(|(d, t)| {
+                trees = Some(t);
+                d
+            })
+    })
+    .unwrap_or_else(|| check_source_here(src).diagnostics);
+    if let Some(t) = trees {
+        free_in_background(t);
+    }
+    diagnostics
+}
+
 /// [`check_source_here`], with the parsed AST too (the language server
 /// indexes it; one parse serves both).
 pub fn check_parsed(src: &str) -> (Checked, Option<crate::syntax::ast::Program>) {

@@ -42,6 +42,9 @@ pub fn format_source(src: &str) -> Result<String, Vec<Diagnostic>> {
         next: 0,
     };
     let doc = p.program(&program);
+    if program.domains.len() + program.effects.len() > 64 {
+        crate::check::free_in_background(program);
+    }
     let mut out = String::new();
     doc.render_fmt(WIDTH, &mut out)
         .expect("rendering to a String cannot fail");

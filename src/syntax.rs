@@ -23,14 +23,29 @@ pub const MAX_NESTING: usize = 256;
 /// Parses a whole source file. Returns the tree (when the parser could recover
 /// one) and every syntax error found, in source order.
 pub fn parse(src: &str) -> (Option<ast::Program>, Vec<Diagnostic>) {
+    parse_in(src, true)
+}
+
+/// [`parse`], with or without the fast first pass (its tests compare both).
+fn parse_in(src: &str, fast: bool) -> (Option<ast::Program>, Vec<Diagnostic>) {
     let (tokens, mut diags) = lexer::lex(src);
     if let Some(d) = nesting_guard(&tokens) {
         diags.push(d);
         return (None, diags);
     }
     let eoi = Span::from(src.len()..src.len());
-    let (program, parse_errs) = parser::program()
-        .parse(tokens.as_slice().map(eoi, |(t, s)| (t, s)))
+    let input = || tokens.as_slice().map(eoi, |(t, s)| (t, s));
+    // The fast pass: a well-formed file costs one parse without error bookkeeping.
+    if fast {
+        if let Ok(program) = parser::program::<_, EmptyErr>()
+            .parse(input())
+            .into_result()
+        {
+            return (Some(program), diags);
+        }
+    }
+    let (program, parse_errs) = parser::program::<_, parser::ParseError>()
+        .parse(input())
         .into_output_errors();
     diags.extend(parse_errs.into_iter().map(rich_to_diag));
     diags.sort_by_key(|d| (d.span.start, d.span.end));
@@ -46,7 +61,7 @@ pub fn parse_expr(src: &str) -> (Option<ast::Expr>, Vec<Diagnostic>) {
         return (None, diags);
     }
     let eoi = Span::from(src.len()..src.len());
-    let (e, errs) = parser::expr()
+    let (e, errs) = parser::expr::<_, parser::ParseError>()
         .then_ignore(end())
         .parse(tokens.as_slice().map(eoi, |(t, s)| (t, s)))
         .into_output_errors();
@@ -177,4 +192,64 @@ fn rich_to_diag<T: Display>(e: Rich<'_, T, Span>) -> Diagnostic {
         }
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast pass never changes an answer: on every example program, and
+    /// on each of them with one token deleted or doubled (most of those are
+    /// syntax errors), the tree and the diagnostics are those of the
+    /// recovering parse alone.
+    #[test]
+    fn the_fast_pass_gives_the_answer_of_the_full_parse() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .expect("examples")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "lxm"))
+            .collect();
+        files.sort();
+        assert!(files.len() >= 5);
+        let (mut checked, mut broken) = (0, 0);
+        for path in files {
+            let src = std::fs::read_to_string(&path).expect("example");
+            let (tokens, _) = lexer::lex(&src);
+            let spans: Vec<Span> = tokens.iter().map(|(_, s)| *s).collect();
+            let mut variants = vec![src.clone()];
+            for s in spans.iter().step_by(3) {
+                let (a, b) = (s.start, s.end);
+                variants.push(format!("{}{}", &src[..a], &src[b..]));
+                variants.push(format!("{}{}", &src[..b], &src[a..]));
+            }
+            for v in variants {
+                let fast = parse_in(&v, true);
+                let full = parse_in(&v, false);
+                assert_eq!(
+                    format!("{fast:?}"),
+                    format!("{full:?}"),
+                    "{}:\n{v}",
+                    path.display()
+                );
+                checked += 1;
+                broken += usize::from(!fast.1.is_empty());
+            }
+        }
+        // Errors reported without stopping the parse (its checks of literals
+        // and ranges), which leave a tree behind.
+        for v in [
+            r#"domain A { state s: Str = "\q" }"#,
+            "domain A { state m: Map<Int, Int> = {1: 2, 3} }",
+            "domain A { state n: Int = 0 on h() { for k, v in 0..3 { n += 1 } } }",
+        ] {
+            let fast = parse_in(v, true);
+            assert!(fast.0.is_some() && !fast.1.is_empty(), "{v}");
+            assert_eq!(format!("{fast:?}"), format!("{:?}", parse_in(v, false)));
+        }
+        assert!(
+            checked > 500 && broken > 100,
+            "{checked} variants, {broken} broken"
+        );
+    }
 }

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use lexum::check::check_source;
+use lexum::check::check_diagnostics;
 use lexum::diag::render;
 use serde_json::json;
 
@@ -45,7 +45,7 @@ pub fn run(args: Args) -> i32 {
         };
         let mut diags = match &file.encoding_error {
             Some(d) => vec![d.clone()],
-            None => check_source(&file.text).diagnostics,
+            None => check_diagnostics(&file.text),
         };
         let e = diags.iter().filter(|d| d.is_error()).count();
         errors += e;

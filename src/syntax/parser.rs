@@ -9,33 +9,98 @@ use super::span::{Span, Spanned};
 use super::token::{Kw, Token};
 
 pub type ParseError<'t, 's> = Rich<'t, Token<'s>, Span>;
-type Extra<'t, 's> = extra::Err<ParseError<'t, 's>>;
+type Extra<Er> = extra::Err<Er>;
 
-fn op<'t, 's: 't, I>(s: &'static str) -> impl Parser<'t, I, Token<'s>, Extra<'t, 's>> + Clone
+/// What the grammar needs of its error type. The grammar is generic over it
+/// so that a file is first parsed with [`EmptyErr`], which records nothing
+/// about failed alternatives (most of a parse's cost with [`Rich`]), and is
+/// parsed again with [`Rich`] only when that first pass finds an error.
+pub trait SyntaxError<'t, 's: 't, I>:
+    chumsky::error::Error<'t, I> + chumsky::label::LabelError<'t, I, &'static str> + 't
 where
     I: ValueInput<'t, Token = Token<'s>, Span = Span>,
+{
+    /// Whether the grammar recovers from an error to find more. The fast
+    /// pass does not: its first error ends it, and the second pass finds
+    /// them all.
+    const RECOVERS: bool;
+
+    /// An error with its own message (an unknown escape, a mixed literal).
+    fn custom(span: Span, msg: &str) -> Self;
+}
+
+impl<'t, 's: 't, I> SyntaxError<'t, 's, I> for ParseError<'t, 's>
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = Span>,
+{
+    const RECOVERS: bool = true;
+
+    fn custom(span: Span, msg: &str) -> Self {
+        Rich::custom(span, msg)
+    }
+}
+
+impl<'t, 's: 't, I> SyntaxError<'t, 's, I> for EmptyErr
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = Span>,
+{
+    const RECOVERS: bool = false;
+
+    fn custom(_: Span, _: &str) -> Self {
+        EmptyErr::default()
+    }
+}
+
+/// Succeeds only when the error type recovers ([`SyntaxError::RECOVERS`]):
+/// each recovery strategy starts with it, so the fast pass never recovers.
+fn recovering<'t, 's: 't, I, Er>() -> impl Parser<'t, I, (), Extra<Er>> + Clone + use<'t, 's, I, Er>
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = Span>,
+    Er: SyntaxError<'t, 's, I>,
+{
+    empty().try_map(|(), span| {
+        if Er::RECOVERS {
+            Ok(())
+        } else {
+            Err(Er::custom(span, ""))
+        }
+    })
+}
+
+fn op<'t, 's: 't, I, Er>(
+    s: &'static str,
+) -> impl Parser<'t, I, Token<'s>, Extra<Er>> + Clone + use<'t, 's, I, Er>
+where
+    I: ValueInput<'t, Token = Token<'s>, Span = Span>,
+    Er: SyntaxError<'t, 's, I>,
 {
     just(Token::Op(s))
 }
 
-fn kw<'t, 's: 't, I>(k: Kw) -> impl Parser<'t, I, Token<'s>, Extra<'t, 's>> + Clone
+fn kw<'t, 's: 't, I, Er>(
+    k: Kw,
+) -> impl Parser<'t, I, Token<'s>, Extra<Er>> + Clone + use<'t, 's, I, Er>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = Span>,
+    Er: SyntaxError<'t, 's, I>,
 {
     just(Token::Kw(k))
 }
 
-fn ident<'t, 's: 't, I>() -> impl Parser<'t, I, Ident, Extra<'t, 's>> + Clone
+fn ident<'t, 's: 't, I, Er>() -> impl Parser<'t, I, Ident, Extra<Er>> + Clone + use<'t, 's, I, Er>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = Span>,
+    Er: SyntaxError<'t, 's, I>,
 {
     select! { Token::Ident(s) = e => Spanned::new(s.to_string(), e.span()) }.labelled("identifier")
 }
 
 /// A dotted name: `x`, `Cluster.nodes`, `cloud.create_node`.
-fn path<'t, 's: 't, I>() -> impl Parser<'t, I, Vec<Ident>, Extra<'t, 's>> + Clone
+fn path<'t, 's: 't, I, Er>(
+) -> impl Parser<'t, I, Vec<Ident>, Extra<Er>> + Clone + use<'t, 's, I, Er>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = Span>,
+    Er: SyntaxError<'t, 's, I>,
 {
     ident()
         .separated_by(op("."))
@@ -43,9 +108,11 @@ where
         .collect::<Vec<_>>()
 }
 
-fn type_expr<'t, 's: 't, I>() -> impl Parser<'t, I, Spanned<TypeExpr>, Extra<'t, 's>> + Clone
+fn type_expr<'t, 's: 't, I, Er>(
+) -> impl Parser<'t, I, Spanned<TypeExpr>, Extra<Er>> + Clone + use<'t, 's, I, Er>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = Span>,
+    Er: SyntaxError<'t, 's, I>,
 {
     recursive(|ty| {
         ident()
@@ -94,9 +161,10 @@ fn unescape(body: &str) -> Result<String, String> {
 
 /// The expression grammar, lowest precedence first: `||`, `&&`, comparisons
 /// (not chainable), `+ -`, `* / %`, prefix `! -`, postfix indexing, atoms.
-pub fn expr<'t, 's: 't, I>() -> impl Parser<'t, I, Expr, Extra<'t, 's>> + Clone
+pub fn expr<'t, 's: 't, I, Er>() -> impl Parser<'t, I, Expr, Extra<Er>> + Clone + use<'t, 's, I, Er>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = Span>,
+    Er: SyntaxError<'t, 's, I>,
 {
     recursive(|expr| {
         let args = expr
@@ -123,7 +191,7 @@ where
             .validate(|s, e, emitter| match unescape(s) {
                 Ok(v) => ExprKind::Str(v),
                 Err(msg) => {
-                    emitter.emit(Rich::custom(e.span(), msg));
+                    emitter.emit(Er::custom(e.span(), &msg));
                     ExprKind::Error
                 }
             });
@@ -151,7 +219,7 @@ where
                 } else if with_values == 0 {
                     ExprKind::Set(entries.into_iter().map(|(k, _)| k).collect())
                 } else {
-                    emitter.emit(Rich::custom(
+                    emitter.emit(Er::custom(
                         e.span(),
                         "a literal in braces is either a map (`{k: v}`) or a set (`{a, b}`), not both",
                     ));
@@ -162,7 +230,7 @@ where
         let atom = choice((literal, string, list, brace, path_or_call))
             .map_with(|k, e| Spanned::new(k, e.span()))
             .or(expr.clone().delimited_by(op("("), op(")")))
-            .recover_with(via_parser(nested_delimiters(
+            .recover_with(via_parser(recovering().ignore_then(nested_delimiters(
                 Token::Op("("),
                 Token::Op(")"),
                 [
@@ -170,8 +238,8 @@ where
                     (Token::Op("{"), Token::Op("}")),
                 ],
                 |span| Spanned::new(ExprKind::Error, span),
-            )))
-            .recover_with(via_parser(nested_delimiters(
+            ))))
+            .recover_with(via_parser(recovering().ignore_then(nested_delimiters(
                 Token::Op("["),
                 Token::Op("]"),
                 [
@@ -179,7 +247,7 @@ where
                     (Token::Op("{"), Token::Op("}")),
                 ],
                 |span| Spanned::new(ExprKind::Error, span),
-            )))
+            ))))
             .boxed();
 
         let postfix = atom.foldl_with(
@@ -195,14 +263,15 @@ where
             })
             .boxed();
 
-        fn level<'t, 's: 't, I, P, O>(
+        fn level<'t, 's: 't, I, Er, P, O>(
             operand: P,
             ops: O,
-        ) -> impl Parser<'t, I, Expr, Extra<'t, 's>> + Clone
+        ) -> impl Parser<'t, I, Expr, Extra<Er>> + Clone + use<'t, 's, I, Er, P, O>
         where
             I: ValueInput<'t, Token = Token<'s>, Span = Span>,
-            P: Parser<'t, I, Expr, Extra<'t, 's>> + Clone,
-            O: Parser<'t, I, BinOp, Extra<'t, 's>> + Clone,
+            Er: SyntaxError<'t, 's, I>,
+            P: Parser<'t, I, Expr, Extra<Er>> + Clone,
+            O: Parser<'t, I, BinOp, Extra<Er>> + Clone,
         {
             operand
                 .clone()
@@ -252,10 +321,13 @@ where
     })
 }
 
-fn call_args<'t, 's: 't, I, P>(expr: P) -> impl Parser<'t, I, Vec<Expr>, Extra<'t, 's>> + Clone
+fn call_args<'t, 's: 't, I, Er, P>(
+    expr: P,
+) -> impl Parser<'t, I, Vec<Expr>, Extra<Er>> + Clone + use<'t, 's, I, Er, P>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = Span>,
-    P: Parser<'t, I, Expr, Extra<'t, 's>> + Clone,
+    Er: SyntaxError<'t, 's, I>,
+    P: Parser<'t, I, Expr, Extra<Er>> + Clone,
 {
     expr.separated_by(op(","))
         .allow_trailing()
@@ -265,10 +337,13 @@ where
 
 /// The statements that make sense on one line and may appear (wrongly) in a goal:
 /// `send`, assignments and expressions.
-fn simple_stmt<'t, 's: 't, I, P>(expr: P) -> impl Parser<'t, I, Stmt, Extra<'t, 's>> + Clone
+fn simple_stmt<'t, 's: 't, I, Er, P>(
+    expr: P,
+) -> impl Parser<'t, I, Stmt, Extra<Er>> + Clone + use<'t, 's, I, Er, P>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = Span>,
-    P: Parser<'t, I, Expr, Extra<'t, 's>> + Clone,
+    Er: SyntaxError<'t, 's, I>,
+    P: Parser<'t, I, Expr, Extra<Er>> + Clone,
 {
     let send = kw(Kw::Send)
         .ignore_then(path())
@@ -304,9 +379,11 @@ where
 }
 
 /// A `{ ... }` block of statements; `;` between statements is optional.
-pub fn block<'t, 's: 't, I>() -> impl Parser<'t, I, Block, Extra<'t, 's>> + Clone
+pub fn block<'t, 's: 't, I, Er>(
+) -> impl Parser<'t, I, Block, Extra<Er>> + Clone + use<'t, 's, I, Er>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = Span>,
+    Er: SyntaxError<'t, 's, I>,
 {
     recursive(|block| {
         let expr = expr();
@@ -341,7 +418,7 @@ where
                 (None, Some(hi)) => StmtKind::ForRange(k, lo, hi, body),
                 (v, None) => StmtKind::ForEach(k, v, lo, body),
                 (Some(_), Some(_)) => {
-                    emitter.emit(Rich::custom(
+                    emitter.emit(Er::custom(
                         e.span(),
                         "a range yields one value: write `for i in a..b`",
                     ));
@@ -362,13 +439,16 @@ where
         let stmt = choice((if_, keyworded, simple_stmt(expr)))
             .then_ignore(op(";").repeated())
             .labelled("statement")
-            .recover_with(skip_then_retry_until(any().ignored(), op("}").ignored()));
+            .recover_with(skip_then_retry_until(
+                recovering().ignore_then(any()).ignored(),
+                op("}").ignored(),
+            ));
         op(";")
             .repeated()
             .ignore_then(stmt.repeated().collect::<Vec<_>>())
             .delimited_by(op("{"), op("}"))
             .map_with(|stmts, e| Spanned::new(stmts, e.span()))
-            .recover_with(via_parser(nested_delimiters(
+            .recover_with(via_parser(recovering().ignore_then(nested_delimiters(
                 Token::Op("{"),
                 Token::Op("}"),
                 [
@@ -376,14 +456,16 @@ where
                     (Token::Op("["), Token::Op("]")),
                 ],
                 |span| Spanned::new(vec![Spanned::new(StmtKind::Error, span)], span),
-            )))
+            ))))
             .boxed()
     })
 }
 
-fn params<'t, 's: 't, I>() -> impl Parser<'t, I, Vec<Param>, Extra<'t, 's>> + Clone
+fn params<'t, 's: 't, I, Er>(
+) -> impl Parser<'t, I, Vec<Param>, Extra<Er>> + Clone + use<'t, 's, I, Er>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = Span>,
+    Er: SyntaxError<'t, 's, I>,
 {
     ident()
         .then_ignore(op(":"))
@@ -401,9 +483,10 @@ enum Item {
 }
 
 /// The whole file: effects and domains in any order.
-pub fn program<'t, 's: 't, I>() -> impl Parser<'t, I, Program, Extra<'t, 's>>
+pub fn program<'t, 's: 't, I, Er>() -> impl Parser<'t, I, Program, Extra<Er>> + use<'t, 's, I, Er>
 where
     I: ValueInput<'t, Token = Token<'s>, Span = Span>,
+    Er: SyntaxError<'t, 's, I>,
 {
     let expr = expr().boxed();
     let cond = simple_stmt(expr.clone()).boxed();
@@ -491,8 +574,11 @@ where
         .to(Member::Error);
     let member = choice((state, goal, invariant, handler))
         .labelled("domain member (state, goal, invariant or on)")
-        .recover_with(via_parser(skip_member))
-        .recover_with(skip_then_retry_until(any().ignored(), op("}").ignored()));
+        .recover_with(via_parser(recovering().ignore_then(skip_member)))
+        .recover_with(skip_then_retry_until(
+            recovering().ignore_then(any()).ignored(),
+            op("}").ignored(),
+        ));
 
     let retry = select! { Token::Int(s) = e => Spanned::new(s.to_string(), e.span()) }
         .labelled("retry count");
@@ -533,7 +619,10 @@ where
 
     let item = choice((domain, effect))
         .labelled("`domain` or `effect`")
-        .recover_with(skip_then_retry_until(any().ignored(), end()));
+        .recover_with(skip_then_retry_until(
+            recovering().ignore_then(any()).ignored(),
+            end(),
+        ));
 
     item.repeated()
         .collect::<Vec<_>>()
