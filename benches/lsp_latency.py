@@ -61,6 +61,11 @@ send({"jsonrpc": "2.0", "id": 2, "method": "shutdown", "params": None})
 recv()
 send({"jsonrpc": "2.0", "method": "exit", "params": None})
 p.wait(timeout=10)
+def row(name, ts):
+    ts = sorted(ts)
+    return f"{name} {ts[0]*1000:.1f} / {ts[len(ts)//2]*1000:.1f} / {ts[-1]*1000:.1f} ms"
+# Edits that leave an error, and those that fix it, take different paths.
+print(row("with an error: min / median / max", times[0::2]) + "; " + row("clean:", times[1::2]))
 times.sort()
 print(f"{len(src.splitlines())} lines: open {opened*1000:.1f} ms; "
       f"edit min {times[0]*1000:.1f} ms, median {times[len(times)//2]*1000:.1f} ms, "

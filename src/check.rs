@@ -47,7 +47,7 @@ impl Checked {
 
 /// Stack for the front end's thread: recursion over a deep (but accepted) tree,
 /// and dropping it, must never overflow. Only the pages touched are committed.
-const FRONT_END_STACK: usize = 256 * 1024 * 1024;
+pub(crate) const FRONT_END_STACK: usize = 256 * 1024 * 1024;
 
 /// Parses and checks a source file in one go, on a thread with a large stack,
 /// so no input can overflow the caller's stack.

@@ -112,12 +112,15 @@ struct Doc {
 impl Doc {
     fn new(text: String) -> Doc {
         // The CLI's thread has the front end's large stack.
-        let (checked, ast) = crate::check::check_parsed(&text);
+        let (mut checked, ast) = crate::check::check_parsed(&text);
+        let diagnostics = std::mem::take(&mut checked.diagnostics);
+        // Freed while the next edit is read, not before this one is answered.
+        crate::check::free_in_background(checked);
         Doc {
             text,
             ast,
             index: std::cell::OnceCell::new(),
-            diagnostics: checked.diagnostics,
+            diagnostics,
         }
     }
 
@@ -177,9 +180,12 @@ impl Server<'_> {
             .iter()
             .map(|d| to_lsp(d, &lines, &uri))
             .collect();
-        // Published before the old document is dropped (that takes time).
         self.publish(&uri, diagnostics)?;
-        self.docs.insert(uri.as_str().to_string(), doc);
+        // The old document is freed on another thread (that takes time, and
+        // the next edit may already be waiting).
+        if let Some(old) = self.docs.insert(uri.as_str().to_string(), doc) {
+            crate::check::free_in_background(old);
+        }
         Ok(())
     }
 

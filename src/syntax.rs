@@ -2,6 +2,7 @@
 //! conversion of chumsky's errors into E001 diagnostics.
 
 pub mod ast;
+mod items;
 pub mod lexer;
 pub mod parser;
 pub mod span;
@@ -20,6 +21,10 @@ use token::Token;
 /// no real program needs it, and it bounds every recursive pass after parsing.
 pub const MAX_NESTING: usize = 256;
 
+/// Files with at least this many tokens are parsed on two threads (about
+/// 2,500 lines: below it a thread costs more than it saves).
+const PARALLEL_TOKENS: usize = 20_000;
+
 /// Parses a whole source file. Returns the tree (when the parser could recover
 /// one) and every syntax error found, in source order.
 pub fn parse(src: &str) -> (Option<ast::Program>, Vec<Diagnostic>) {
@@ -35,18 +40,28 @@ fn parse_in(src: &str, fast: bool) -> (Option<ast::Program>, Vec<Diagnostic>) {
     }
     let eoi = Span::from(src.len()..src.len());
     let input = || tokens.as_slice().map(eoi, |(t, s)| (t, s));
-    // The fast pass: a well-formed file costs one parse without error bookkeeping.
-    if fast {
-        if let Ok(program) = parser::program::<_, EmptyErr>()
-            .parse(input())
-            .into_result()
-        {
-            return (Some(program), diags);
+    // The fast pass: a well-formed file costs one parse without error
+    // bookkeeping, and one with errors a recovering parse of its broken items.
+    let by_items = match fast {
+        true => items::parse_by_items(&tokens, src.len(), PARALLEL_TOKENS),
+        false => None,
+    };
+    let (program, parse_errs) = match by_items {
+        Some(parsed) => parsed,
+        None => {
+            let whole = fast.then(|| {
+                parser::program::<_, EmptyErr>()
+                    .parse(input())
+                    .into_result()
+            });
+            match whole {
+                Some(Ok(program)) => (Some(program), Vec::new()),
+                _ => parser::program::<_, parser::ParseError>()
+                    .parse(input())
+                    .into_output_errors(),
+            }
         }
-    }
-    let (program, parse_errs) = parser::program::<_, parser::ParseError>()
-        .parse(input())
-        .into_output_errors();
+    };
     diags.extend(parse_errs.into_iter().map(rich_to_diag));
     diags.sort_by_key(|d| (d.span.start, d.span.end));
     diags.dedup_by(|a, b| a.span == b.span && a.message == b.message);
@@ -201,7 +216,9 @@ mod tests {
     /// The fast pass never changes an answer: on every example program, and
     /// on each of them with one token deleted or doubled (most of those are
     /// syntax errors), the tree and the diagnostics are those of the
-    /// recovering parse alone.
+    /// recovering parse alone, whether the broken items are parsed again
+    /// alone ([`items`]) or with the whole file; and the fast parse in two
+    /// halves is the fast parse in one.
     #[test]
     fn the_fast_pass_gives_the_answer_of_the_full_parse() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
@@ -212,7 +229,7 @@ mod tests {
             .collect();
         files.sort();
         assert!(files.len() >= 5);
-        let (mut checked, mut broken) = (0, 0);
+        let (mut checked, mut broken, mut windowed) = (0, 0, 0);
         for path in files {
             let src = std::fs::read_to_string(&path).expect("example");
             let (tokens, _) = lexer::lex(&src);
@@ -234,6 +251,11 @@ mod tests {
                 );
                 checked += 1;
                 broken += usize::from(!fast.1.is_empty());
+                let (tokens, _) = lexer::lex(&v);
+                let halves = items::parse_by_items(&tokens, v.len(), 0);
+                let one = items::parse_by_items(&tokens, v.len(), usize::MAX);
+                assert_eq!(format!("{halves:?}"), format!("{one:?}"), "{v}");
+                windowed += usize::from(!fast.1.is_empty() && one.is_some());
             }
         }
         // Errors reported without stopping the parse (its checks of literals
@@ -248,8 +270,8 @@ mod tests {
             assert_eq!(format!("{fast:?}"), format!("{:?}", parse_in(v, false)));
         }
         assert!(
-            checked > 500 && broken > 100,
-            "{checked} variants, {broken} broken"
+            checked > 500 && broken > 100 && windowed > 100,
+            "{checked} variants, {broken} broken, {windowed} parsed by items"
         );
     }
 }
