@@ -122,9 +122,11 @@ pub struct Divergence {
     pub replayed: String,
 }
 
-struct Checker {
+struct Checker<'a> {
     buf: Vec<u8>,
-    expected: Rc<Vec<CycleJson>>,
+    /// Borrowed from the loaded trace (a copy doubled the memory of
+    /// verifying a long trace).
+    expected: &'a [CycleJson],
     next: usize,
     found: Option<Divergence>,
 }
@@ -160,7 +162,7 @@ fn first_difference(a: &CycleJson, b: &CycleJson) -> Option<(String, String, Str
     None
 }
 
-impl Observer for Rc<RefCell<Checker>> {
+impl Observer for Rc<RefCell<Checker<'_>>> {
     fn cycle(&mut self, r: &CycleRecord<'_>, checkpoint: Option<&str>) {
         let mut me = self.borrow_mut();
         if me.found.is_some() {
@@ -209,10 +211,10 @@ impl Observer for Rc<RefCell<Checker>> {
 
 /// Re-executes the trace and compares every cycle, then the result.
 pub fn verify(loaded: &Loaded) -> Result<u64, TraceError> {
-    let expected = Rc::new(loaded.trace.cycles.clone());
+    let expected = &loaded.trace.cycles;
     let checker = Rc::new(RefCell::new(Checker {
         buf: Vec::new(),
-        expected: expected.clone(),
+        expected,
         next: 0,
         found: None,
     }));
