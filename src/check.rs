@@ -49,18 +49,24 @@ impl Checked {
 /// and dropping it, must never overflow. Only the pages touched are committed.
 pub(crate) const FRONT_END_STACK: usize = 256 * 1024 * 1024;
 
-/// Parses and checks a source file in one go, on a thread with a large stack,
-/// so no input can overflow the caller's stack.
-pub fn check_source(src: &str) -> Checked {
+/// Runs `f` on a thread with the front end's large stack (on this one if no
+/// thread can be had, or if that one failed).
+fn on_front_end_stack<T: Send>(f: impl Fn() -> T + Sync) -> T {
     std::thread::scope(|scope| {
         std::thread::Builder::new()
             .name("lexum-check".into())
             .stack_size(FRONT_END_STACK)
-            .spawn_scoped(scope, || check_source_here(src))
+            .spawn_scoped(scope, &f)
             .ok()
             .and_then(|h| h.join().ok())
     })
-    .unwrap_or_else(|| check_source_here(src))
+    .unwrap_or_else(f)
+}
+
+/// Parses and checks a source file in one go, on a thread with a large stack,
+/// so no input can overflow the caller's stack.
+pub fn check_source(src: &str) -> Checked {
+    on_front_end_stack(|| check_source_here(src))
 }
 
 /// [`check_source`] on the current thread.
@@ -82,27 +88,9 @@ pub(crate) fn free_in_background<T: Send + 'static>(t: T) {
 /// Only the diagnostics of [`check_source`], for `lexum check`: the trees are
 /// freed in the background ([`free_in_background`]).
 pub fn check_diagnostics(src: &str) -> Vec<Diagnostic> {
-    let mut trees = None;
-    let diagnostics = std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("lexum-check".into())
-            .stack_size(FRONT_END_STACK)
-            .spawn_scoped(scope, || {
-                let (mut checked, ast) = check_parsed(src);
-                let diagnostics = std::mem::take(&mut checked.diagnostics);
-                (diagnostics, (checked, ast))
-            })
-            .ok()
-            .and_then(|h| h.join().ok())
-            .map(|(d, t)| {
-                trees = Some(t);
-                d
-            })
-    })
-    .unwrap_or_else(|| check_source_here(src).diagnostics);
-    if let Some(t) = trees {
-        free_in_background(t);
-    }
+    let (mut checked, ast) = on_front_end_stack(|| check_parsed(src));
+    let diagnostics = std::mem::take(&mut checked.diagnostics);
+    free_in_background((checked, ast));
     diagnostics
 }
 
