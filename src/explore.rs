@@ -259,6 +259,8 @@ impl<'p> Worker<'p> {
         let options = Options {
             max_cycles: u64::MAX,
             max_queue: spec.max_queue,
+            // A node is one cycle: no rewinds (the table is exact at once).
+            table_limit: u64::MAX,
             ..Options::default()
         };
         let sim_values = program.effects.iter().any(|e| {

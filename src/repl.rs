@@ -97,6 +97,10 @@ impl Observer for Recorder {
         }
     }
 
+    fn rewound(&mut self, to: u64) {
+        self.log.borrow_mut().cut(to);
+    }
+
     fn yielded(&mut self, y: &Yield) {
         let p = self.program;
         let text = format!(
@@ -372,6 +376,11 @@ impl Session {
         } = self;
         rt.drive(inputs, n, |rt| {
             let c = rt.run.cycle;
+            // A run rewound by the oscillation detector: checkpoints of
+            // its look-ahead are not on this branch.
+            if checkpoints.last().is_some_and(|(k, ..)| k.cycle() > c) {
+                checkpoints.retain(|(k, ..)| k.cycle() <= c);
+            }
             if c.is_multiple_of(1 << 16) {
                 if let Some(p) = progress.as_mut() {
                     p(c);

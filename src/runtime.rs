@@ -39,8 +39,8 @@ use observe::{CycleRecord, Observer};
 pub use options::{Options, DEFAULT_MAX_QUEUE};
 pub use outcome::{Outcome, Yield};
 use queue::{Event, EventKind, Queue};
-use repeat::Confirm;
 pub(crate) use repeat::QueuedConfig;
+use repeat::{Confirm, Probe, Repeat, ReplayTo};
 pub(crate) use run_state::RunState;
 pub use settings::{EffectsMode, Settings};
 pub use upgrade::Upgraded;
@@ -62,6 +62,16 @@ pub struct Runtime<'p> {
     /// Set on a re-execution that confirms a repeat: it runs to the
     /// candidate cycles and compares configurations there.
     confirm: Option<Box<Confirm>>,
+    /// Set on a replica that reports its repair cycles' configurations
+    /// (finding μ after Brent's method found λ).
+    probe: Option<Box<Probe>>,
+    /// Set on a run rewound to Brent's base: where the loop it found is
+    /// handled.
+    replay_to: Option<Box<ReplayTo>>,
+    /// How many times the run was rewound to handle a loop where it closed
+    /// (tests check that Brent's phase ran).
+    #[doc(hidden)]
+    pub rewinds: u64,
     /// Reused to encode fingerprints for their digest.
     fp_buf: Vec<u8>,
     hasher: hash::RunHasher,
@@ -145,6 +155,9 @@ impl<'p> Runtime<'p> {
             run: RunState::new(program.goals.len()),
             detector: Detector::default(),
             confirm: None,
+            probe: None,
+            replay_to: None,
+            rewinds: 0,
             fp_buf: Vec::new(),
             hasher,
             fx,
@@ -401,6 +414,7 @@ impl<'p> Runtime<'p> {
     /// [`Runtime::restore`] without the hashing state.
     fn restore_state(&mut self, c: &Checkpoint) {
         self.detector = c.detector.clone();
+        self.replay_to = None;
         self.run = c.run.clone();
         self.interp.state = c.state.clone();
         self.interp.tick = c.tick;
@@ -515,13 +529,31 @@ impl<'p> Runtime<'p> {
                 }
                 if self.options.detect_oscillation {
                     let t = self.run.cycle + 1;
-                    if self.confirm.is_some() {
+                    let repeat = if self.confirm.is_some() {
                         // A re-execution: compare at the candidate cycles.
                         if self.confirming_at(t, ev) {
                             self.run.outcome = Some(Outcome::Converged);
                             return;
                         }
-                    } else if let Some((mu, r)) = self.repeats(t, &ev.kind, ev.retry) {
+                        Repeat::No
+                    } else if self.probe.is_some() {
+                        self.probe_at(t, ev);
+                        Repeat::No
+                    } else if let Some(to) = self.replay_to.as_ref() {
+                        // A rewound run: the loop is handled where it closed.
+                        if to.t <= t {
+                            let to = self.replay_to.take();
+                            to.map_or(Repeat::No, |to| Repeat::Loop((to.mu, to.repairs)))
+                        } else {
+                            Repeat::No
+                        }
+                    } else {
+                        self.repeats(t, &ev.kind, ev.retry)
+                    };
+                    if let Repeat::Rewound = repeat {
+                        continue;
+                    }
+                    if let Repeat::Loop((mu, r)) = repeat {
                         if self.on_loop(mu, t, r) && !self.run.yielded[goal as usize] {
                             // Put the repair back where it was; the loop is broken.
                             if let Some(r) = ev.root {

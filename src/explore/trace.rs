@@ -10,7 +10,7 @@ use crate::ir::Program;
 use crate::runtime::{EffectsMode, Outcome, Settings};
 
 /// Records the run of `found`'s path to `out`; returns how it ended.
-pub fn write<W: std::io::Write + Send>(
+pub fn write<W: crate::trace::record::TraceOut + Send>(
     program: &Program,
     source: &str,
     spec: &Spec,

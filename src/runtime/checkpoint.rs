@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use super::detect::{Detector, Epoch};
+use super::detect::{Brent, Detector, Epoch};
 use super::RunState;
 use crate::ir::Program;
 use crate::value::Value;
@@ -48,6 +48,10 @@ struct Stored {
     /// The detector's epoch base (itself stored without a base).
     #[serde(default)]
     detector_base: Option<Box<Stored>>,
+    /// Where the detector's Brent phase began, with the run hash's state
+    /// there (a loop found later rewinds to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    detector_brent: Option<Box<Stored>>,
 }
 
 impl Checkpoint {
@@ -74,6 +78,11 @@ impl Checkpoint {
             state: Some(self.state.clone()),
             quiescent: (self.run.quiescent != self.state).then(|| self.run.quiescent.clone()),
             detector_base: self.detector.first_base().map(|b| Box::new(b.stored())),
+            detector_brent: self
+                .detector
+                .brent
+                .as_ref()
+                .map(|b| Box::new(b.base.stored())),
         }
     }
 
@@ -124,10 +133,21 @@ impl Checkpoint {
                 .map_err(|_| bad("the hasher state has the wrong size"))?;
             sha2::Sha256::deserialize(arr).map_err(|_| bad("the hasher state is invalid"))?
         };
-        let detector = match s.detector_base {
+        let brent = match s.detector_brent {
+            Some(b) if b.detector_base.is_some() || b.detector_brent.is_some() => {
+                return Err(bad("a detector base has a base of its own"));
+            }
+            Some(b) => Some(Checkpoint::from_stored(*b, program, None)?),
+            None => None,
+        };
+        let mut detector = match s.detector_base {
+            None if brent.is_some() => return Err(bad("a Brent base without an epoch")),
             None => Detector::default(),
             Some(b) => {
                 if b.detector_base.is_some() {
+                    return Err(bad("a detector base has a base of its own"));
+                }
+                if b.detector_brent.is_some() {
                     return Err(bad("a detector base has a base of its own"));
                 }
                 let base = Checkpoint::from_stored(*b, program, None)?;
@@ -139,6 +159,13 @@ impl Checkpoint {
                 Detector::starting(epoch, base)
             }
         };
+        if let Some(b) = brent {
+            let first = detector.first_base().map_or(0, |f| f.cycle());
+            if b.cycle() < first || b.cycle() > run.cycle {
+                return Err(bad("a Brent base lies outside its epoch"));
+            }
+            detector.brent = Some(Brent::starting(b));
+        }
         Ok(Checkpoint {
             run,
             state,

@@ -17,9 +17,24 @@
 //! a base at its first cycle boundary. Within an epoch, further bases are
 //! kept at a doubling stride (at most [`MAX_BASES`]), so confirming a repeat
 //! re-executes a bounded fraction of the epoch.
+//!
+//! That table costs memory and time with every repair cycle, so it holds
+//! only an epoch's first [`super::Options::table_limit`] repair cycles. Past
+//! them the detector switches to Brent's method ([`Brent`]): one saved
+//! configuration, replaced at doubling distances, compared exactly with
+//! every new one. Constant memory and O(1) amortized time per repair cycle,
+//! but it notices a loop only some time after the loop closed, at T ≥ t.
+//! Determinism gives the exact answer back: λ is the distance to the saved
+//! configuration, μ is found by re-executing two replicas λ repair cycles
+//! apart from the epoch's first base, and the run is *rewound* to the
+//! boundary where Brent's phase began (observers are told, the hash state
+//! is put back) and replayed to t, where the loop is handled as the table
+//! would have handled it. The report, the trace and the run hash are those
+//! of a run that detected the loop at t.
 
 use std::sync::Arc;
 
+use super::repeat::Fingerprint;
 use super::Checkpoint;
 
 /// How many bases an epoch keeps (thinned to every other when exceeded).
@@ -93,6 +108,32 @@ pub(crate) struct Detector {
     /// The count at which the next base is taken, and the stride after it.
     pub next_base: u64,
     pub stride: u64,
+    /// Brent's phase, once the table is full.
+    pub brent: Option<Brent>,
+}
+
+/// Brent's cycle finding over an epoch's repair cycles past the table.
+#[derive(Clone)]
+pub(crate) struct Brent {
+    /// The boundary where this phase began, with the run hash's state there:
+    /// a loop found in this phase closes after it, so the run rewinds here.
+    pub base: Arc<Checkpoint>,
+    /// The saved configuration and its cycle.
+    pub saved: Option<Arc<(u64, Fingerprint)>>,
+    /// Repair cycles since the saved one, and how many before it moves.
+    pub lam: u64,
+    pub power: u64,
+}
+
+impl Brent {
+    pub fn starting(base: Checkpoint) -> Brent {
+        Brent {
+            base: Arc::new(base),
+            saved: None,
+            lam: 0,
+            power: 1,
+        }
+    }
 }
 
 impl Detector {
@@ -105,6 +146,7 @@ impl Detector {
             count: 0,
             next_base: FIRST_STRIDE,
             stride: FIRST_STRIDE,
+            brent: None,
         }
     }
 

@@ -142,6 +142,7 @@ enum Msg {
     Data(Vec<u8>),
     Query(std::sync::mpsc::Sender<String>),
     State(std::sync::mpsc::Sender<Sha256>),
+    Reset(Box<Sha256>),
 }
 
 /// The digest of everything hashed so far, as lowercase hex.
@@ -197,6 +198,7 @@ impl RunHasher {
                         Msg::State(reply) => {
                             let _ = reply.send(h.clone());
                         }
+                        Msg::Reset(state) => h = *state,
                         Msg::Query(reply) => {
                             let hex = to_hex(&h);
                             let _ = reply.send(hex);
@@ -242,6 +244,23 @@ impl RunHasher {
             }
         }
         self.local.clone()
+    }
+
+    /// Goes back to a state saved earlier (a rewound run): records not yet
+    /// handed over are dropped; those handed over are hashed first, in order,
+    /// so the checkpoint hashes asked for before come out as they were.
+    pub fn reset(&mut self, state: Sha256) {
+        self.buf.clear();
+        if self.discard {
+            return;
+        }
+        if let Some(tx) = &self.worker {
+            if tx.send(Msg::Reset(Box::new(state.clone()))).is_ok() {
+                return;
+            }
+            self.worker = None;
+        }
+        self.local = state;
     }
 
     /// Hands the buffer to the hashing thread once it is large.

@@ -35,6 +35,18 @@ pub trait Observer {
     /// Called for each yield.
     fn yielded(&mut self, y: &Yield);
 
+    /// The run may come back to the boundary after cycle `cycle` (where the
+    /// oscillation detector switched to Brent's method; at most once per
+    /// epoch): an observer that writes somewhere notes where it is.
+    fn mark(&mut self, _cycle: u64) {}
+
+    /// The run went back to the boundary after cycle `to` (the latest
+    /// [`Observer::mark`]): forget every cycle and yield after it. The
+    /// cycles that follow are told again, the same up to the cycle where the
+    /// loop the detector found closed; from there the run goes on as a run
+    /// that saw the loop at once.
+    fn rewound(&mut self, to: u64);
+
     /// An observer that can wait for checkpoint hashes gives a channel here:
     /// the hash thread then sends each checkpoint's hash there when it gets to
     /// it, the scheduler never waits, and `cycle` sees `Some("")` ("on your

@@ -3,7 +3,9 @@
 //! ([`super::detect`]), and the re-execution from a kept base that confirms
 //! a key match by exact equality, or refutes it.
 
-use super::detect::{self, Detector, DetectorRecord, Epoch};
+use std::sync::Arc;
+
+use super::detect::{self, Brent, Detector, DetectorRecord, Epoch};
 use super::queue::{Event, EventKind};
 use super::{hash, sim, Checkpoint, Options, Outcome, Runtime, Yield};
 use crate::ir::{GoalId, Priority};
@@ -14,7 +16,7 @@ pub(crate) type QueuedConfig = (Priority, EventKind, Option<GoalId>, u32, u64);
 
 /// The part of the configuration that decides the rest of the run, modulo time.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub(super) struct Fingerprint {
+pub(crate) struct Fingerprint {
     /// The repair about to run, with its retry count: a failing repair's
     /// retry is not a repeat of its first attempt (the count decides
     /// between another retry and E007).
@@ -31,6 +33,33 @@ pub(super) struct Fingerprint {
 /// A proven repeat: the earlier cycle μ, and the goals whose repairs ran
 /// from μ up to the repeat.
 type Proven = (u64, Vec<GoalId>);
+
+/// What the detector says about a repair cycle about to run.
+pub(super) enum Repeat {
+    No,
+    /// Its configuration is that of the earlier cycle μ: handle the loop now.
+    Loop(Proven),
+    /// The loop closed at an earlier cycle: the run went back to Brent's base
+    /// and replays to it ([`Runtime::replay_to`] says where).
+    Rewound,
+}
+
+/// A replica that reports each repair cycle's configuration before running
+/// it (finding μ by Brent's method).
+#[derive(Default)]
+pub(super) struct Probe {
+    seen: Option<(u64, Fingerprint)>,
+    /// When set, the goals whose repairs ran.
+    repairs: Option<Vec<GoalId>>,
+}
+
+/// Where a rewound run handles the loop it found: at cycle `t`, a repeat
+/// of cycle `mu`, with the goals repaired in between.
+pub(super) struct ReplayTo {
+    pub mu: u64,
+    pub t: u64,
+    pub repairs: Vec<GoalId>,
+}
 
 /// What a re-execution looks for: the configuration `target` at one of
 /// the `candidates` (sorted) cycles.
@@ -61,7 +90,7 @@ fn encode_kind(b: &mut Vec<u8>, k: &EventKind) {
     }
 }
 
-impl Runtime<'_> {
+impl<'p> Runtime<'p> {
     /// Puts back detector memory read from disk, after [`Runtime::restore`]
     /// (whose checkpoint brought the epoch's first base). Records from
     /// before that base belong to earlier epochs and can never match again.
@@ -152,18 +181,25 @@ impl Runtime<'_> {
 
     /// Records the fingerprint of cycle `t`; returns the earlier cycle whose
     /// configuration it equals (proven, not hashed).
-    pub(super) fn repeats(
-        &mut self,
-        t: u64,
-        current: &EventKind,
-        current_retry: u32,
-    ) -> Option<Proven> {
+    pub(super) fn repeats(&mut self, t: u64, current: &EventKind, current_retry: u32) -> Repeat {
         // With τ in the configuration nothing can repeat: τ only stands still
         // across failed cycles, and each of those raises a retry count (or
         // ends the run in E007). So such programs keep no table at all.
         if self.program.uses_tick || self.inputs_scheduled() {
-            return None;
+            return Repeat::No;
         }
+        if self.detector.brent.is_some() {
+            return self.brent_step(t, current, current_retry);
+        }
+        match self.table_step(t, current, current_retry) {
+            Some(p) => Repeat::Loop(p),
+            None => Repeat::No,
+        }
+    }
+
+    /// The table's phase: remembers cycle `t`'s key, and proves a repeat of
+    /// an earlier cycle with the same key by re-execution.
+    fn table_step(&mut self, t: u64, current: &EventKind, current_retry: u32) -> Option<Proven> {
         let digest = self.digest_now(current, current_retry);
         let key = detect::key_of(&digest, self.options.digest_bits);
         let candidates = self.detector.candidates(key, t);
@@ -178,6 +214,162 @@ impl Runtime<'_> {
             log.push(DetectorRecord::Fingerprint { cycle: t, digest });
         }
         None
+    }
+
+    /// Brent's phase: compares cycle `t`'s configuration exactly with the
+    /// saved one, and moves the saved one at doubling distances. A match
+    /// gives λ; μ and the cycle where the loop closed come from
+    /// re-execution ([`Runtime::locate`]), and the run rewinds there.
+    fn brent_step(&mut self, t: u64, current: &EventKind, current_retry: u32) -> Repeat {
+        let Some(b) = self.detector.brent.as_ref() else {
+            return Repeat::No;
+        };
+        if let Some(saved) = b.saved.clone() {
+            if self.is_at(&saved.1, current, current_retry) {
+                match self.locate(b.lam + 1, saved.0) {
+                    Some(found) if found.t == t => return Repeat::Loop((found.mu, found.repairs)),
+                    Some(found) => {
+                        self.rewind(found);
+                        return Repeat::Rewound;
+                    }
+                    // Equal configurations with no repeat behind them: only
+                    // a forged snapshot gives that. Go on.
+                    None => {}
+                }
+            }
+        }
+        let Some(b) = self.detector.brent.as_mut() else {
+            return Repeat::No;
+        };
+        b.lam += 1;
+        let save = b.saved.is_none() || b.lam >= b.power;
+        if save {
+            if b.saved.is_some() {
+                b.power = b.power.saturating_mul(2);
+            }
+            b.lam = 0;
+            let now = self.fingerprint(current, current_retry);
+            if let Some(b) = self.detector.brent.as_mut() {
+                b.saved = Some(Arc::new((t, now)));
+            }
+        }
+        Repeat::No
+    }
+
+    /// Whether the configuration now, about to run `current`, is `f`
+    /// (compared in place, cheapest fields first: most cycles differ from
+    /// the saved one in a counter or a variable).
+    fn is_at(&self, f: &Fingerprint, current: &EventKind, current_retry: u32) -> bool {
+        let tau = self.tau();
+        f.current_retry == current_retry
+            && f.next_effect == self.interp.next_effect_id
+            && f.queue.len() == self.run.queue.len()
+            && f.current == *current
+            && f.state == self.interp.state
+            && f.in_progress == self.run.in_progress
+            && f.yielded == self.run.yielded
+            && f.queue
+                .iter()
+                .zip(self.run.queue.iter())
+                .all(|((p, k, g, r, d), (q, e))| {
+                    *p == q
+                        && *k == e.kind
+                        && *g == e.root
+                        && *r == e.retry
+                        && *d == e.due.saturating_sub(tau)
+                })
+    }
+
+    /// A replica of this run at `base` that neither hashes, detects nor
+    /// calls effects (within an epoch none are called).
+    fn replica(&self, base: &Checkpoint) -> Runtime<'p> {
+        let options = Options {
+            max_cycles: u64::MAX,
+            ..self.options.clone()
+        };
+        let mut replica = Runtime::build_with(
+            self.program,
+            options,
+            Box::new(sim::Unbound),
+            hash::RunHasher::discarding(),
+            self.code.clone(),
+        );
+        replica.restore_state(base);
+        replica.detector = Detector::default();
+        replica
+    }
+
+    /// In a probing replica: runs to the next repair cycle and past it;
+    /// returns that cycle and its configuration before it ran.
+    fn next_repair(&mut self) -> Option<(u64, Fingerprint)> {
+        while self.run.outcome.is_none() {
+            self.step();
+            if let Some(seen) = self.probe.as_mut().and_then(|p| p.seen.take()) {
+                return Some(seen);
+            }
+        }
+        None
+    }
+
+    /// Finds a loop of `lam` repair cycles whose configuration at `saved`
+    /// recurs: two replicas from the epoch's first base, `lam` repair cycles
+    /// apart, run until their configurations are equal (exactly). The first
+    /// is then at μ and the second at t = μ + period. `None` when they meet
+    /// nowhere up to `saved` (no real repeat).
+    fn locate(&self, lam: u64, saved: u64) -> Option<ReplayTo> {
+        let first = self.detector.first_base()?.clone();
+        let mut a = self.replica(&first);
+        let mut b = self.replica(&first);
+        a.probe = Some(Box::default());
+        b.probe = Some(Box::default());
+        for _ in 0..lam {
+            b.next_repair()?;
+        }
+        loop {
+            let (mu, fa) = a.next_repair()?;
+            let (t, fb) = b.next_repair()?;
+            if fa == fb {
+                // The repairs of μ … t − 1 (a has run μ's already).
+                let EventKind::Repair { goal } = fa.current else {
+                    return None;
+                };
+                a.probe.as_mut()?.repairs = Some(vec![goal]);
+                while a.next_repair()?.0 < t {}
+                let repairs = a.probe.as_mut()?.repairs.take()?;
+                return Some(ReplayTo { mu, t, repairs });
+            }
+            if mu >= saved {
+                return None;
+            }
+        }
+    }
+
+    /// Takes the run back to the boundary where Brent's phase began and
+    /// sets it to replay to `to.t`: observers forget the cycles after the
+    /// base, the run hash's state is put back, and the detector keeps its
+    /// epoch (Brent starts over past the base).
+    fn rewind(&mut self, to: ReplayTo) {
+        let Some(brent) = self.detector.brent.clone() else {
+            return;
+        };
+        let mut detector = self.detector.clone();
+        let base = brent.base;
+        if let Some(o) = self.observer.as_mut() {
+            o.rewound(base.cycle());
+        }
+        if !self.hasher.is_discarding() {
+            self.hasher.reset(base.hash.clone());
+        }
+        self.restore_state(&base);
+        detector.brent = Some(Brent {
+            base,
+            saved: None,
+            lam: 0,
+            power: 1,
+        });
+        self.detector = detector;
+        self.rewinds += 1;
+        self.replay_to = Some(Box::new(to));
     }
 
     /// Whether one of `candidates` (earlier repair cycles of this epoch,
@@ -218,19 +410,7 @@ impl Runtime<'_> {
         target: Fingerprint,
         t: u64,
     ) -> Option<(Option<Proven>, Fingerprint)> {
-        let options = Options {
-            max_cycles: u64::MAX,
-            ..self.options.clone()
-        };
-        let mut replica = Runtime::build_with(
-            self.program,
-            options,
-            Box::new(sim::Unbound),
-            hash::RunHasher::discarding(),
-            self.code.clone(),
-        );
-        replica.restore_state(base);
-        replica.detector = Detector::default();
+        let mut replica = self.replica(base);
         replica.confirm = Some(Box::new(Confirm {
             candidates: group.to_vec(),
             target,
@@ -257,7 +437,11 @@ impl Runtime<'_> {
     /// next base when it is due.
     #[inline]
     pub(super) fn maybe_base(&mut self) {
-        if self.confirm.is_some() || self.program.uses_tick || self.inputs_scheduled() {
+        if self.confirm.is_some()
+            || self.probe.is_some()
+            || self.program.uses_tick
+            || self.inputs_scheduled()
+        {
             return;
         }
         let epoch = Epoch {
@@ -271,6 +455,19 @@ impl Runtime<'_> {
         } else if self.detector.count >= self.detector.next_base {
             let base = self.capture(sha2::Sha256::default());
             self.detector.add_base(base);
+        }
+        if self.detector.brent.is_none() && self.detector.count >= self.options.table_limit {
+            // Brent's base holds the hash state: a rewind goes back to it.
+            let hash = if self.hasher.is_discarding() {
+                sha2::Sha256::default()
+            } else {
+                self.hasher.state()
+            };
+            let base = self.capture(hash);
+            if let Some(o) = self.observer.as_mut() {
+                o.mark(base.cycle());
+            }
+            self.detector.brent = Some(Brent::starting(base));
         }
     }
 
@@ -355,6 +552,20 @@ impl Runtime<'_> {
     pub(super) fn confirm_saw_repair(&mut self, g: GoalId) {
         if let Some(c) = self.confirm.as_mut().filter(|c| c.found.is_some()) {
             c.repairs.push(g);
+        }
+        if let Some(r) = self.probe.as_mut().and_then(|p| p.repairs.as_mut()) {
+            r.push(g);
+        }
+    }
+
+    /// In a probing replica, at repair cycle `t` about to run `ev`: notes its
+    /// configuration.
+    pub(super) fn probe_at(&mut self, t: u64, ev: &Event) {
+        if self.probe.is_some() {
+            let f = self.fingerprint(&ev.kind, ev.retry);
+            if let Some(p) = self.probe.as_mut() {
+                p.seen = Some((t, f));
+            }
         }
     }
 }

@@ -190,6 +190,14 @@ impl Observer for Events {
         let _ = self.tx.send(Arc::from(ev.to_string()));
     }
 
+    /// Subscribers are told that the cycles after `to` were the
+    /// detector's look-ahead: the ones that follow replace them.
+    fn rewound(&mut self, to: u64) {
+        if self.tx.receiver_count() > 0 {
+            let _ = self.tx.send(Arc::from(json!({ "rewind": to }).to_string()));
+        }
+    }
+
     fn yielded(&mut self, y: &Yield) {
         if self.tx.receiver_count() == 0 {
             return;

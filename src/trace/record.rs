@@ -63,10 +63,64 @@ impl Effects for Logged {
     }
 }
 
+/// Where a trace is written: it can take back what it was last given (a
+/// run rewound by the oscillation detector, [`Observer::rewound`]).
+pub trait TraceOut: std::io::Write {
+    /// Removes the last `n` bytes written.
+    fn unwrite(&mut self, n: u64) -> std::io::Result<()>;
+}
+
+impl TraceOut for std::fs::File {
+    fn unwrite(&mut self, n: u64) -> std::io::Result<()> {
+        use std::io::{Seek, SeekFrom};
+        let end = self.stream_position()?;
+        let len = end
+            .checked_sub(n)
+            .ok_or_else(|| std::io::Error::other("a rewind goes back past the trace's start"))?;
+        self.set_len(len)?;
+        self.seek(SeekFrom::Start(len))?;
+        Ok(())
+    }
+}
+
+impl TraceOut for Vec<u8> {
+    fn unwrite(&mut self, n: u64) -> std::io::Result<()> {
+        let len = (self.len() as u64)
+            .checked_sub(n)
+            .ok_or_else(|| std::io::Error::other("a rewind goes back past the trace's start"))?;
+        self.truncate(len as usize);
+        Ok(())
+    }
+}
+
+impl<T: TraceOut> TraceOut for std::io::BufWriter<T> {
+    fn unwrite(&mut self, n: u64) -> std::io::Result<()> {
+        use std::io::Write;
+        self.flush()?;
+        self.get_mut().unwrite(n)
+    }
+}
+
+impl<T: TraceOut + ?Sized> TraceOut for &mut T {
+    fn unwrite(&mut self, n: u64) -> std::io::Result<()> {
+        (**self).unwrite(n)
+    }
+}
+
+/// What the recorder hands its writer thread.
+enum Piece {
+    /// Binary cycle records.
+    Records(Vec<u8>),
+    /// The run may come back here ([`Observer::mark`]).
+    Mark,
+    /// The run went back to the last mark.
+    Rewind,
+}
+
 /// Encodes cycles into batches that a writer thread turns into JSON.
 pub struct Recorder {
     batch: Vec<u8>,
-    tx: std::sync::mpsc::SyncSender<Vec<u8>>,
+    tx: std::sync::mpsc::SyncSender<Piece>,
     /// Where the hash thread sends checkpoint hashes, for the writer.
     hashes: std::sync::mpsc::Sender<String>,
 }
@@ -78,31 +132,72 @@ impl Observer for Rc<RefCell<Recorder>> {
         let mut me = self.borrow_mut();
         super::wire::encode(&mut me.batch, r, checkpoint);
         if me.batch.len() >= BATCH {
-            let full = std::mem::replace(&mut me.batch, Vec::with_capacity(BATCH + 4096));
-            // A send fails only if the writer stopped on an I/O error, which it reports.
-            let _ = me.tx.send(full);
+            me.hand_over();
         }
     }
 
     fn yielded(&mut self, _: &Yield) {}
+
+    fn mark(&mut self, _: u64) {
+        let mut me = self.borrow_mut();
+        me.hand_over();
+        let _ = me.tx.send(Piece::Mark);
+    }
+
+    fn rewound(&mut self, _: u64) {
+        let mut me = self.borrow_mut();
+        me.hand_over();
+        let _ = me.tx.send(Piece::Rewind);
+    }
 
     fn checkpoint_channel(&self) -> Option<std::sync::mpsc::Sender<String>> {
         Some(self.borrow().hashes.clone())
     }
 }
 
+impl Recorder {
+    /// Sends the records so far to the writer.
+    fn hand_over(&mut self) {
+        if self.batch.is_empty() {
+            return;
+        }
+        let full = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH + 4096));
+        // A send fails only if the writer stopped on an I/O error, which it reports.
+        let _ = self.tx.send(Piece::Records(full));
+    }
+}
+
 /// The writer thread: transcodes batches and writes them; returns the output
-/// and the first error.
-fn writer<W: std::io::Write>(
+/// and the first error. A rewind cuts the output back to the last mark.
+fn writer<W: TraceOut>(
     mut out: W,
-    rx: std::sync::mpsc::Receiver<Vec<u8>>,
+    rx: std::sync::mpsc::Receiver<Piece>,
     hashes: std::sync::mpsc::Receiver<String>,
 ) -> (W, Option<std::io::Error>) {
     let mut pending = || hashes.recv().ok();
     let mut json = Vec::with_capacity(2 * BATCH);
     let mut first = true;
     let mut error = None;
-    for batch in rx {
+    // Bytes written, and (bytes, first) at the last mark.
+    let mut written = 0u64;
+    let mut mark = (0u64, true);
+    for piece in rx {
+        let batch = match piece {
+            Piece::Records(b) => b,
+            Piece::Mark => {
+                mark = (written, first);
+                continue;
+            }
+            Piece::Rewind => {
+                if error.is_none() {
+                    if let Err(e) = out.unwrite(written - mark.0) {
+                        error = Some(e);
+                    }
+                }
+                (written, first) = mark;
+                continue;
+            }
+        };
         let mut input = batch.as_slice();
         while !input.is_empty() {
             if !first {
@@ -121,6 +216,7 @@ fn writer<W: std::io::Write>(
                 error = Some(e);
             }
         }
+        written += json.len() as u64;
         json.clear();
     }
     (out, error)
@@ -202,7 +298,7 @@ struct Header<'a> {
 
 /// Runs `program` to its end while streaming its trace to `out`.
 /// Returns the finished runtime and its outcome.
-pub fn record_run<'p, W: std::io::Write + Send + 'p>(
+pub fn record_run<'p, W: TraceOut + Send + 'p>(
     program: &'p Program,
     source: &str,
     settings: &Settings,
@@ -213,7 +309,7 @@ pub fn record_run<'p, W: std::io::Write + Send + 'p>(
 
 /// Records a run that starts from some given values (a REPL session after a
 /// redeclaration) and receives external inputs `(after, handler, args)`.
-pub fn record_session<'p, W: std::io::Write + Send + 'p>(
+pub fn record_session<'p, W: TraceOut + Send + 'p>(
     program: &'p Program,
     source: &str,
     settings: &Settings,
@@ -234,7 +330,7 @@ pub fn record_session<'p, W: std::io::Write + Send + 'p>(
 
 /// [`record_session`] with effects bound by `inner` (commands, Rust code):
 /// every result is recorded, so the trace replays without calling anything.
-pub fn record_session_with<'p, W: std::io::Write + Send + 'p>(
+pub fn record_session_with<'p, W: TraceOut + Send + 'p>(
     program: &'p Program,
     source: &str,
     settings: &Settings,
@@ -258,7 +354,7 @@ pub fn record_session_with<'p, W: std::io::Write + Send + 'p>(
 /// Records a run that `run` drives (a live journal's re-execution applies
 /// its inputs itself); `inputs` are only written into the header.
 #[allow(clippy::too_many_arguments)]
-pub fn record_driven<'p, W: std::io::Write + Send + 'p>(
+pub fn record_driven<'p, W: TraceOut + Send + 'p>(
     program: &'p Program,
     source: &str,
     settings: &Settings,
@@ -300,7 +396,7 @@ pub fn record_driven<'p, W: std::io::Write + Send + 'p>(
     head.pop(); // the closing brace: the cycles follow
     head.extend_from_slice(b",\"cycles\":[\n");
     out.write_all(&head)?;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(4);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Piece>(4);
     let (hash_tx, hash_rx) = std::sync::mpsc::channel::<String>();
     let recorder = Rc::new(RefCell::new(Recorder {
         batch: Vec::with_capacity(BATCH + 4096),
@@ -318,9 +414,8 @@ pub fn record_driven<'p, W: std::io::Write + Send + 'p>(
         let rec = Rc::try_unwrap(recorder)
             .map_err(|_| std::io::Error::other("the recorder is still shared"))?
             .into_inner();
-        if !rec.batch.is_empty() {
-            let _ = rec.tx.send(rec.batch);
-        }
+        let mut rec = rec;
+        rec.hand_over();
         drop(rec.tx);
         let (out, error) = handle
             .join()

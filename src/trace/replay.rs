@@ -129,6 +129,23 @@ struct Checker<'a> {
     expected: &'a [CycleJson],
     next: usize,
     found: Option<Divergence>,
+    /// The oscillation detector's last mark: past it, cycles may be its
+    /// look-ahead, which a rewind takes back.
+    mark: Option<u64>,
+    /// A divergence after the mark, held while a rewind may still take it
+    /// back (see [`Checker::allowance`]).
+    pending: Option<Divergence>,
+}
+
+impl Checker<'_> {
+    /// How far past its mark a run may look ahead, once it diverged at
+    /// `at`: Brent's method sees a loop that closed before `at` within
+    /// three times the distance (four, and a margin, here). Past that the
+    /// divergence stands.
+    fn allowance(mark: u64, at: u64) -> u64 {
+        at.saturating_add(at.saturating_sub(mark).saturating_mul(3))
+            .saturating_add(64)
+    }
 }
 
 fn first_difference(a: &CycleJson, b: &CycleJson) -> Option<(String, String, String)> {
@@ -168,6 +185,12 @@ impl Observer for Rc<RefCell<Checker<'_>>> {
         if me.found.is_some() {
             return;
         }
+        if let (Some(m), Some(p)) = (me.mark, me.pending.as_ref()) {
+            if r.cycle > Checker::allowance(m, p.cycle) {
+                me.found = me.pending.take();
+            }
+            return;
+        }
         let mut buf = std::mem::take(&mut me.buf);
         buf.clear();
         write_cycle(&mut buf, r, checkpoint);
@@ -203,10 +226,30 @@ impl Observer for Rc<RefCell<Checker<'_>>> {
             }
             Some(_) => None,
         };
-        me.found = divergence;
+        match me.mark {
+            Some(m) if divergence.as_ref().is_some_and(|d| d.cycle > m) => me.pending = divergence,
+            _ => me.found = divergence,
+        }
+    }
+
+    fn mark(&mut self, cycle: u64) {
+        self.borrow_mut().mark = Some(cycle);
     }
 
     fn yielded(&mut self, _: &Yield) {}
+
+    /// Cycles past `to` were the detector's look-ahead: they are compared
+    /// again as they run again, and what they diverged in does not count.
+    fn rewound(&mut self, to: u64) {
+        let mut me = self.borrow_mut();
+        if me.found.as_ref().is_some_and(|d| d.cycle > to) {
+            me.found = None;
+        }
+        if me.pending.as_ref().is_some_and(|d| d.cycle > to) {
+            me.pending = None;
+        }
+        me.next = me.expected.partition_point(|c| c.cycle <= to);
+    }
 }
 
 /// Re-executes the trace and compares every cycle, then the result.
@@ -217,6 +260,8 @@ pub fn verify(loaded: &Loaded) -> Result<u64, TraceError> {
         expected,
         next: 0,
         found: None,
+        mark: None,
+        pending: None,
     }));
     let log: super::record::EffectLog = Rc::default();
     let fx = super::record::Logged {
@@ -259,7 +304,11 @@ pub fn verify(loaded: &Loaded) -> Result<u64, TraceError> {
         Some(_) => Flow::Stop,
         None => Flow::Continue,
     });
-    if let Some(d) = checker.borrow().found.clone() {
+    let divergence = {
+        let c = checker.borrow();
+        c.found.clone().or_else(|| c.pending.clone())
+    };
+    if let Some(d) = divergence {
         return Err(TraceError::new(
             Code::T004,
             format!(
