@@ -40,7 +40,7 @@ pub use options::{Options, DEFAULT_MAX_QUEUE};
 pub use outcome::{Outcome, Yield};
 use queue::{Event, EventKind, Queue};
 pub(crate) use repeat::QueuedConfig;
-use repeat::{Confirm, Probe, Repeat, ReplayTo};
+use repeat::{Confirm, Lookahead, Probe, Repeat, ReplayTo};
 pub(crate) use run_state::RunState;
 pub use settings::{EffectsMode, Settings};
 pub use upgrade::Upgraded;
@@ -68,6 +68,8 @@ pub struct Runtime<'p> {
     /// Set on a run rewound to Brent's base: where the loop it found is
     /// handled.
     replay_to: Option<Box<ReplayTo>>,
+    /// Set on a replica that looks past the budget for a loop.
+    lookahead: Option<Box<Lookahead>>,
     /// How many times the run was rewound to handle a loop where it closed
     /// (tests check that Brent's phase ran).
     #[doc(hidden)]
@@ -157,6 +159,7 @@ impl<'p> Runtime<'p> {
             confirm: None,
             probe: None,
             replay_to: None,
+            lookahead: None,
             rewinds: 0,
             fp_buf: Vec::new(),
             hasher,
@@ -567,6 +570,10 @@ impl<'p> Runtime<'p> {
                 }
             }
             if self.run.cycle >= self.options.max_cycles {
+                if let Some(to) = self.loop_within_budget_from(prio, ev) {
+                    self.rewind(to);
+                    continue;
+                }
                 let now = self.tau();
                 self.run.queue.push(prio, ev.clone(), now);
                 let goals = self.false_goals();
@@ -578,6 +585,23 @@ impl<'p> Runtime<'p> {
             self.run_cycle(prio, ev);
             return;
         }
+    }
+
+    /// [`Runtime::loop_within_budget`] at the boundary before `ev`, which
+    /// was popped: it is put back for the look-ahead, then taken out again.
+    fn loop_within_budget_from(&mut self, prio: Priority, ev: &Event) -> Option<ReplayTo> {
+        self.detector.brent.as_ref()?;
+        if let Some(r) = ev.root {
+            self.run.in_progress[r as usize] += 1;
+        }
+        let now = self.tau();
+        self.run.queue.push(prio, ev.clone(), now);
+        let found = self.loop_within_budget();
+        let _ = self.run.queue.pop_ready(now);
+        if let Some(r) = ev.root {
+            self.run.in_progress[r as usize] -= 1;
+        }
+        found
     }
 
     fn run_cycle(&mut self, prio: Priority, ev: &Event) {

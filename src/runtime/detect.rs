@@ -123,15 +123,22 @@ pub(crate) struct Brent {
     /// Repair cycles since the saved one, and how many before it moves.
     pub lam: u64,
     pub power: u64,
+    /// Repair cycles seen in this phase.
+    pub index: u64,
 }
 
 impl Brent {
     pub fn starting(base: Checkpoint) -> Brent {
+        Brent::starting_at(Arc::new(base))
+    }
+
+    pub fn starting_at(base: Arc<Checkpoint>) -> Brent {
         Brent {
-            base: Arc::new(base),
+            base,
             saved: None,
             lam: 0,
             power: 1,
+            index: 0,
         }
     }
 }

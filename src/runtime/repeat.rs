@@ -53,6 +53,14 @@ pub(super) struct Probe {
     repairs: Option<Vec<GoalId>>,
 }
 
+/// A replica that looks past the cycle budget for a loop that closed
+/// within it ([`Runtime::loop_within_budget`]).
+pub(super) struct Lookahead {
+    /// The last Brent index to look at.
+    until: u64,
+    found: Option<ReplayTo>,
+}
+
 /// Where a rewound run handles the loop it found: at cycle `t`, a repeat
 /// of cycle `mu`, with the goals repaired in between.
 pub(super) struct ReplayTo {
@@ -227,6 +235,13 @@ impl<'p> Runtime<'p> {
         if let Some(saved) = b.saved.clone() {
             if self.is_at(&saved.1, current, current_retry) {
                 match self.locate(b.lam + 1, saved.0) {
+                    Some(found) if self.lookahead.is_some() => {
+                        if let Some(l) = self.lookahead.as_mut() {
+                            l.found = Some(found);
+                        }
+                        self.run.outcome = Some(Outcome::Converged);
+                        return Repeat::No;
+                    }
                     Some(found) if found.t == t => return Repeat::Loop((found.mu, found.repairs)),
                     Some(found) => {
                         self.rewind(found);
@@ -242,6 +257,16 @@ impl<'p> Runtime<'p> {
             return Repeat::No;
         };
         b.lam += 1;
+        b.index += 1;
+        if let Some(l) = self.lookahead.as_ref() {
+            if b.index > l.until {
+                self.run.outcome = Some(Outcome::Converged);
+                return Repeat::No;
+            }
+        }
+        let Some(b) = self.detector.brent.as_mut() else {
+            return Repeat::No;
+        };
         let save = b.saved.is_none() || b.lam >= b.power;
         if save {
             if b.saved.is_some() {
@@ -344,11 +369,54 @@ impl<'p> Runtime<'p> {
         }
     }
 
+    /// The repair cycles the detector has seen in this epoch (its table's
+    /// and Brent's). A loop that closed by now is found before this reaches
+    /// four times its present value plus two (the table's part, then three
+    /// times the rest: see
+    /// [`Runtime::loop_within_budget`]); `replay --verify` bounds its
+    /// patience with a divergence that a rewind could take back by it.
+    #[doc(hidden)]
+    pub fn detector_reach(&self) -> u64 {
+        self.detector.count + self.detector.brent.as_ref().map_or(0, |b| b.index)
+    }
+
+    /// At the cycle budget, in Brent's phase: whether a loop closed within
+    /// the budget (or at the cycle after it, which the table would have
+    /// seen before the budget ended the run) that Brent's method has not
+    /// seen yet. A loop that closed by the epoch's k-th repair cycle has its
+    /// period and its start at most k, so the saved configuration reaches it
+    /// at a power of two below 2k, and the repeat is seen within 3k of the
+    /// phase's repair cycles. A replica looks that far ahead. Then the run
+    /// rewinds to it, and ends as a run with the table would have (E005 or
+    /// a yield, not the budget).
+    pub(super) fn loop_within_budget(&mut self) -> Option<ReplayTo> {
+        if self.confirm.is_some() || self.probe.is_some() || self.lookahead.is_some() {
+            return None;
+        }
+        if !self.options.detect_oscillation || self.replay_to.is_some() {
+            return None;
+        }
+        let index = self.detector.brent.as_ref()?.index + self.detector.count;
+        let mut here = self.capture(sha2::Sha256::default());
+        here.detector = self.detector.clone();
+        let mut replica = self.replica(&here);
+        replica.detector = here.detector.clone();
+        replica.lookahead = Some(Box::new(Lookahead {
+            until: index.saturating_mul(3).saturating_add(2),
+            found: None,
+        }));
+        while replica.run.outcome.is_none() {
+            replica.step();
+        }
+        let found = replica.lookahead.take()?.found?;
+        (found.t <= self.options.max_cycles.saturating_add(1)).then_some(found)
+    }
+
     /// Takes the run back to the boundary where Brent's phase began and
     /// sets it to replay to `to.t`: observers forget the cycles after the
     /// base, the run hash's state is put back, and the detector keeps its
     /// epoch (Brent starts over past the base).
-    fn rewind(&mut self, to: ReplayTo) {
+    pub(super) fn rewind(&mut self, to: ReplayTo) {
         let Some(brent) = self.detector.brent.clone() else {
             return;
         };
@@ -361,12 +429,7 @@ impl<'p> Runtime<'p> {
             self.hasher.reset(base.hash.clone());
         }
         self.restore_state(&base);
-        detector.brent = Some(Brent {
-            base,
-            saved: None,
-            lam: 0,
-            power: 1,
-        });
+        detector.brent = Some(Brent::starting_at(base));
         self.detector = detector;
         self.rewinds += 1;
         self.replay_to = Some(Box::new(to));

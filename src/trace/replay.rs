@@ -133,19 +133,9 @@ struct Checker<'a> {
     /// look-ahead, which a rewind takes back.
     mark: Option<u64>,
     /// A divergence after the mark, held while a rewind may still take it
-    /// back (see [`Checker::allowance`]).
+    /// back, and the repair cycles the detector had seen in its epoch then.
     pending: Option<Divergence>,
-}
-
-impl Checker<'_> {
-    /// How far past its mark a run may look ahead, once it diverged at
-    /// `at`: Brent's method sees a loop that closed before `at` within
-    /// three times the distance (four, and a margin, here). Past that the
-    /// divergence stands.
-    fn allowance(mark: u64, at: u64) -> u64 {
-        at.saturating_add(at.saturating_sub(mark).saturating_mul(3))
-            .saturating_add(64)
-    }
+    pending_reach: Option<u64>,
 }
 
 fn first_difference(a: &CycleJson, b: &CycleJson) -> Option<(String, String, String)> {
@@ -185,10 +175,7 @@ impl Observer for Rc<RefCell<Checker<'_>>> {
         if me.found.is_some() {
             return;
         }
-        if let (Some(m), Some(p)) = (me.mark, me.pending.as_ref()) {
-            if r.cycle > Checker::allowance(m, p.cycle) {
-                me.found = me.pending.take();
-            }
+        if me.pending.is_some() {
             return;
         }
         let mut buf = std::mem::take(&mut me.buf);
@@ -247,6 +234,7 @@ impl Observer for Rc<RefCell<Checker<'_>>> {
         }
         if me.pending.as_ref().is_some_and(|d| d.cycle > to) {
             me.pending = None;
+            me.pending_reach = None;
         }
         me.next = me.expected.partition_point(|c| c.cycle <= to);
     }
@@ -262,6 +250,7 @@ pub fn verify(loaded: &Loaded) -> Result<u64, TraceError> {
         found: None,
         mark: None,
         pending: None,
+        pending_reach: None,
     }));
     let log: super::record::EffectLog = Rc::default();
     let fx = super::record::Logged {
@@ -300,9 +289,27 @@ pub fn verify(loaded: &Loaded) -> Result<u64, TraceError> {
     rt.observe(Box::new(checker.clone()));
     let inputs = inputs(loaded);
     let seen = checker.clone();
-    rt.drive(&inputs, u64::MAX, |_| match seen.borrow().found {
-        Some(_) => Flow::Stop,
-        None => Flow::Continue,
+    rt.drive(&inputs, u64::MAX, |rt| {
+        let mut c = seen.borrow_mut();
+        if c.found.is_some() {
+            return Flow::Stop;
+        }
+        // A divergence past the detector's mark stands once the detector
+        // can no longer be looking ahead: a loop that closed before it is
+        // seen within four times the repair cycles the epoch had then
+        // (see `Runtime::detector_reach`), and a new epoch ends the look-ahead.
+        if c.pending.is_some() {
+            let reach = rt.detector_reach();
+            match c.pending_reach {
+                None => c.pending_reach = Some(reach),
+                Some(r0) if reach < r0 || reach > r0.saturating_mul(4).saturating_add(2) => {
+                    c.found = c.pending.take();
+                    return Flow::Stop;
+                }
+                Some(_) => {}
+            }
+        }
+        Flow::Continue
     });
     let divergence = {
         let c = checker.borrow();
