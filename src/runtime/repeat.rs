@@ -232,9 +232,15 @@ impl<'p> Runtime<'p> {
         let Some(b) = self.detector.brent.as_ref() else {
             return Repeat::No;
         };
-        if let Some(saved) = b.saved.clone() {
-            if self.is_at(&saved.1, current, current_retry) {
-                match self.locate(b.lam + 1, saved.0) {
+        // Borrowed, not cloned: this runs on every repair cycle.
+        let back = b
+            .saved
+            .as_ref()
+            .filter(|s| self.is_at(&s.1, current, current_retry))
+            .map(|s| (b.lam + 1, s.0));
+        if let Some((lam, saved)) = back {
+            {
+                match self.locate(lam, saved) {
                     Some(found) if self.lookahead.is_some() => {
                         if let Some(l) = self.lookahead.as_mut() {
                             l.found = Some(found);
