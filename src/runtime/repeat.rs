@@ -81,6 +81,17 @@ pub(super) struct Confirm {
     repairs: Vec<GoalId>,
 }
 
+/// Equal values, integers compared without the general comparison (most
+/// configurations differ from Brent's saved one in an integer).
+#[inline]
+fn same_values(a: &[Value], b: &[Value]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(x, y)| match (x, y) {
+            (Value::Int(p), Value::Int(q)) => p == q,
+            _ => x == y,
+        })
+}
+
 fn encode_kind(b: &mut Vec<u8>, k: &EventKind) {
     match k {
         EventKind::Message { handler, args } => {
@@ -275,16 +286,24 @@ impl<'p> Runtime<'p> {
         };
         let save = b.saved.is_none() || b.lam >= b.power;
         if save {
+            self.save_brent(t, current, current_retry);
+        }
+        Repeat::No
+    }
+
+    /// Brent's saved configuration moves to cycle `t` (at doubling
+    /// distances: kept out of line).
+    #[cold]
+    #[inline(never)]
+    fn save_brent(&mut self, t: u64, current: &EventKind, current_retry: u32) {
+        let now = self.fingerprint(current, current_retry);
+        if let Some(b) = self.detector.brent.as_mut() {
             if b.saved.is_some() {
                 b.power = b.power.saturating_mul(2);
             }
             b.lam = 0;
-            let now = self.fingerprint(current, current_retry);
-            if let Some(b) = self.detector.brent.as_mut() {
-                b.saved = Some(Arc::new((t, now)));
-            }
+            b.saved = Some(Arc::new((t, now)));
         }
-        Repeat::No
     }
 
     /// Whether the configuration now, about to run `current`, is `f`
@@ -295,8 +314,8 @@ impl<'p> Runtime<'p> {
         f.current_retry == current_retry
             && f.next_effect == self.interp.next_effect_id
             && f.queue.len() == self.run.queue.len()
+            && same_values(&f.state, &self.interp.state)
             && f.current == *current
-            && f.state == self.interp.state
             && f.in_progress == self.run.in_progress
             && f.yielded == self.run.yielded
             && f.queue
@@ -347,6 +366,8 @@ impl<'p> Runtime<'p> {
     /// apart, run until their configurations are equal (exactly). The first
     /// is then at μ and the second at t = μ + period. `None` when they meet
     /// nowhere up to `saved` (no real repeat).
+    #[cold]
+    #[inline(never)]
     fn locate(&self, lam: u64, saved: u64) -> Option<ReplayTo> {
         let first = self.detector.first_base()?.clone();
         let mut a = self.replica(&first);
@@ -422,6 +443,8 @@ impl<'p> Runtime<'p> {
     /// sets it to replay to `to.t`: observers forget the cycles after the
     /// base, the run hash's state is put back, and the detector keeps its
     /// epoch (Brent starts over past the base).
+    #[cold]
+    #[inline(never)]
     pub(super) fn rewind(&mut self, to: ReplayTo) {
         let Some(brent) = self.detector.brent.clone() else {
             return;
