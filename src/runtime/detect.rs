@@ -21,8 +21,9 @@
 //! That table costs memory and time with every repair cycle, so it holds
 //! only an epoch's first [`super::Options::table_limit`] repair cycles. Past
 //! them the detector switches to Brent's method ([`Brent`]): one saved
-//! configuration, replaced at doubling distances, compared exactly with
-//! every new one. Constant memory and O(1) amortized time per repair cycle,
+//! configuration (collections by their content hash, so that it holds
+//! none), replaced at doubling distances, compared with every new one; a
+//! match is proven by re-execution. Constant memory and O(1) amortized time per repair cycle,
 //! but it notices a loop only some time after the loop closed, at T ≥ t.
 //! Determinism gives the exact answer back: λ is the distance to the saved
 //! configuration, μ is found by re-executing two replicas λ repair cycles
@@ -34,7 +35,7 @@
 
 use std::sync::Arc;
 
-use super::repeat::Fingerprint;
+use super::repeat::Saved;
 use super::Checkpoint;
 
 /// How many bases an epoch keeps (thinned to every other when exceeded).
@@ -119,7 +120,7 @@ pub(crate) struct Brent {
     /// a loop found in this phase closes after it, so the run rewinds here.
     pub base: Arc<Checkpoint>,
     /// The saved configuration and its cycle.
-    pub saved: Option<Arc<(u64, Fingerprint)>>,
+    pub saved: Option<Arc<Saved>>,
     /// Repair cycles since the saved one, and how many before it moves.
     pub lam: u64,
     pub power: u64,

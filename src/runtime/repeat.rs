@@ -81,14 +81,35 @@ pub(super) struct Confirm {
     repairs: Vec<GoalId>,
 }
 
-/// Equal values, integers compared without the general comparison (most
-/// configurations differ from Brent's saved one in an integer).
+/// A variable's value as Brent's saved configuration keeps it: an integer
+/// itself, anything else by its content hash. Holding no collection keeps
+/// the running state's collections uniquely owned, so they are written in
+/// place; a match of hashes is only a candidate, proven by re-execution
+/// ([`Runtime::locate`] compares whole configurations).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Slot {
+    Int(i64),
+    Hash(u128),
+}
+
+/// Brent's saved configuration: its cycle, the variables as [`Slot`]s, and
+/// the rest of the configuration (whose `state` is left empty).
+#[derive(Clone, Debug)]
+pub(crate) struct Saved {
+    pub cycle: u64,
+    state: Vec<Slot>,
+    rest: Fingerprint,
+}
+
+/// Whether `values` match the saved slots (integers first: most
+/// configurations differ from the saved one in an integer).
 #[inline]
-fn same_values(a: &[Value], b: &[Value]) -> bool {
-    a.len() == b.len()
-        && a.iter().zip(b).all(|(x, y)| match (x, y) {
-            (Value::Int(p), Value::Int(q)) => p == q,
-            _ => x == y,
+fn same_slots(slots: &[Slot], values: &[Value]) -> bool {
+    slots.len() == values.len()
+        && slots.iter().zip(values).all(|(s, v)| match (s, v) {
+            (Slot::Int(p), Value::Int(q)) => p == q,
+            (Slot::Int(_), _) | (_, Value::Int(_)) => false,
+            (Slot::Hash(h), v) => *h == v.content_hash(),
         })
 }
 
@@ -247,8 +268,8 @@ impl<'p> Runtime<'p> {
         let back = b
             .saved
             .as_ref()
-            .filter(|s| self.is_at(&s.1, current, current_retry))
-            .map(|s| (b.lam + 1, s.0));
+            .filter(|s| self.is_at(s, current, current_retry))
+            .map(|s| (b.lam + 1, s.cycle));
         if let Some((lam, saved)) = back {
             {
                 match self.locate(lam, saved) {
@@ -296,25 +317,37 @@ impl<'p> Runtime<'p> {
     #[cold]
     #[inline(never)]
     fn save_brent(&mut self, t: u64, current: &EventKind, current_retry: u32) {
-        let now = self.fingerprint(current, current_retry);
+        let mut rest = self.fingerprint(current, current_retry);
+        let state = std::mem::take(&mut rest.state)
+            .iter()
+            .map(|v| match v {
+                Value::Int(i) => Slot::Int(*i),
+                v => Slot::Hash(v.content_hash()),
+            })
+            .collect();
         if let Some(b) = self.detector.brent.as_mut() {
             if b.saved.is_some() {
                 b.power = b.power.saturating_mul(2);
             }
             b.lam = 0;
-            b.saved = Some(Arc::new((t, now)));
+            b.saved = Some(Arc::new(Saved {
+                cycle: t,
+                state,
+                rest,
+            }));
         }
     }
 
     /// Whether the configuration now, about to run `current`, is `f`
     /// (compared in place, cheapest fields first: most cycles differ from
     /// the saved one in a counter or a variable).
-    fn is_at(&self, f: &Fingerprint, current: &EventKind, current_retry: u32) -> bool {
+    fn is_at(&self, saved: &Saved, current: &EventKind, current_retry: u32) -> bool {
         let tau = self.tau();
+        let f = &saved.rest;
         f.current_retry == current_retry
             && f.next_effect == self.interp.next_effect_id
             && f.queue.len() == self.run.queue.len()
-            && same_values(&f.state, &self.interp.state)
+            && same_slots(&saved.state, &self.interp.state)
             && f.current == *current
             && f.in_progress == self.run.in_progress
             && f.yielded == self.run.yielded
