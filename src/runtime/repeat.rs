@@ -397,8 +397,8 @@ impl<'p> Runtime<'p> {
     /// Finds a loop of `lam` repair cycles whose configuration at `saved`
     /// recurs: two replicas from the epoch's first base, `lam` repair cycles
     /// apart, run until their configurations are equal (exactly). The first
-    /// is then at μ and the second at t = μ + period. `None` when they meet
-    /// nowhere up to `saved` (no real repeat).
+    /// is then at μ; t is the first cycle after it with μ's configuration.
+    /// `None` when they meet nowhere up to `saved` (no real repeat).
     #[cold]
     #[inline(never)]
     fn locate(&self, lam: u64, saved: u64) -> Option<ReplayTo> {
@@ -412,14 +412,22 @@ impl<'p> Runtime<'p> {
         }
         loop {
             let (mu, fa) = a.next_repair()?;
-            let (t, fb) = b.next_repair()?;
+            let (_, fb) = b.next_repair()?;
             if fa == fb {
-                // The repairs of μ … t − 1 (a has run μ's already).
+                // μ is the loop's start. The distance came from a match of
+                // hashes, so it may be a multiple of the period: the first
+                // cycle whose configuration is μ's again is t. On the way,
+                // the repairs of μ … t − 1 (a has run μ's already).
                 let EventKind::Repair { goal } = fa.current else {
                     return None;
                 };
                 a.probe.as_mut()?.repairs = Some(vec![goal]);
-                while a.next_repair()?.0 < t {}
+                let t = loop {
+                    let (c, f) = a.next_repair()?;
+                    if f == fa {
+                        break c;
+                    }
+                };
                 let repairs = a.probe.as_mut()?.repairs.take()?;
                 return Some(ReplayTo { mu, t, repairs });
             }
