@@ -120,3 +120,24 @@ fn reports_and_traces_do_not_change() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A budget reached in Brent's phase while no repair cycle will ever come
+/// again (messages that send themselves forever): the look-ahead for a
+/// loop gives up after a budget's worth of cycles without a repair, and the
+/// run ends at its budget (it once looked ahead forever).
+#[test]
+fn the_look_ahead_at_the_budget_ends() {
+    let src = "domain P {\n  state n: Int = 0\n  goal g: n >= 5000\n    repair {\n      n += 1\n      if n == 5000 { send Q.ping(0) }\n    }\n}\n\ndomain Q {\n  on ping(x: Int) { send Q.ping(x) }\n}\n";
+    let program = check_source(src).program.expect("checks");
+    let options = Options {
+        max_cycles: 20_000,
+        ..Options::default()
+    };
+    let mut rt = Runtime::new(&program, options, Box::new(sim::Unbound));
+    let outcome = rt.run().clone();
+    assert!(
+        matches!(outcome, lexum::Outcome::Budget { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(rt.cycle(), 20_000);
+}

@@ -473,8 +473,26 @@ impl<'p> Runtime<'p> {
             until: index.saturating_mul(3).saturating_add(2),
             found: None,
         }));
+        // In a loop that closed by the budget, repair cycles come back at
+        // most a period (at most the budget) apart: a longer stretch
+        // without one, or a new epoch, means there is none to find.
+        let gap = self.options.max_cycles.saturating_add(1);
+        let epoch = self.detector.epoch;
+        let mut last_repair = replica.run.cycle;
+        let mut seen = replica.detector_reach();
         while replica.run.outcome.is_none() {
             replica.step();
+            let reach = replica.detector_reach();
+            if reach != seen {
+                seen = reach;
+                last_repair = replica.run.cycle;
+            }
+            if replica.detector.epoch != epoch
+                || replica.detector.brent.is_none()
+                || replica.run.cycle - last_repair > gap
+            {
+                return None;
+            }
         }
         let found = replica.lookahead.take()?.found?;
         (found.t <= self.options.max_cycles.saturating_add(1)).then_some(found)
